@@ -1,0 +1,229 @@
+//! The stamp table: consignments as columns, ready for the TRS engine.
+//!
+//! Columnar because a study can hold ten million consignments: one `Vec<i64>` of UTC seconds per
+//! stage, dictionary-coded segments, and identifiers packed into one string.
+
+use chrono_tz::Tz;
+
+/// Marks a stamp that is absent or could not be read.
+pub const MISSING: i64 = i64::MIN;
+/// Segment code of an empty cell.
+pub const NO_VALUE: u32 = u32::MAX;
+/// Zone code of a row without a known zone.
+pub const NO_ZONE: u16 = u16::MAX;
+
+/// A dictionary-coded segment column (office, lane, mode ...).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentColumn {
+    pub name: String,
+    /// One code per consignment; [`NO_VALUE`] for an empty cell.
+    pub codes: Vec<u32>,
+    /// Distinct values, indexed by code.
+    pub values: Vec<String>,
+}
+
+impl SegmentColumn {
+    pub fn new(name: impl Into<String>) -> Self {
+        SegmentColumn {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The value of row `row`, if any.
+    pub fn value(&self, row: usize) -> Option<&str> {
+        let code = self.codes[row];
+        (code != NO_VALUE).then(|| self.values[code as usize].as_str())
+    }
+}
+
+/// Consignments of one study, columnar.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StampTable {
+    /// Stage names, in process order.
+    pub stages: Vec<String>,
+    /// `stamps[stage][row]`: UTC seconds since the epoch, or [`MISSING`].
+    pub stamps: Vec<Vec<i64>>,
+    /// Zone of each row, as an index into `zones`, or [`NO_ZONE`].
+    pub zone_codes: Vec<u16>,
+    pub zones: Vec<Tz>,
+    pub segments: Vec<SegmentColumn>,
+    /// Source line (or row) of each consignment.
+    pub lines: Vec<u64>,
+    id_bytes: String,
+    id_ends: Vec<usize>,
+}
+
+impl StampTable {
+    pub fn new(stages: Vec<String>, segments: &[String]) -> Self {
+        StampTable {
+            stamps: vec![Vec::new(); stages.len()],
+            stages,
+            segments: segments.iter().map(SegmentColumn::new).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Number of consignments.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Identifier of consignment `row`.
+    pub fn id(&self, row: usize) -> &str {
+        let start = if row == 0 { 0 } else { self.id_ends[row - 1] };
+        &self.id_bytes[start..self.id_ends[row]]
+    }
+
+    /// The zone of row `row`, if known.
+    pub fn zone(&self, row: usize) -> Option<Tz> {
+        let code = self.zone_codes[row];
+        (code != NO_ZONE).then(|| self.zones[code as usize])
+    }
+
+    /// Code of `tz` in this table, adding it on first use.
+    pub fn zone_code(&mut self, tz: Tz) -> u16 {
+        match self.zones.iter().position(|z| *z == tz) {
+            Some(i) => i as u16,
+            None => {
+                self.zones.push(tz);
+                (self.zones.len() - 1) as u16
+            }
+        }
+    }
+
+    /// Appends one consignment. `stamps` has one entry per stage, `segment_codes` one per segment
+    /// (codes of this table's dictionaries).
+    pub fn push(
+        &mut self,
+        id: &str,
+        line: u64,
+        stamps: &[i64],
+        zone_code: u16,
+        segment_codes: &[u32],
+    ) {
+        debug_assert_eq!(stamps.len(), self.stamps.len());
+        debug_assert_eq!(segment_codes.len(), self.segments.len());
+        self.id_bytes.push_str(id);
+        self.id_ends.push(self.id_bytes.len());
+        self.lines.push(line);
+        for (column, &t) in self.stamps.iter_mut().zip(stamps) {
+            column.push(t);
+        }
+        self.zone_codes.push(zone_code);
+        for (column, &c) in self.segments.iter_mut().zip(segment_codes) {
+            column.codes.push(c);
+        }
+    }
+
+    /// Appends row `row` of `other`, translating its zone and segment codes with the given maps
+    /// (from [`StampTable::code_maps`]).
+    pub fn push_from(&mut self, other: &StampTable, row: usize, maps: &CodeMaps) {
+        self.id_bytes.push_str(other.id(row));
+        self.id_ends.push(self.id_bytes.len());
+        self.lines.push(other.lines[row]);
+        for (column, source) in self.stamps.iter_mut().zip(&other.stamps) {
+            column.push(source[row]);
+        }
+        let zone = other.zone_codes[row];
+        self.zone_codes.push(if zone == NO_ZONE {
+            NO_ZONE
+        } else {
+            maps.zones[zone as usize]
+        });
+        for ((column, source), map) in self
+            .segments
+            .iter_mut()
+            .zip(&other.segments)
+            .zip(&maps.segments)
+        {
+            let c = source.codes[row];
+            column
+                .codes
+                .push(if c == NO_VALUE { NO_VALUE } else { map[c as usize] });
+        }
+    }
+
+    /// Merges `other`'s dictionaries into this table's and returns the code translations.
+    pub fn code_maps(&mut self, other: &StampTable) -> CodeMaps {
+        let zones = other.zones.iter().map(|&tz| self.zone_code(tz)).collect();
+        let segments = self
+            .segments
+            .iter_mut()
+            .zip(&other.segments)
+            .map(|(mine, theirs)| {
+                theirs
+                    .values
+                    .iter()
+                    .map(|v| match mine.values.iter().position(|m| m == v) {
+                        Some(i) => i as u32,
+                        None => {
+                            mine.values.push(v.clone());
+                            (mine.values.len() - 1) as u32
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        CodeMaps { zones, segments }
+    }
+
+    /// Reserves room for `additional` more consignments.
+    pub fn reserve(&mut self, additional: usize) {
+        self.lines.reserve(additional);
+        self.id_ends.reserve(additional);
+        self.zone_codes.reserve(additional);
+        for c in &mut self.stamps {
+            c.reserve(additional);
+        }
+        for s in &mut self.segments {
+            s.codes.reserve(additional);
+        }
+    }
+}
+
+/// Translations of one table's dictionary codes into another's.
+#[derive(Debug, Clone)]
+pub struct CodeMaps {
+    zones: Vec<u16>,
+    segments: Vec<Vec<u32>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_translates_dictionaries() {
+        let stages = vec!["arrival".to_string(), "release".to_string()];
+        let segs = vec!["office".to_string()];
+        let mut a = StampTable::new(stages.clone(), &segs);
+        a.segments[0].values = vec!["Sarpi".into()];
+        let baku = a.zone_code(Tz::Asia__Baku);
+        a.push("A1", 2, &[10, 20], baku, &[0]);
+
+        let mut b = StampTable::new(stages, &segs);
+        b.segments[0].values = vec!["Poti port".into(), "Sarpi".into()];
+        let tbilisi = b.zone_code(Tz::Asia__Tbilisi);
+        b.push("B1", 7, &[30, MISSING], tbilisi, &[1]);
+        b.push("B2", 8, &[40, 50], NO_ZONE, &[0]);
+
+        let maps = a.code_maps(&b);
+        for row in 0..b.len() {
+            a.push_from(&b, row, &maps);
+        }
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.id(1), "B1");
+        assert_eq!(a.id(2), "B2");
+        assert_eq!(a.segments[0].value(1), Some("Sarpi"));
+        assert_eq!(a.segments[0].value(2), Some("Poti port"));
+        assert_eq!(a.zone(1), Some(Tz::Asia__Tbilisi));
+        assert_eq!(a.zone(2), None);
+        assert_eq!(a.stamps[1], vec![20, MISSING, 50]);
+        assert_eq!(a.lines, vec![2, 7, 8]);
+    }
+}
