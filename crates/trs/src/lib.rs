@@ -1,1 +1,15 @@
+//! The Time Release Study engine: intervals, statistics by segment, extreme values, bottlenecks,
+//! working time and arrival patterns, computed from a [`StampTable`].
+//!
+//! The rule every statistic follows (WCO TRS Guide, and stated in every report): an interval
+//! counts for a consignment when both of its stamps are present and readable and the duration is
+//! >= 0. A negative duration is left out of that interval (and reported by verification); the
+//! consignment's other intervals still count. Each figure says how many consignments it rests on.
 
+mod analysis;
+pub mod stats;
+
+pub use analysis::{
+    ArrivalPattern, Bottleneck, BottleneckStage, FindingCount, IntervalStats, Method, TrsOptions,
+    TrsReport, analyze,
+};

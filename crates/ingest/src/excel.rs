@@ -1,0 +1,94 @@
+//! Excel input (.xlsx, .xlsm, .xls, .ods) through calamine. Date-time cells are read as local
+//! times; text cells go through the mapping's timestamp format like CSV cells.
+
+use std::path::Path;
+
+use calamine::{Data, Reader, open_workbook_auto};
+
+use crate::Progress;
+use crate::error::IngestError;
+use crate::mapping::Mapping;
+use crate::row::{Assembler, Cell, Columns, Context, Ingested, UnitBuilder};
+use crate::stamp_format::CellTime;
+
+enum Owned {
+    Empty,
+    Text(String),
+    Time(CellTime),
+    Invalid(String),
+}
+
+fn owned(cell: &Data) -> Owned {
+    match cell {
+        Data::Empty => Owned::Empty,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Owned::Text(s.clone()),
+        Data::Int(i) => Owned::Text(i.to_string()),
+        Data::Float(f) => Owned::Text(f.to_string()),
+        Data::Bool(b) => Owned::Text(b.to_string()),
+        Data::DateTime(d) => match d.as_datetime() {
+            Some(t) if d.is_datetime() => Owned::Time(CellTime::Local(t)),
+            _ => Owned::Invalid(d.to_string()),
+        },
+        Data::Error(e) => Owned::Invalid(format!("{e:?}")),
+    }
+}
+
+pub(crate) fn read(
+    path: &Path,
+    mapping: &Mapping,
+    progress: &dyn Progress,
+) -> Result<Ingested, IngestError> {
+    let file = path.display().to_string();
+    let format_err = |message: String| IngestError::Format {
+        file: file.clone(),
+        message,
+    };
+    let mut workbook = open_workbook_auto(path).map_err(|e| format_err(e.to_string()))?;
+    let sheets = workbook.sheet_names();
+    let sheet = match &mapping.sheet {
+        Some(s) if sheets.contains(s) => s.clone(),
+        Some(s) => {
+            return Err(format_err(format!(
+                "sheet \"{s}\" (input.sheet in the mapping) not found; sheets: {}",
+                sheets.join(", ")
+            )));
+        }
+        None => sheets
+            .first()
+            .cloned()
+            .ok_or_else(|| format_err("the workbook has no sheet".into()))?,
+    };
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(|e| format_err(format!("sheet \"{sheet}\": {e}")))?;
+    let first_row = range.start().map_or(0, |(r, _)| r as u64);
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+        .unwrap_or_default();
+    let columns = Columns::resolve(&header, mapping, &file)?;
+    let ctx = Context {
+        mapping,
+        file: file.clone(),
+        columns,
+        header,
+    };
+    progress.start(range.height().saturating_sub(1) as u64);
+    let mut builder = UnitBuilder::new(&ctx);
+    for (i, row) in rows.enumerate() {
+        // Sheet rows are 1-based; the header is on `first_row + 1`.
+        let line = first_row + 2 + i as u64;
+        let cells: Vec<Owned> = row.iter().map(owned).collect();
+        builder.row(line, |c| match cells.get(c) {
+            None | Some(Owned::Empty) => Cell::Empty,
+            Some(Owned::Text(s)) => Cell::Text(s),
+            Some(Owned::Time(t)) => Cell::Time(*t),
+            Some(Owned::Invalid(s)) => Cell::Invalid(s),
+        });
+        progress.advance(1);
+    }
+    let mut assembler = Assembler::new(&ctx);
+    assembler.add(builder.finish());
+    Ok(assembler.finish())
+}

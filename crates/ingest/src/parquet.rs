@@ -1,0 +1,144 @@
+//! Parquet input through arrow-rs, one row group per work unit.
+//!
+//! Timestamp columns without a zone are local wall-clock times (zone from the mapping or the zone
+//! column); timestamps with a zone are instants. Every other column type is cast to text.
+
+use std::fs::File;
+use std::path::Path;
+
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::Progress;
+use crate::error::IngestError;
+use crate::mapping::Mapping;
+use crate::parallel::run_ordered;
+use crate::row::{Assembler, Cell, Columns, Context, Ingested, Unit, UnitBuilder};
+use crate::stamp_format::CellTime;
+
+enum Column {
+    Text(StringArray),
+    Local(TimestampSecondArray),
+    Instant(TimestampSecondArray),
+}
+
+impl Column {
+    fn from_array(array: &ArrayRef) -> Result<Column, arrow_schema::ArrowError> {
+        let cast_seconds = |tz: Option<std::sync::Arc<str>>| {
+            arrow_cast::cast(array, &DataType::Timestamp(TimeUnit::Second, tz)).map(|a| {
+                a.as_any()
+                    .downcast_ref::<TimestampSecondArray>()
+                    .expect("cast to Timestamp(Second)")
+                    .clone()
+            })
+        };
+        Ok(match array.data_type() {
+            DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64 => {
+                Column::Local(cast_seconds(None)?)
+            }
+            DataType::Timestamp(_, Some(_)) => Column::Instant(cast_seconds(Some("UTC".into()))?),
+            _ => Column::Text(
+                arrow_cast::cast(array, &DataType::Utf8)?
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .expect("cast to Utf8")
+                    .clone(),
+            ),
+        })
+    }
+
+    fn cell(&self, row: usize) -> Cell<'_> {
+        match self {
+            Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
+            Column::Local(a) if a.is_valid(row) => {
+                match chrono::DateTime::from_timestamp(a.value(row), 0) {
+                    Some(t) => Cell::Time(CellTime::Local(t.naive_utc())),
+                    None => Cell::Invalid("<timestamp out of range>"),
+                }
+            }
+            Column::Instant(a) if a.is_valid(row) => Cell::Time(CellTime::Instant(a.value(row))),
+            _ => Cell::Empty,
+        }
+    }
+}
+
+pub(crate) fn read(
+    path: &Path,
+    mapping: &Mapping,
+    progress: &dyn Progress,
+    threads: usize,
+) -> Result<Ingested, IngestError> {
+    let file_name = path.display().to_string();
+    let parquet_err = |e: &dyn std::fmt::Display| IngestError::Format {
+        file: file_name.clone(),
+        message: e.to_string(),
+    };
+    let open = || {
+        File::open(path).map_err(|source| IngestError::Io {
+            path: file_name.clone(),
+            source,
+        })
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| parquet_err(&e))?;
+    let header: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let columns = Columns::resolve(&header, mapping, &file_name)?;
+    let metadata = builder.metadata().clone();
+    let row_groups = metadata.num_row_groups();
+    let mut first_rows = Vec::with_capacity(row_groups);
+    let mut total = 0u64;
+    for rg in metadata.row_groups() {
+        first_rows.push(total);
+        total += rg.num_rows() as u64;
+    }
+    progress.start(total);
+    let ctx = Context {
+        mapping,
+        file: file_name.clone(),
+        columns,
+        header,
+    };
+    let mut assembler = Assembler::new(&ctx);
+    let work = |rg: usize| -> Result<Unit, IngestError> {
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| parquet_err(&e))?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), ctx.columns.used.clone());
+        let reader = builder
+            .with_row_groups(vec![rg])
+            .with_projection(mask)
+            .with_batch_size(65_536)
+            .build()
+            .map_err(|e| parquet_err(&e))?;
+        let mut unit = UnitBuilder::new(&ctx);
+        let mut row_number = first_rows[rg];
+        for batch in reader {
+            let batch: RecordBatch = batch.map_err(|e| parquet_err(&e))?;
+            // Projected columns come in file order, i.e. the order of `used`.
+            let mut by_index: Vec<Option<Column>> = (0..ctx.header.len()).map(|_| None).collect();
+            for (k, &c) in ctx.columns.used.iter().enumerate() {
+                by_index[c] = Some(Column::from_array(batch.column(k)).map_err(|e| {
+                    parquet_err(&format!("column \"{}\": {e}", ctx.header[c]))
+                })?);
+            }
+            for r in 0..batch.num_rows() {
+                row_number += 1;
+                unit.row(row_number, |c| match &by_index[c] {
+                    Some(col) => col.cell(r),
+                    None => Cell::Empty,
+                });
+            }
+            progress.advance(batch.num_rows() as u64);
+        }
+        Ok(unit.finish())
+    };
+    run_ordered(threads, (0..row_groups).map(Ok), work, |unit| {
+        assembler.add(unit)
+    })?;
+    Ok(assembler.finish())
+}

@@ -1,0 +1,750 @@
+//! From cells to consignments: stamp parsing, zones, segments, and the row-level checks.
+//!
+//! Readers (CSV, Excel, Parquet) cut their input into work units and hand each unit's rows to a
+//! [`UnitBuilder`] as [`Cell`]s; units are built in parallel and then assembled in input order by
+//! an [`Assembler`], which also finds duplicate consignments (wide layout) or gathers the rows of
+//! each consignment (long layout).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use chrono_tz::Tz;
+use smartborder_model::table::NO_VALUE;
+use smartborder_model::{Finding, FindingKind, MISSING, NO_ZONE, StampTable, ZoneResolver};
+
+use crate::error::IngestError;
+use crate::mapping::{Layout, Mapping};
+use crate::stamp_format::CellTime;
+
+/// One cell as a reader delivers it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cell<'a> {
+    Empty,
+    Text(&'a str),
+    /// A typed date-time cell (Excel date, Parquet timestamp).
+    Time(CellTime),
+    /// A cell that could not be decoded (e.g. invalid UTF-8); the text says what was found.
+    Invalid(&'a str),
+}
+
+/// Column positions of the mapping's columns in one input.
+#[derive(Debug, Clone)]
+pub(crate) struct Columns {
+    id: usize,
+    stamps: Vec<usize>,
+    segments: Vec<usize>,
+    zone: Option<usize>,
+    stage: Option<usize>,
+    timestamp: Option<usize>,
+    /// Every column index the mapping uses (for projection).
+    pub used: Vec<usize>,
+}
+
+impl Columns {
+    pub(crate) fn resolve(
+        header: &[String],
+        mapping: &Mapping,
+        file: &str,
+    ) -> Result<Columns, IngestError> {
+        let find = |column: &str, role: String| {
+            header
+                .iter()
+                .position(|h| h.trim() == column)
+                .ok_or_else(|| IngestError::MissingColumn {
+                    file: file.to_string(),
+                    column: column.to_string(),
+                    role,
+                    found: header.join(", "),
+                })
+        };
+        let id = find(&mapping.consignment_id, "input.consignment_id".into())?;
+        let stamps = match mapping.layout {
+            Layout::Wide => mapping
+                .stamp_columns
+                .iter()
+                .zip(&mapping.design.stages)
+                .map(|(c, s)| find(c, format!("stamps.{s}")))
+                .collect::<Result<_, _>>()?,
+            Layout::Long => Vec::new(),
+        };
+        let segments: Vec<usize> = mapping
+            .segment_columns
+            .iter()
+            .zip(&mapping.design.segments)
+            .map(|(c, s)| find(c, format!("segments.{s}")))
+            .collect::<Result<_, _>>()?;
+        let zone = match &mapping.timezone_column {
+            Some(c) => Some(find(c, "input.timezone_column".into())?),
+            None => None,
+        };
+        let (stage, timestamp) = match &mapping.long {
+            Some(l) => (
+                Some(find(&l.stage_column, "input.stage_column".into())?),
+                Some(find(&l.timestamp_column, "input.timestamp_column".into())?),
+            ),
+            None => (None, None),
+        };
+        let mut used: Vec<usize> = std::iter::once(id)
+            .chain(stamps.iter().copied())
+            .chain(segments.iter().copied())
+            .chain(zone)
+            .chain(stage)
+            .chain(timestamp)
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        Ok(Columns {
+            id,
+            stamps,
+            segments,
+            zone,
+            stage,
+            timestamp,
+            used,
+        })
+    }
+}
+
+/// What every unit builder shares: the mapping, the file name, the column positions, the header.
+pub(crate) struct Context<'m> {
+    pub mapping: &'m Mapping,
+    pub file: String,
+    pub columns: Columns,
+    pub header: Vec<String>,
+}
+
+/// A consignment's row in the long layout, before assembly.
+#[derive(Debug)]
+pub(crate) struct LongRow {
+    id: String,
+    line: u64,
+    stage: usize,
+    stamp: i64,
+    /// The stamp cell was present but unusable (already reported).
+    reported: bool,
+    zone: Option<Tz>,
+    segments: Vec<Option<String>>,
+}
+
+/// The result of one work unit.
+#[derive(Debug, Default)]
+pub(crate) struct Unit {
+    table: StampTable,
+    long_rows: Vec<LongRow>,
+    id_hashes: Vec<u64>,
+    findings: Vec<Finding>,
+    rows_read: u64,
+}
+
+/// Builds one work unit from rows of cells.
+pub(crate) struct UnitBuilder<'c> {
+    ctx: &'c Context<'c>,
+    unit: Unit,
+    resolver: ZoneResolver,
+    zone_names: Vec<(String, Option<Tz>)>,
+    segment_dicts: Vec<HashMap<String, u32>>,
+    stamps: Vec<i64>,
+    reported: Vec<bool>,
+    segment_codes: Vec<u32>,
+}
+
+impl<'c> UnitBuilder<'c> {
+    pub(crate) fn new(ctx: &'c Context<'c>) -> Self {
+        let design = &ctx.mapping.design;
+        UnitBuilder {
+            ctx,
+            unit: Unit {
+                table: StampTable::new(design.stages.clone(), &design.segments),
+                ..Default::default()
+            },
+            resolver: ZoneResolver::default(),
+            zone_names: Vec::new(),
+            segment_dicts: vec![HashMap::new(); design.segments.len()],
+            stamps: vec![MISSING; design.stages.len()],
+            reported: vec![false; design.stages.len()],
+            segment_codes: vec![NO_VALUE; design.segments.len()],
+        }
+    }
+
+    pub(crate) fn finish(self) -> Unit {
+        self.unit
+    }
+
+    fn finding(
+        &mut self,
+        kind: FindingKind,
+        line: u64,
+        column: Option<&str>,
+        consignment: Option<&str>,
+        value: Option<&str>,
+        message: String,
+    ) {
+        self.unit.findings.push(Finding {
+            kind,
+            file: self.ctx.file.clone(),
+            line: Some(line),
+            column: column.map(str::to_string),
+            consignment: consignment.filter(|c| !c.is_empty()).map(str::to_string),
+            value: value.map(str::to_string),
+            message,
+        });
+    }
+
+    /// Reports a row whose shape is wrong (wrong number of fields, broken quoting ...).
+    pub(crate) fn malformed(&mut self, line: u64, message: String) {
+        self.finding(FindingKind::MalformedRow, line, None, None, None, message);
+    }
+
+    fn column_name(&self, index: usize) -> &str {
+        self.ctx.header.get(index).map_or("?", |s| s.as_str())
+    }
+
+    /// The zone of a row: the zone column when it has a value, else the mapping's zone.
+    /// `Err(())` when a zone cell is present but not a zone (already reported).
+    fn row_zone(&mut self, line: u64, id: &str, cell: Cell<'_>) -> Result<Option<Tz>, ()> {
+        let text = match cell {
+            Cell::Text(t) if !t.trim().is_empty() => t.trim(),
+            Cell::Invalid(v) => {
+                let col = self.column_name(self.ctx.columns.zone.unwrap_or(0)).to_string();
+                self.finding(
+                    FindingKind::UnknownZone,
+                    line,
+                    Some(&col),
+                    Some(id),
+                    Some(v),
+                    "expected an IANA time zone name such as Asia/Almaty".into(),
+                );
+                return Err(());
+            }
+            _ => return Ok(self.ctx.mapping.timezone),
+        };
+        let tz = match self.zone_names.iter().find(|(n, _)| n == text) {
+            Some((_, tz)) => *tz,
+            None => {
+                let tz = text.parse::<Tz>().ok();
+                self.zone_names.push((text.to_string(), tz));
+                tz
+            }
+        };
+        match tz {
+            Some(tz) => Ok(Some(tz)),
+            None => {
+                let col = self.column_name(self.ctx.columns.zone.unwrap_or(0)).to_string();
+                self.finding(
+                    FindingKind::UnknownZone,
+                    line,
+                    Some(&col),
+                    Some(id),
+                    Some(text),
+                    "expected an IANA time zone name such as Asia/Almaty; the row's local stamps \
+                     are left out"
+                        .into(),
+                );
+                Err(())
+            }
+        }
+    }
+
+    /// Reads one stamp cell; `Err(())` when the cell is present but unusable (reported).
+    fn stamp(
+        &mut self,
+        line: u64,
+        id: &str,
+        column: usize,
+        cell: Cell<'_>,
+        zone: Result<Option<Tz>, ()>,
+    ) -> Result<i64, ()> {
+        let parsed = match cell {
+            Cell::Empty => return Ok(MISSING),
+            Cell::Text(t) if t.trim().is_empty() => return Ok(MISSING),
+            Cell::Text(t) => match self.ctx.mapping.format.parse(t) {
+                Some(p) => p,
+                None => {
+                    let col = self.column_name(column).to_string();
+                    let expected = self.ctx.mapping.format.describe();
+                    self.finding(
+                        FindingKind::UnparseableStamp,
+                        line,
+                        Some(&col),
+                        Some(id),
+                        Some(t),
+                        format!("expected {expected}"),
+                    );
+                    return Err(());
+                }
+            },
+            Cell::Invalid(v) => {
+                let col = self.column_name(column).to_string();
+                let expected = self.ctx.mapping.format.describe();
+                self.finding(
+                    FindingKind::UnparseableStamp,
+                    line,
+                    Some(&col),
+                    Some(id),
+                    Some(v),
+                    format!("expected {expected}"),
+                );
+                return Err(());
+            }
+            Cell::Time(p) => p,
+        };
+        match parsed {
+            CellTime::Instant(t) => Ok(t),
+            CellTime::Local(local) => {
+                let tz = match zone {
+                    Ok(Some(tz)) => tz,
+                    Ok(None) => {
+                        let col = self.column_name(column).to_string();
+                        self.finding(
+                            FindingKind::UnknownZone,
+                            line,
+                            Some(&col),
+                            Some(id),
+                            Some(&local.to_string()),
+                            "a local stamp needs a zone: give [input] timezone or timezone_column, \
+                             or write the stamp with its UTC offset"
+                                .into(),
+                        );
+                        return Err(());
+                    }
+                    Err(()) => return Err(()),
+                };
+                self.resolver.to_utc(tz, local).map_err(|e| {
+                    let col = self.column_name(column).to_string();
+                    self.finding(
+                        FindingKind::InvalidLocalTime,
+                        line,
+                        Some(&col),
+                        Some(id),
+                        Some(&local.to_string()),
+                        format!("{e} ({})", tz.name()),
+                    );
+                })
+            }
+        }
+    }
+
+    fn segment_code(&mut self, k: usize, cell: Cell<'_>) -> u32 {
+        let owned;
+        let text = match cell {
+            Cell::Text(t) => t.trim(),
+            Cell::Time(CellTime::Local(t)) => {
+                owned = t.to_string();
+                owned.as_str()
+            }
+            Cell::Time(CellTime::Instant(t)) => {
+                owned = t.to_string();
+                owned.as_str()
+            }
+            Cell::Empty | Cell::Invalid(_) => return NO_VALUE,
+        };
+        if text.is_empty() {
+            return NO_VALUE;
+        }
+        if let Some(&c) = self.segment_dicts[k].get(text) {
+            return c;
+        }
+        let values = &mut self.unit.table.segments[k].values;
+        values.push(text.to_string());
+        let c = (values.len() - 1) as u32;
+        self.segment_dicts[k].insert(text.to_string(), c);
+        c
+    }
+
+    fn id<'a>(&mut self, line: u64, cell: Cell<'a>) -> &'a str {
+        let id = match cell {
+            Cell::Text(t) => t.trim(),
+            _ => "",
+        };
+        if id.is_empty() {
+            let col = self.column_name(self.ctx.columns.id).to_string();
+            self.finding(
+                FindingKind::MissingConsignmentId,
+                line,
+                Some(&col),
+                None,
+                None,
+                "expected a consignment identifier; the row is kept in the statistics but cannot \
+                 be checked for duplicates"
+                    .into(),
+            );
+        }
+        id
+    }
+
+    /// Takes one input row. `cell(i)` returns the cell of column `i`.
+    pub(crate) fn row<'a>(&mut self, line: u64, cell: impl Fn(usize) -> Cell<'a>) {
+        self.unit.rows_read += 1;
+        let columns = &self.ctx.columns;
+        let (id_col, zone_col) = (columns.id, columns.zone);
+        let id = self.id(line, cell(id_col));
+        let zone = match zone_col {
+            Some(z) => self.row_zone(line, id, cell(z)),
+            None => Ok(self.ctx.mapping.timezone),
+        };
+        match self.ctx.mapping.layout {
+            Layout::Wide => self.wide_row(line, id, zone, &cell),
+            Layout::Long => self.long_row(line, id, zone, &cell),
+        }
+    }
+
+    fn wide_row<'a>(
+        &mut self,
+        line: u64,
+        id: &str,
+        zone: Result<Option<Tz>, ()>,
+        cell: &impl Fn(usize) -> Cell<'a>,
+    ) {
+        let columns = self.ctx.columns.clone();
+        for (k, &c) in columns.stamps.iter().enumerate() {
+            let (t, reported) = match self.stamp(line, id, c, cell(c), zone) {
+                Ok(t) => (t, false),
+                Err(()) => (MISSING, true),
+            };
+            self.stamps[k] = t;
+            self.reported[k] = reported;
+        }
+        for (k, &c) in columns.segments.iter().enumerate() {
+            self.segment_codes[k] = self.segment_code(k, cell(c));
+        }
+        let zone_code = match zone {
+            Ok(Some(tz)) => self.unit.table.zone_code(tz),
+            _ => NO_ZONE,
+        };
+        let stamps = std::mem::take(&mut self.stamps);
+        let reported = std::mem::take(&mut self.reported);
+        check_process_order(
+            &mut self.unit.findings,
+            self.ctx,
+            id,
+            line,
+            &stamps,
+            &reported,
+        );
+        let codes = std::mem::take(&mut self.segment_codes);
+        self.unit.table.push(id, line, &stamps, zone_code, &codes);
+        self.unit.id_hashes.push(id_hash(id));
+        self.stamps = stamps;
+        self.reported = reported;
+        self.segment_codes = codes;
+    }
+
+    fn long_row<'a>(
+        &mut self,
+        line: u64,
+        id: &str,
+        zone: Result<Option<Tz>, ()>,
+        cell: &impl Fn(usize) -> Cell<'a>,
+    ) {
+        let (Some(stage_col), Some(time_col), Some(long)) = (
+            self.ctx.columns.stage,
+            self.ctx.columns.timestamp,
+            self.ctx.mapping.long.as_ref(),
+        ) else {
+            return;
+        };
+        let stage_text = match cell(stage_col) {
+            Cell::Text(t) => t.trim(),
+            _ => "",
+        };
+        let Some(&(_, stage)) = long.stage_values.iter().find(|(v, _)| v == stage_text) else {
+            let col = self.column_name(stage_col).to_string();
+            let known: Vec<&str> = long.stage_values.iter().map(|(v, _)| v.as_str()).collect();
+            self.finding(
+                FindingKind::UnknownStage,
+                line,
+                Some(&col),
+                Some(id),
+                Some(stage_text),
+                format!(
+                    "expected one of the stage values of [stamps]: {}; the row is left out",
+                    known.join(", ")
+                ),
+            );
+            return;
+        };
+        let (stamp, reported) = match self.stamp(line, id, time_col, cell(time_col), zone) {
+            Ok(t) => (t, false),
+            Err(()) => (MISSING, true),
+        };
+        let segments = self
+            .ctx
+            .columns
+            .segments
+            .iter()
+            .map(|&c| match cell(c) {
+                Cell::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+                _ => None,
+            })
+            .collect();
+        self.unit.long_rows.push(LongRow {
+            id: id.to_string(),
+            line,
+            stage,
+            stamp,
+            reported,
+            zone: zone.ok().flatten(),
+            segments,
+        });
+    }
+}
+
+/// Fingerprint of a consignment identifier, for duplicate detection. A fingerprint match is
+/// always confirmed by comparing the identifiers themselves.
+fn id_hash(id: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// Missing stamps and stamps out of process order, for one consignment.
+fn check_process_order(
+    findings: &mut Vec<Finding>,
+    ctx: &Context<'_>,
+    id: &str,
+    line: u64,
+    stamps: &[i64],
+    reported: &[bool],
+) {
+    let stages = &ctx.mapping.design.stages;
+    let column_of = |k: usize| -> String {
+        match ctx.columns.stamps.get(k) {
+            Some(&c) => ctx.header.get(c).cloned().unwrap_or_default(),
+            None => stages[k].clone(),
+        }
+    };
+    let mut previous: Option<(usize, i64)> = None;
+    for (k, &t) in stamps.iter().enumerate() {
+        if t == MISSING {
+            if !reported[k] {
+                findings.push(Finding {
+                    kind: FindingKind::MissingStamp,
+                    file: ctx.file.clone(),
+                    line: Some(line),
+                    column: Some(column_of(k)),
+                    consignment: (!id.is_empty()).then(|| id.to_string()),
+                    value: None,
+                    message: format!(
+                        "no stamp for stage \"{}\"; intervals that need it leave this \
+                         consignment out",
+                        stages[k]
+                    ),
+                });
+            }
+            continue;
+        }
+        if let Some((p, pt)) = previous
+            && t < pt
+        {
+            findings.push(Finding {
+                kind: FindingKind::OutOfOrder,
+                file: ctx.file.clone(),
+                line: Some(line),
+                column: Some(column_of(k)),
+                consignment: (!id.is_empty()).then(|| id.to_string()),
+                value: Some(format_utc(t)),
+                message: format!(
+                    "stage \"{}\" is stamped {} min before the earlier stage \"{}\" ({}); the \
+                     negative interval is left out, the consignment's other intervals count",
+                    stages[k],
+                    (pt - t) as f64 / 60.0,
+                    stages[p],
+                    format_utc(pt)
+                ),
+            });
+        }
+        previous = Some((k, t));
+    }
+}
+
+fn format_utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+#[derive(Default)]
+struct IdentityHasher(u64);
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 fingerprints are hashed")
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Everything read from one input.
+#[derive(Debug)]
+pub struct Ingested {
+    pub table: StampTable,
+    pub findings: Vec<Finding>,
+    /// Data rows read from the file.
+    pub rows_read: u64,
+    /// Consignments read (equal to rows for the wide layout, distinct identifiers for the long).
+    pub consignments_read: u64,
+}
+
+struct LongConsignment {
+    id: String,
+    line: u64,
+    stamps: Vec<i64>,
+    reported: Vec<bool>,
+    zone: Option<Tz>,
+    segments: Vec<Option<String>>,
+}
+
+/// Puts units together in input order.
+pub(crate) struct Assembler<'c> {
+    ctx: &'c Context<'c>,
+    table: StampTable,
+    findings: Vec<Finding>,
+    rows_read: u64,
+    seen: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    long: Vec<LongConsignment>,
+    long_index: HashMap<String, usize>,
+}
+
+impl<'c> Assembler<'c> {
+    pub(crate) fn new(ctx: &'c Context<'c>) -> Self {
+        let design = &ctx.mapping.design;
+        Assembler {
+            ctx,
+            table: StampTable::new(design.stages.clone(), &design.segments),
+            findings: Vec::new(),
+            rows_read: 0,
+            seen: HashMap::default(),
+            long: Vec::new(),
+            long_index: HashMap::new(),
+        }
+    }
+
+    /// Adds the next unit (units must arrive in input order).
+    pub(crate) fn add(&mut self, unit: Unit) {
+        self.rows_read += unit.rows_read;
+        let mut unit_findings = unit.findings;
+        match self.ctx.mapping.layout {
+            Layout::Wide => {
+                let maps = self.table.code_maps(&unit.table);
+                self.table.reserve(unit.table.len());
+                for (row, &hash) in unit.id_hashes.iter().enumerate() {
+                    let id = unit.table.id(row);
+                    if !id.is_empty() {
+                        match self.seen.get(&hash) {
+                            Some(&first) if self.table.id(first as usize) == id => {
+                                let first_line = self.table.lines[first as usize];
+                                unit_findings.push(Finding {
+                                    kind: FindingKind::DuplicateConsignment,
+                                    file: self.ctx.file.clone(),
+                                    line: Some(unit.table.lines[row]),
+                                    column: Some(self.ctx.mapping.consignment_id.clone()),
+                                    consignment: Some(id.to_string()),
+                                    value: Some(id.to_string()),
+                                    message: format!(
+                                        "consignment already read on line {first_line}; this row \
+                                         is left out of the statistics"
+                                    ),
+                                });
+                                continue;
+                            }
+                            Some(_) => {} // fingerprint collision between different ids
+                            None => {
+                                self.seen.insert(hash, self.table.len() as u32);
+                            }
+                        }
+                    }
+                    self.table.push_from(&unit.table, row, &maps);
+                }
+            }
+            Layout::Long => {
+                let stages = self.ctx.mapping.design.stages.len();
+                for r in unit.long_rows {
+                    let index = match self.long_index.get(&r.id) {
+                        Some(&i) => i,
+                        None => {
+                            self.long.push(LongConsignment {
+                                id: r.id.clone(),
+                                line: r.line,
+                                stamps: vec![MISSING; stages],
+                                reported: vec![false; stages],
+                                zone: r.zone,
+                                segments: vec![None; r.segments.len()],
+                            });
+                            self.long_index.insert(r.id.clone(), self.long.len() - 1);
+                            self.long.len() - 1
+                        }
+                    };
+                    let c = &mut self.long[index];
+                    if c.stamps[r.stage] != MISSING || c.reported[r.stage] {
+                        unit_findings.push(Finding {
+                            kind: FindingKind::DuplicateStamp,
+                            file: self.ctx.file.clone(),
+                            line: Some(r.line),
+                            column: Some(self.ctx.mapping.design.stages[r.stage].clone()),
+                            consignment: Some(r.id.clone()),
+                            value: None,
+                            message: format!(
+                                "a stamp for this stage was already read on line {}; the first \
+                                 is kept",
+                                c.line
+                            ),
+                        });
+                        continue;
+                    }
+                    c.stamps[r.stage] = r.stamp;
+                    c.reported[r.stage] = r.reported;
+                    if c.zone.is_none() {
+                        c.zone = r.zone;
+                    }
+                    for (mine, theirs) in c.segments.iter_mut().zip(r.segments) {
+                        if mine.is_none() {
+                            *mine = theirs;
+                        }
+                    }
+                }
+            }
+        }
+        self.findings.append(&mut unit_findings);
+    }
+
+    pub(crate) fn finish(mut self) -> Ingested {
+        let consignments_read = match self.ctx.mapping.layout {
+            Layout::Wide => self.rows_read,
+            Layout::Long => self.long.len() as u64,
+        };
+        let mut dicts: Vec<HashMap<String, u32>> = vec![HashMap::new(); self.table.segments.len()];
+        for c in std::mem::take(&mut self.long) {
+            check_process_order(
+                &mut self.findings,
+                self.ctx,
+                &c.id,
+                c.line,
+                &c.stamps,
+                &c.reported,
+            );
+            let zone = c.zone.map_or(NO_ZONE, |tz| self.table.zone_code(tz));
+            let codes: Vec<u32> = c
+                .segments
+                .into_iter()
+                .enumerate()
+                .map(|(k, v)| match v {
+                    None => NO_VALUE,
+                    Some(v) => *dicts[k].entry(v.clone()).or_insert_with(|| {
+                        self.table.segments[k].values.push(v);
+                        (self.table.segments[k].values.len() - 1) as u32
+                    }),
+                })
+                .collect();
+            self.table.push(&c.id, c.line, &c.stamps, zone, &codes);
+        }
+        Ingested {
+            table: self.table,
+            findings: self.findings,
+            rows_read: self.rows_read,
+            consignments_read,
+        }
+    }
+}

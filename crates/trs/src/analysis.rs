@@ -1,0 +1,553 @@
+//! From a stamp table to a TRS report.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{Datelike, Timelike};
+use serde::Serialize;
+use smartborder_model::table::NO_VALUE;
+use smartborder_model::{
+    Finding, FindingKind, IntervalDef, IntervalKind, MISSING, StampRef, StampTable, StudyDesign,
+    ZoneResolver,
+};
+
+use crate::stats::{Summary, quantiles, summarize};
+
+/// Choices the analyst makes when running a study.
+#[derive(Debug, Clone)]
+pub struct TrsOptions {
+    /// Leave values beyond the extreme-value fences out of the statistics (default: keep them).
+    pub exclude_extremes: bool,
+    /// k of the fences Q1 - k IQR and Q3 + k IQR.
+    pub extreme_iqr_factor: f64,
+    /// Findings listed per kind in the report (0 = all); the counts are always complete.
+    pub findings_limit: usize,
+    pub threads: usize,
+}
+
+impl Default for TrsOptions {
+    fn default() -> Self {
+        TrsOptions {
+            exclude_extremes: false,
+            extreme_iqr_factor: 3.0,
+            findings_limit: 1000,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// Statistics of one interval for one segment value (or the whole population).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalStats {
+    pub from: String,
+    pub to: String,
+    pub kind: IntervalKind,
+    /// "all", or the name of the segment.
+    pub segment_by: String,
+    /// The segment value; `None` for "all".
+    pub segment: Option<String>,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+/// One stage's part of the total, in a bottleneck ranking.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BottleneckStage {
+    pub from: String,
+    pub to: String,
+    pub count: u64,
+    pub mean_minutes: f64,
+    /// mean of this interval / sum of the means of all consecutive intervals.
+    pub share: f64,
+}
+
+/// Consecutive intervals ranked by their share of the time, for one segment value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bottleneck {
+    pub segment_by: String,
+    pub segment: Option<String>,
+    pub stages: Vec<BottleneckStage>,
+}
+
+/// Arrivals by local hour of day and day of week, and the median release time of each cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArrivalPattern {
+    /// `counts[day][hour]`, Monday first.
+    pub counts: Vec<Vec<u64>>,
+    /// Median arrival-to-release minutes per cell (null when no consignment was released).
+    pub median_release_minutes: Vec<Vec<Option<f64>>>,
+    /// Arrivals placed on UTC because the row had no zone.
+    pub rows_without_zone: u64,
+}
+
+/// How many findings of one kind there are and how many the report lists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingCount {
+    pub kind: FindingKind,
+    pub count: u64,
+    pub listed: u64,
+}
+
+/// The method, as the report states it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Method {
+    pub interval_rule: String,
+    pub quantiles: String,
+    pub standard_deviation: String,
+    pub extreme_values: String,
+    pub extremes_excluded: bool,
+    pub bottleneck_share: String,
+    pub working_time: String,
+    pub duplicates: String,
+}
+
+/// Everything a TRS report shows; serialised as `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrsReport {
+    pub input: String,
+    /// Consignments read (rows of a wide input, distinct identifiers of a long one).
+    pub consignments: u64,
+    pub rows_read: u64,
+    /// Consignments in the statistics (duplicates left out).
+    pub consignments_analysed: u64,
+    pub stages: Vec<String>,
+    pub segments: Vec<String>,
+    pub targets_hours: Vec<f64>,
+    pub findings_summary: Vec<FindingCount>,
+    pub findings: Vec<Finding>,
+    pub intervals: Vec<IntervalStats>,
+    /// Same layout as `intervals`, counting only minutes inside office working hours.
+    pub working_time_intervals: Vec<IntervalStats>,
+    pub bottlenecks: Vec<Bottleneck>,
+    pub arrival_pattern: ArrivalPattern,
+    pub method: Method,
+}
+
+/// Durations in seconds of one interval for every row (`MISSING` when it does not count).
+fn durations(table: &StampTable, def: &IntervalDef) -> Vec<i64> {
+    let at = |r: StampRef, row: usize| -> i64 {
+        match r {
+            StampRef::Stage(s) => table.stamps[s][row],
+            StampRef::FirstPresent => table
+                .stamps
+                .iter()
+                .map(|c| c[row])
+                .find(|&t| t != MISSING)
+                .unwrap_or(MISSING),
+            StampRef::LastPresent => table
+                .stamps
+                .iter()
+                .rev()
+                .map(|c| c[row])
+                .find(|&t| t != MISSING)
+                .unwrap_or(MISSING),
+        }
+    };
+    (0..table.len())
+        .map(|row| {
+            let (a, b) = (at(def.from, row), at(def.to, row));
+            if a == MISSING || b == MISSING || b < a {
+                MISSING
+            } else {
+                b - a
+            }
+        })
+        .collect()
+}
+
+/// Working seconds of one interval for every row.
+fn working_durations(table: &StampTable, design: &StudyDesign, elapsed: &[i64], def: &IntervalDef) -> Vec<i64> {
+    let Some(plan) = &design.working_hours else {
+        return Vec::new();
+    };
+    let office_column = plan
+        .office_segment
+        .as_ref()
+        .and_then(|name| table.segments.iter().find(|s| &s.name == name));
+    let start_of = |row: usize| match def.from {
+        StampRef::Stage(s) => table.stamps[s][row],
+        _ => table.stamps.iter().map(|c| c[row]).find(|&t| t != MISSING).unwrap_or(MISSING),
+    };
+    (0..table.len())
+        .map(|row| {
+            let d = elapsed[row];
+            if d == MISSING {
+                return MISSING;
+            }
+            let start = start_of(row);
+            let tz = table.zone(row).unwrap_or(chrono_tz::UTC);
+            let hours = plan.for_office(office_column.and_then(|c| c.value(row)));
+            match (
+                ZoneResolver::to_local(tz, start),
+                ZoneResolver::to_local(tz, start + d),
+            ) {
+                (Some(a), Some(b)) => hours.working_seconds(a, b),
+                _ => MISSING,
+            }
+        })
+        .collect()
+}
+
+/// Statistics of `values` for the whole population and for each value of each segment.
+fn segment_stats(
+    table: &StampTable,
+    design: &StudyDesign,
+    def: &IntervalDef,
+    values: &[i64],
+) -> Vec<IntervalStats> {
+    let from = design.stamp_name(def.from).to_string();
+    let to = design.stamp_name(def.to).to_string();
+    let entry = |segment_by: &str, segment: Option<String>, summary: Summary| IntervalStats {
+        from: from.clone(),
+        to: to.clone(),
+        kind: def.kind,
+        segment_by: segment_by.to_string(),
+        segment,
+        summary,
+    };
+    let mut out = Vec::new();
+    let mut all: Vec<i64> = values.iter().copied().filter(|&v| v != MISSING).collect();
+    out.push(entry("all", None, summarize(&mut all, &design.targets_hours)));
+    let mut buffer = all;
+    for column in &table.segments {
+        for (value, group) in grouped(values, &column.codes, column.values.len(), &mut buffer) {
+            out.push(entry(
+                &column.name,
+                Some(column.values[value].clone()),
+                summarize(group, &design.targets_hours),
+            ));
+        }
+    }
+    out
+}
+
+/// Counting sort of the valid `values` by segment code into `buffer`; yields (code, group).
+fn grouped<'b>(
+    values: &[i64],
+    codes: &[u32],
+    distinct: usize,
+    buffer: &'b mut Vec<i64>,
+) -> impl Iterator<Item = (usize, &'b mut [i64])> {
+    let mut counts = vec![0usize; distinct];
+    for (&v, &c) in values.iter().zip(codes) {
+        if v != MISSING && c != NO_VALUE {
+            counts[c as usize] += 1;
+        }
+    }
+    let mut starts = Vec::with_capacity(distinct);
+    let mut total = 0;
+    for &c in &counts {
+        starts.push(total);
+        total += c;
+    }
+    buffer.clear();
+    buffer.resize(total, 0);
+    let mut next = starts.clone();
+    for (&v, &c) in values.iter().zip(codes) {
+        if v != MISSING && c != NO_VALUE {
+            buffer[next[c as usize]] = v;
+            next[c as usize] += 1;
+        }
+    }
+    let mut rest: &'b mut [i64] = buffer.as_mut_slice();
+    let mut groups = Vec::with_capacity(distinct);
+    for (code, &count) in counts.iter().enumerate() {
+        let (group, tail) = rest.split_at_mut(count);
+        rest = tail;
+        if count > 0 {
+            groups.push((code, group));
+        }
+    }
+    groups.into_iter()
+}
+
+/// Flags durations beyond Q1 - k IQR or Q3 + k IQR of their interval and office (or of the whole
+/// population when the study has no office segment). Returns one finding per flagged value and
+/// the flagged rows.
+fn extreme_values(
+    table: &StampTable,
+    design: &StudyDesign,
+    def: &IntervalDef,
+    values: &[i64],
+    k: f64,
+    file: &str,
+) -> (Vec<Finding>, Vec<usize>) {
+    let office = table
+        .segments
+        .iter()
+        .find(|s| s.name == "office");
+    let all_codes;
+    let (codes, distinct, names): (&[u32], usize, Vec<String>) = match office {
+        Some(o) => (&o.codes, o.values.len(), o.values.clone()),
+        None => {
+            all_codes = vec![0u32; table.len()];
+            (&all_codes, 1, vec!["all offices".to_string()])
+        }
+    };
+    let mut fences = vec![None; distinct];
+    let mut buffer = Vec::new();
+    for (code, group) in grouped(values, codes, distinct, &mut buffer) {
+        let q = quantiles(group, &[0.25, 0.75]);
+        let iqr = q[1] - q[0];
+        fences[code] = Some((q[0] - k * iqr, q[1] + k * iqr, q[0], q[1]));
+    }
+    let interval = format!("{} -> {}", design.stamp_name(def.from), design.stamp_name(def.to));
+    let mut findings = Vec::new();
+    let mut rows = Vec::new();
+    for (row, (&v, &c)) in values.iter().zip(codes).enumerate() {
+        if v == MISSING || c == NO_VALUE {
+            continue;
+        }
+        let Some((lo, hi, q1, q3)) = fences[c as usize] else { continue };
+        let x = v as f64;
+        if x > hi || x < lo {
+            rows.push(row);
+            let side = if x > hi { "above Q3" } else { "below Q1" };
+            let fence = if x > hi { hi } else { lo };
+            findings.push(Finding {
+                kind: FindingKind::ExtremeValue,
+                file: file.to_string(),
+                line: Some(table.lines[row]),
+                column: Some(interval.clone()),
+                consignment: Some(table.id(row).to_string()).filter(|s| !s.is_empty()),
+                value: Some(format!("{:.1} min", x / 60.0)),
+                message: format!(
+                    "{side} {} {k} IQR ({:.1} min) for office \"{}\" (Q1 {:.1} min, Q3 {:.1} min)",
+                    if x > hi { "+" } else { "-" },
+                    fence / 60.0,
+                    names[c as usize],
+                    q1 / 60.0,
+                    q3 / 60.0
+                ),
+            });
+        }
+    }
+    (findings, rows)
+}
+
+fn arrival_pattern(table: &StampTable, design: &StudyDesign) -> ArrivalPattern {
+    let arrival = &table.stamps[design.arrival_stage()];
+    let release = &table.stamps[design.release_stage()];
+    let mut counts = vec![vec![0u64; 24]; 7];
+    let mut cells: Vec<Vec<i64>> = vec![Vec::new(); 7 * 24];
+    let mut rows_without_zone = 0;
+    for row in 0..table.len() {
+        let a = arrival[row];
+        if a == MISSING {
+            continue;
+        }
+        let tz = table.zone(row).unwrap_or_else(|| {
+            rows_without_zone += 1;
+            chrono_tz::UTC
+        });
+        let Some(local) = ZoneResolver::to_local(tz, a) else { continue };
+        let (day, hour) = (
+            local.weekday().num_days_from_monday() as usize,
+            local.hour() as usize,
+        );
+        counts[day][hour] += 1;
+        let r = release[row];
+        if r != MISSING && r >= a {
+            cells[day * 24 + hour].push(r - a);
+        }
+    }
+    let median_release_minutes = (0..7)
+        .map(|d| {
+            (0..24)
+                .map(|h| {
+                    let cell = &mut cells[d * 24 + h];
+                    (!cell.is_empty()).then(|| quantiles(cell, &[0.5])[0] / 60.0)
+                })
+                .collect()
+        })
+        .collect();
+    ArrivalPattern {
+        counts,
+        median_release_minutes,
+        rows_without_zone,
+    }
+}
+
+fn bottlenecks(intervals: &[IntervalStats]) -> Vec<Bottleneck> {
+    let mut groups: Vec<(String, Option<String>)> = Vec::new();
+    for s in intervals {
+        let key = (s.segment_by.clone(), s.segment.clone());
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(segment_by, segment)| {
+            let mut stages: Vec<BottleneckStage> = intervals
+                .iter()
+                .filter(|s| {
+                    s.kind == IntervalKind::Consecutive
+                        && s.segment_by == segment_by
+                        && s.segment == segment
+                })
+                .filter_map(|s| {
+                    Some(BottleneckStage {
+                        from: s.from.clone(),
+                        to: s.to.clone(),
+                        count: s.summary.count,
+                        mean_minutes: s.summary.mean_minutes?,
+                        share: 0.0,
+                    })
+                })
+                .collect();
+            let total: f64 = stages.iter().map(|s| s.mean_minutes).sum();
+            for s in &mut stages {
+                s.share = if total > 0.0 { s.mean_minutes / total } else { 0.0 };
+            }
+            stages.sort_by(|a, b| b.share.total_cmp(&a.share));
+            Bottleneck {
+                segment_by,
+                segment,
+                stages,
+            }
+        })
+        .collect()
+}
+
+/// Runs the study.
+pub fn analyze(
+    input: &str,
+    table: &StampTable,
+    design: &StudyDesign,
+    ingest_findings: Vec<Finding>,
+    consignments_read: u64,
+    rows_read: u64,
+    options: &TrsOptions,
+) -> TrsReport {
+    let defs = design.intervals();
+    let next = AtomicUsize::new(0);
+    type Done = (usize, Vec<IntervalStats>, Vec<IntervalStats>, Vec<Finding>);
+    let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..options.threads.clamp(1, defs.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(def) = defs.get(i) else { break };
+                    let mut values = durations(table, def);
+                    let (findings, flagged) = extreme_values(
+                        table,
+                        design,
+                        def,
+                        &values,
+                        options.extreme_iqr_factor,
+                        input,
+                    );
+                    if options.exclude_extremes {
+                        for row in flagged {
+                            values[row] = MISSING;
+                        }
+                    }
+                    let elapsed = segment_stats(table, design, def, &values);
+                    let working = if design.working_hours.is_some() {
+                        let w = working_durations(table, design, &values, def);
+                        segment_stats(table, design, def, &w)
+                    } else {
+                        Vec::new()
+                    };
+                    done.lock()
+                        .expect("no worker panics while holding the lock")
+                        .push((i, elapsed, working, findings));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().expect("workers finished");
+    done.sort_by_key(|d| d.0);
+    let mut intervals = Vec::new();
+    let mut working_time_intervals = Vec::new();
+    let mut findings = ingest_findings;
+    for (_, elapsed, working, extreme) in done {
+        intervals.extend(elapsed);
+        working_time_intervals.extend(working);
+        findings.extend(extreme);
+    }
+    let (findings_summary, findings) = limit_findings(findings, options.findings_limit);
+    TrsReport {
+        input: input.to_string(),
+        consignments: consignments_read,
+        rows_read,
+        consignments_analysed: table.len() as u64,
+        stages: design.stages.clone(),
+        segments: design.segments.clone(),
+        targets_hours: design.targets_hours.clone(),
+        findings_summary,
+        findings,
+        bottlenecks: bottlenecks(&intervals),
+        intervals,
+        working_time_intervals,
+        arrival_pattern: arrival_pattern(table, design),
+        method: method(options, design),
+    }
+}
+
+fn limit_findings(findings: Vec<Finding>, limit: usize) -> (Vec<FindingCount>, Vec<Finding>) {
+    let mut counts: Vec<FindingCount> = FindingKind::ALL
+        .iter()
+        .map(|&kind| FindingCount {
+            kind,
+            count: 0,
+            listed: 0,
+        })
+        .collect();
+    let mut listed = Vec::new();
+    for f in findings {
+        let c = counts
+            .iter_mut()
+            .find(|c| c.kind == f.kind)
+            .expect("every kind is counted");
+        c.count += 1;
+        if limit == 0 || (c.listed as usize) < limit {
+            c.listed += 1;
+            listed.push(f);
+        }
+    }
+    counts.retain(|c| c.count > 0);
+    (counts, listed)
+}
+
+fn method(options: &TrsOptions, design: &StudyDesign) -> Method {
+    let k = options.extreme_iqr_factor;
+    Method {
+        interval_rule: "d(i,k) = t(to) - t(from). An interval counts for a consignment when both \
+                        stamps are present and readable and d >= 0; a negative d is left out of \
+                        that interval and reported; the consignment's other intervals still count. \
+                        Totals: arrival to release when both exist, and first to last stamp present."
+            .into(),
+        quantiles: "Linear interpolation between closest ranks (numpy default, DuckDB \
+                    quantile_cont): h = (n - 1) p, Q(p) = x[floor h] + (h - floor h)(x[floor h + 1] \
+                    - x[floor h])."
+            .into(),
+        standard_deviation: "Sample standard deviation, divisor n - 1.".into(),
+        extreme_values: format!(
+            "Per interval and office: a duration below Q1 - {k} IQR or above Q3 + {k} IQR is an \
+             extreme value (IQR = Q3 - Q1). {}",
+            if options.exclude_extremes {
+                "Extreme values are excluded from the statistics."
+            } else {
+                "Extreme values are reported and kept in the statistics."
+            }
+        ),
+        extremes_excluded: options.exclude_extremes,
+        bottleneck_share: "Share of a stage = its mean interval / the sum of the mean intervals \
+                           of all consecutive stages, within the same segment."
+            .into(),
+        working_time: match &design.working_hours {
+            Some(_) => "Working time counts only the minutes inside the office's working hours \
+                        on its working days, on the office's local clock."
+                .into(),
+            None => "No working hours in the mapping: only elapsed time is reported.".into(),
+        },
+        duplicates: "A consignment identifier seen again is reported; the later row is left out."
+            .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

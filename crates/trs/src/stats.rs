@@ -1,0 +1,186 @@
+//! Descriptive statistics of durations, exactly as the report's method section states them.
+//!
+//! Quantiles use linear interpolation between closest ranks (numpy's default, DuckDB's
+//! `quantile_cont`): for sorted values x[0..n) and probability p, h = (n - 1) p and
+//! Q(p) = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
+//! They are found by repeated selection instead of a full sort: the work is linear in n.
+
+use serde::Serialize;
+
+/// Summary of one group of durations. Durations come in seconds; the summary is in minutes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub count: u64,
+    pub mean_minutes: Option<f64>,
+    pub median_minutes: Option<f64>,
+    pub p75_minutes: Option<f64>,
+    pub p90_minutes: Option<f64>,
+    pub p95_minutes: Option<f64>,
+    pub min_minutes: Option<f64>,
+    pub max_minutes: Option<f64>,
+    /// Sample standard deviation (divisor n - 1); absent below two values.
+    pub std_minutes: Option<f64>,
+    /// Share of the group whose duration is at most each target.
+    pub within_target: Vec<TargetShare>,
+    /// First and third quartiles, used by the extreme-value rule.
+    #[serde(skip)]
+    pub q1_q3_seconds: Option<(f64, f64)>,
+}
+
+/// Share of consignments whose duration is at most `hours`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetShare {
+    pub hours: f64,
+    pub share: f64,
+}
+
+/// Quantiles of `values` for ascending probabilities `ps`, by selection; reorders `values`.
+pub fn quantiles(values: &mut [i64], ps: &[f64]) -> Vec<f64> {
+    let n = values.len();
+    if n == 0 {
+        return vec![f64::NAN; ps.len()];
+    }
+    let mut lo = 0;
+    ps.iter()
+        .map(|&p| {
+            debug_assert!((0.0..=1.0).contains(&p));
+            let h = (n - 1) as f64 * p;
+            let k = (h.floor() as usize).max(lo);
+            let frac = h - k as f64;
+            values[lo..].select_nth_unstable(k - lo);
+            let xk = values[k] as f64;
+            lo = k;
+            if frac > 0.0 && k + 1 < n {
+                let next = values[k + 1..].iter().copied().min().unwrap_or(values[k]) as f64;
+                xk + frac * (next - xk)
+            } else {
+                xk
+            }
+        })
+        .collect()
+}
+
+/// Summarises durations in seconds (all valid, any order; reordered in place).
+pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
+    let n = values.len();
+    let within_target = |values: &[i64]| {
+        targets_hours
+            .iter()
+            .map(|&hours| {
+                let limit = hours * 3600.0;
+                let within = values.iter().filter(|&&v| v as f64 <= limit).count();
+                TargetShare {
+                    hours,
+                    share: if n == 0 { 0.0 } else { within as f64 / n as f64 },
+                }
+            })
+            .collect()
+    };
+    if n == 0 {
+        return Summary {
+            count: 0,
+            mean_minutes: None,
+            median_minutes: None,
+            p75_minutes: None,
+            p90_minutes: None,
+            p95_minutes: None,
+            min_minutes: None,
+            max_minutes: None,
+            std_minutes: None,
+            within_target: within_target(values),
+            q1_q3_seconds: None,
+        };
+    }
+    let (mut sum, mut min, mut max) = (0i128, i64::MAX, i64::MIN);
+    for &v in values.iter() {
+        sum += i128::from(v);
+        min = min.min(v);
+        max = max.max(v);
+    }
+    let mean = sum as f64 / n as f64;
+    let std = (n > 1).then(|| {
+        let ss: f64 = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+        (ss / (n - 1) as f64).sqrt()
+    });
+    let shares = within_target(values);
+    let q = quantiles(values, &[0.25, 0.5, 0.75, 0.9, 0.95]);
+    let m = |s: f64| Some(s / 60.0);
+    Summary {
+        count: n as u64,
+        mean_minutes: m(mean),
+        median_minutes: m(q[1]),
+        p75_minutes: m(q[2]),
+        p90_minutes: m(q[3]),
+        p95_minutes: m(q[4]),
+        min_minutes: m(min as f64),
+        max_minutes: m(max as f64),
+        std_minutes: std.map(|s| s / 60.0),
+        within_target: shares,
+        q1_q3_seconds: Some((q[0], q[2])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Independent reference: full sort, then numpy's linear interpolation.
+    fn reference_quantile(values: &[i64], p: f64) -> f64 {
+        let mut s = values.to_vec();
+        s.sort();
+        let h = (s.len() - 1) as f64 * p;
+        let lo = h.floor() as usize;
+        let hi = h.ceil() as usize;
+        s[lo] as f64 + (h - lo as f64) * (s[hi] - s[lo]) as f64
+    }
+
+    #[test]
+    fn hand_computed_case() {
+        // numpy.percentile([1, 2, 3, 4], [50, 90]) == [2.5, 3.7]
+        let mut v = vec![4 * 60, 60, 3 * 60, 2 * 60];
+        let s = summarize(&mut v, &[0.05]);
+        assert_eq!(s.count, 4);
+        assert_eq!(s.mean_minutes, Some(2.5));
+        assert_eq!(s.median_minutes, Some(2.5));
+        assert!((s.p90_minutes.unwrap() - 3.7).abs() < 1e-12);
+        assert_eq!(s.min_minutes, Some(1.0));
+        assert_eq!(s.max_minutes, Some(4.0));
+        // sample sd of 1,2,3,4 = sqrt(5/3)
+        assert!((s.std_minutes.unwrap() - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        // 0.05 h = 3 min: 1, 2, 3 are within.
+        assert_eq!(s.within_target[0].share, 0.75);
+    }
+
+    #[test]
+    fn selection_quantiles_equal_sorted_quantiles() {
+        // A deterministic, heavy-tailed, tie-rich sample.
+        let mut state = 0x2545F4914F6CDD1Du64;
+        for n in [1usize, 2, 3, 10, 101, 1000, 4097] {
+            let values: Vec<i64> = (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state % 1000) as i64).pow(2) / 7
+                })
+                .collect();
+            let ps = [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0];
+            let got = quantiles(&mut values.clone(), &ps);
+            for (p, g) in ps.iter().zip(got) {
+                let want = reference_quantile(&values, *p);
+                assert!((g - want).abs() < 1e-9, "n={n} p={p}: {g} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_and_single() {
+        let s = summarize(&mut [], &[1.0]);
+        assert_eq!(s.count, 0);
+        assert_eq!(s.median_minutes, None);
+        let s = summarize(&mut [600], &[1.0]);
+        assert_eq!(s.median_minutes, Some(10.0));
+        assert_eq!(s.p95_minutes, Some(10.0));
+        assert_eq!(s.std_minutes, None);
+    }
+}
