@@ -1,1 +1,79 @@
-fn main() {}
+//! `smartborder`: the command line of the SmartBorder toolkit. Thin by design: it parses
+//! arguments, shows progress, and calls the library crates, which do the work.
+
+mod progress;
+mod trs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "smartborder",
+    version,
+    about = "SMART borders for the Middle Corridor: Time Release Study, risk management, transit"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a synthetic corridor study and write its TRS report (no setup needed).
+    Demo(trs::DemoArgs),
+    /// Generate deterministic synthetic data.
+    Synth {
+        #[command(subcommand)]
+        what: SynthCommand,
+    },
+    /// Time Release Study.
+    Trs {
+        #[command(subcommand)]
+        what: TrsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SynthCommand {
+    /// Synthetic TRS consignments (CSV and/or Parquet, plus the mapping that reads them).
+    Trs(trs::SynthArgs),
+}
+
+#[derive(Subcommand)]
+enum TrsCommand {
+    /// Read, verify and analyse a study; write the HTML / JSON / Excel report.
+    Run(trs::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => trs::demo(a),
+        Command::Synth {
+            what: SynthCommand::Trs(a),
+        } => trs::synth(a).map(|_| ExitCode::SUCCESS),
+        Command::Trs {
+            what: TrsCommand::Run(a),
+        } => trs::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Default number of worker threads: every core.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Where the demo writes by default.
+fn default_demo_dir() -> PathBuf {
+    PathBuf::from("smartborder-demo")
+}

@@ -22,6 +22,8 @@ pub enum IngestError {
     },
     #[error("{file}: {message}")]
     Format { file: String, message: String },
-    #[error("{file}: unsupported input type; expected .csv, .txt, .xlsx, .xlsm, .xls, .ods or .parquet")]
+    #[error(
+        "{file}: unsupported input type; expected .csv, .txt, .xlsx, .xlsm, .xls, .ods or .parquet"
+    )]
     UnsupportedFile { file: String },
 }

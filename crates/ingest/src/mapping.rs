@@ -260,9 +260,9 @@ impl Mapping {
                 Some(WorkingHoursPlan {
                     default: parse_hours(&w.open, &w.close, &w.days_off)
                         .map_err(|m| err(format!("[working_hours] {m}")))?,
-                    office_segment: w.office_segment.or_else(|| {
-                        segment_names.iter().find(|s| *s == "office").cloned()
-                    }),
+                    office_segment: w
+                        .office_segment
+                        .or_else(|| segment_names.iter().find(|s| *s == "office").cloned()),
                     offices,
                 })
             }
@@ -371,7 +371,10 @@ to = "release"
             "arrival = \"Arrival\"\nlodgement = \"Lodged\"\nrelease = \"Released\"",
             "zulu = \"Z\"\nalpha = \"A\"\nmike = \"M\"",
         );
-        let text = text.replace("from = \"arrival\"\nto = \"release\"", "from = \"zulu\"\nto = \"mike\"");
+        let text = text.replace(
+            "from = \"arrival\"\nto = \"release\"",
+            "from = \"zulu\"\nto = \"mike\"",
+        );
         let m = Mapping::from_toml(&text, "m.toml").unwrap();
         assert_eq!(m.design.stages, ["zulu", "alpha", "mike"]);
     }
@@ -379,10 +382,22 @@ to = "release"
     #[test]
     fn errors_name_the_problem() {
         let cases = [
-            (CONTRACT.replace("Asia/Baku", "Asia/Atlantis"), "not an IANA time zone"),
-            (CONTRACT.replace("to = \"release\"", "to = \"exit\""), "unknown stage \"exit\""),
-            (CONTRACT.replace("layout = \"wide\"", "layout = \"tall\""), "tall"),
-            (CONTRACT.replace("[segments]", "colour = 1\n[segments]"), "colour"),
+            (
+                CONTRACT.replace("Asia/Baku", "Asia/Atlantis"),
+                "not an IANA time zone",
+            ),
+            (
+                CONTRACT.replace("to = \"release\"", "to = \"exit\""),
+                "unknown stage \"exit\"",
+            ),
+            (
+                CONTRACT.replace("layout = \"wide\"", "layout = \"tall\""),
+                "tall",
+            ),
+            (
+                CONTRACT.replace("[segments]", "colour = 1\n[segments]"),
+                "colour",
+            ),
             (
                 CONTRACT
                     .replace("timezone = \"Asia/Baku\"", "")
@@ -411,7 +426,13 @@ to = "release"
         let plan = m.design.working_hours.unwrap();
         assert_eq!(plan.office_segment.as_deref(), Some("office"));
         assert_eq!(plan.default.open_minute, 540);
-        assert_eq!(plan.default.days_off, [false, false, false, false, false, true, true]);
-        assert_eq!(plan.for_office(Some("Red Bridge")), &WorkingHours::ALWAYS_OPEN);
+        assert_eq!(
+            plan.default.days_off,
+            [false, false, false, false, false, true, true]
+        );
+        assert_eq!(
+            plan.for_office(Some("Red Bridge")),
+            &WorkingHours::ALWAYS_OPEN
+        );
     }
 }

@@ -122,9 +122,10 @@ pub(crate) fn read(
             // Projected columns come in file order, i.e. the order of `used`.
             let mut by_index: Vec<Option<Column>> = (0..ctx.header.len()).map(|_| None).collect();
             for (k, &c) in ctx.columns.used.iter().enumerate() {
-                by_index[c] = Some(Column::from_array(batch.column(k)).map_err(|e| {
-                    parquet_err(&format!("column \"{}\": {e}", ctx.header[c]))
-                })?);
+                by_index[c] = Some(
+                    Column::from_array(batch.column(k))
+                        .map_err(|e| parquet_err(&format!("column \"{}\": {e}", ctx.header[c])))?,
+                );
             }
             for r in 0..batch.num_rows() {
                 row_number += 1;

@@ -205,7 +205,9 @@ impl<'c> UnitBuilder<'c> {
         let text = match cell {
             Cell::Text(t) if !t.trim().is_empty() => t.trim(),
             Cell::Invalid(v) => {
-                let col = self.column_name(self.ctx.columns.zone.unwrap_or(0)).to_string();
+                let col = self
+                    .column_name(self.ctx.columns.zone.unwrap_or(0))
+                    .to_string();
                 self.finding(
                     FindingKind::UnknownZone,
                     line,
@@ -229,7 +231,9 @@ impl<'c> UnitBuilder<'c> {
         match tz {
             Some(tz) => Ok(Some(tz)),
             None => {
-                let col = self.column_name(self.ctx.columns.zone.unwrap_or(0)).to_string();
+                let col = self
+                    .column_name(self.ctx.columns.zone.unwrap_or(0))
+                    .to_string();
                 self.finding(
                     FindingKind::UnknownZone,
                     line,

@@ -62,7 +62,13 @@ impl StampFormat {
 
     /// True when stamps in this format carry their own offset (no zone needed).
     pub fn carries_offset(&self) -> bool {
-        matches!(self, StampFormat::Chrono { has_offset: true, .. })
+        matches!(
+            self,
+            StampFormat::Chrono {
+                has_offset: true,
+                ..
+            }
+        )
     }
 
     /// What a cell should look like, for error messages.
@@ -294,11 +300,26 @@ mod tests {
     #[test]
     fn compiled_format_agrees_with_chrono() {
         let fmt = StampFormat::new(Some("%d.%m.%Y %H:%M"));
-        assert!(matches!(&fmt, StampFormat::Chrono { compiled: Some(_), .. }));
-        assert_eq!(fmt.parse("01.03.2024 07:05"), Some(local(2024, 3, 1, 7, 5, 0)));
+        assert!(matches!(
+            &fmt,
+            StampFormat::Chrono {
+                compiled: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            fmt.parse("01.03.2024 07:05"),
+            Some(local(2024, 3, 1, 7, 5, 0))
+        );
         // Single-digit fields are not in the fast path but chrono accepts them.
         assert_eq!(fmt.parse("1.3.2024 7:05"), Some(local(2024, 3, 1, 7, 5, 0)));
-        for bad in ["31.02.2024 07:05", "01.03.2024", "2024-03-01 07:05", "", "01.03.2024 25:00"] {
+        for bad in [
+            "31.02.2024 07:05",
+            "01.03.2024",
+            "2024-03-01 07:05",
+            "",
+            "01.03.2024 25:00",
+        ] {
             assert_eq!(
                 fmt.parse(bad),
                 NaiveDateTime::parse_from_str(bad, "%d.%m.%Y %H:%M")
@@ -314,7 +335,10 @@ mod tests {
     fn formats_outside_the_fast_path_use_chrono() {
         let fmt = StampFormat::new(Some("%d/%m/%y %I:%M %p"));
         assert!(matches!(&fmt, StampFormat::Chrono { compiled: None, .. }));
-        assert_eq!(fmt.parse("05/11/26 03:30 PM"), Some(local(2026, 11, 5, 15, 30, 0)));
+        assert_eq!(
+            fmt.parse("05/11/26 03:30 PM"),
+            Some(local(2026, 11, 5, 15, 30, 0))
+        );
         let with_offset = StampFormat::new(Some("%Y-%m-%d %H:%M %z"));
         assert_eq!(
             with_offset.parse("2026-11-05 15:30 +0400"),
@@ -328,14 +352,23 @@ mod tests {
             ))
         );
         let date_only = StampFormat::new(Some("%d.%m.%Y"));
-        assert_eq!(date_only.parse("05.11.2026"), Some(local(2026, 11, 5, 0, 0, 0)));
+        assert_eq!(
+            date_only.parse("05.11.2026"),
+            Some(local(2026, 11, 5, 0, 0, 0))
+        );
     }
 
     #[test]
     fn iso_forms() {
         let iso = StampFormat::new(None);
-        assert_eq!(iso.parse("2026-03-01T08:30:00"), Some(local(2026, 3, 1, 8, 30, 0)));
-        assert_eq!(iso.parse(" 2026-03-01 08:30 "), Some(local(2026, 3, 1, 8, 30, 0)));
+        assert_eq!(
+            iso.parse("2026-03-01T08:30:00"),
+            Some(local(2026, 3, 1, 8, 30, 0))
+        );
+        assert_eq!(
+            iso.parse(" 2026-03-01 08:30 "),
+            Some(local(2026, 3, 1, 8, 30, 0))
+        );
         assert_eq!(iso.parse("2026-03-01"), Some(local(2026, 3, 1, 0, 0, 0)));
         let utc = NaiveDate::from_ymd_opt(2026, 3, 1)
             .unwrap()
@@ -343,14 +376,29 @@ mod tests {
             .unwrap()
             .and_utc()
             .timestamp();
-        assert_eq!(iso.parse("2026-03-01T08:30:00+05:00"), Some(CellTime::Instant(utc)));
-        assert_eq!(iso.parse("2026-03-01T08:30+0500"), Some(CellTime::Instant(utc)));
-        assert_eq!(iso.parse("2026-03-01T03:30:00Z"), Some(CellTime::Instant(utc)));
+        assert_eq!(
+            iso.parse("2026-03-01T08:30:00+05:00"),
+            Some(CellTime::Instant(utc))
+        );
+        assert_eq!(
+            iso.parse("2026-03-01T08:30+0500"),
+            Some(CellTime::Instant(utc))
+        );
+        assert_eq!(
+            iso.parse("2026-03-01T03:30:00Z"),
+            Some(CellTime::Instant(utc))
+        );
         assert_eq!(
             iso.parse("2026-03-01T03:30:00.250Z"),
             Some(CellTime::Instant(utc))
         );
-        for bad in ["2026-13-01", "2026-03-01T", "01.03.2026", "2026-03-01T08:30+5", "x"] {
+        for bad in [
+            "2026-13-01",
+            "2026-03-01T",
+            "01.03.2026",
+            "2026-03-01T08:30+5",
+            "x",
+        ] {
             assert_eq!(iso.parse(bad), None, "{bad}");
         }
     }

@@ -18,7 +18,8 @@ pub use corridor::{CORRIDOR_OFFICES, Country, CustomsOffice, TransportMode};
 pub use finding::{Finding, FindingKind};
 pub use lane::Lane;
 pub use study::{
-    DEFAULT_TARGETS_HOURS, FIRST_STAMP, IntervalDef, IntervalKind, LAST_STAMP, StampRef, StudyDesign,
+    DEFAULT_TARGETS_HOURS, FIRST_STAMP, IntervalDef, IntervalKind, LAST_STAMP, StampRef,
+    StudyDesign,
 };
 pub use table::{CodeMaps, MISSING, NO_VALUE, NO_ZONE, SegmentColumn, StampTable};
 pub use working_hours::{WorkingHours, WorkingHoursPlan};

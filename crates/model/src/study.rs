@@ -136,7 +136,10 @@ mod tests {
 
     #[test]
     fn intervals_are_consecutive_then_totals_then_new_extras() {
-        let d = design(&["arrival", "lodgement", "release", "exit"], vec![(0, 2), (1, 3)]);
+        let d = design(
+            &["arrival", "lodgement", "release", "exit"],
+            vec![(0, 2), (1, 3)],
+        );
         let names: Vec<(String, String, IntervalKind)> = d
             .intervals()
             .iter()

@@ -142,9 +142,11 @@ impl StampTable {
             .zip(&maps.segments)
         {
             let c = source.codes[row];
-            column
-                .codes
-                .push(if c == NO_VALUE { NO_VALUE } else { map[c as usize] });
+            column.codes.push(if c == NO_VALUE {
+                NO_VALUE
+            } else {
+                map[c as usize]
+            });
         }
     }
 

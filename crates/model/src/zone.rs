@@ -121,7 +121,12 @@ mod tests {
     #[test]
     fn cached_and_uncached_conversions_agree() {
         let mut r = ZoneResolver::default();
-        for tz in [Tz::Asia__Baku, Tz::Asia__Shanghai, Tz::Europe__Istanbul, Tz::Asia__Bishkek] {
+        for tz in [
+            Tz::Asia__Baku,
+            Tz::Asia__Shanghai,
+            Tz::Europe__Istanbul,
+            Tz::Asia__Bishkek,
+        ] {
             for day in 1..=28 {
                 let l = local(2025, 2, day, 13, 37);
                 let expected = tz.from_local_datetime(&l).single().unwrap().timestamp();

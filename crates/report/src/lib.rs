@@ -1,1 +1,61 @@
+//! TRS reports: one self-contained HTML file (inline SVG charts, no network needed to view it),
+//! the JSON contract, and an Excel workbook; text in English or Russian.
 
+mod html;
+mod i18n;
+mod svg;
+mod xlsx;
+
+use std::path::Path;
+
+pub use i18n::Lang;
+use smartborder_trs::TrsReport;
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Excel {
+        path: String,
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    std::fs::write(path, bytes).map_err(|source| ReportError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The JSON report (`report.json`): the serialised [`TrsReport`].
+pub fn write_json(report: &TrsReport, path: &Path) -> Result<(), ReportError> {
+    write_file(path, &serde_json::to_vec_pretty(report)?)
+}
+
+/// The HTML report.
+pub fn render_html(report: &TrsReport, lang: Lang) -> String {
+    html::render(report, lang)
+}
+
+/// Writes the HTML report.
+pub fn write_html(report: &TrsReport, lang: Lang, path: &Path) -> Result<(), ReportError> {
+    write_file(path, render_html(report, lang).as_bytes())
+}
+
+/// Writes the Excel workbook.
+pub fn write_xlsx(report: &TrsReport, lang: Lang, path: &Path) -> Result<(), ReportError> {
+    xlsx::write(report, lang, path).map_err(|source| ReportError::Excel {
+        path: path.display().to_string(),
+        source,
+    })
+}

@@ -11,7 +11,7 @@ use smartborder_model::{
     ZoneResolver,
 };
 
-use crate::stats::{Summary, quantiles, summarize};
+use crate::stats::{HISTOGRAM_EDGES_MINUTES, Summary, histogram, quantiles, summarize};
 
 /// Choices the analyst makes when running a study.
 #[derive(Debug, Clone)]
@@ -48,6 +48,16 @@ pub struct IntervalStats {
     pub segment: Option<String>,
     #[serde(flatten)]
     pub summary: Summary,
+}
+
+/// Distribution of one interval over the whole population.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    pub from: String,
+    pub to: String,
+    /// Upper bin edges in minutes; the last bin (beyond the last edge) is open.
+    pub edges_minutes: Vec<f64>,
+    pub counts: Vec<u64>,
 }
 
 /// One stage's part of the total, in a bottleneck ranking.
@@ -118,6 +128,7 @@ pub struct TrsReport {
     pub intervals: Vec<IntervalStats>,
     /// Same layout as `intervals`, counting only minutes inside office working hours.
     pub working_time_intervals: Vec<IntervalStats>,
+    pub histograms: Vec<Histogram>,
     pub bottlenecks: Vec<Bottleneck>,
     pub arrival_pattern: ArrivalPattern,
     pub method: Method,
@@ -156,7 +167,12 @@ fn durations(table: &StampTable, def: &IntervalDef) -> Vec<i64> {
 }
 
 /// Working seconds of one interval for every row.
-fn working_durations(table: &StampTable, design: &StudyDesign, elapsed: &[i64], def: &IntervalDef) -> Vec<i64> {
+fn working_durations(
+    table: &StampTable,
+    design: &StudyDesign,
+    elapsed: &[i64],
+    def: &IntervalDef,
+) -> Vec<i64> {
     let Some(plan) = &design.working_hours else {
         return Vec::new();
     };
@@ -166,7 +182,12 @@ fn working_durations(table: &StampTable, design: &StudyDesign, elapsed: &[i64], 
         .and_then(|name| table.segments.iter().find(|s| &s.name == name));
     let start_of = |row: usize| match def.from {
         StampRef::Stage(s) => table.stamps[s][row],
-        _ => table.stamps.iter().map(|c| c[row]).find(|&t| t != MISSING).unwrap_or(MISSING),
+        _ => table
+            .stamps
+            .iter()
+            .map(|c| c[row])
+            .find(|&t| t != MISSING)
+            .unwrap_or(MISSING),
     };
     (0..table.len())
         .map(|row| {
@@ -194,7 +215,7 @@ fn segment_stats(
     design: &StudyDesign,
     def: &IntervalDef,
     values: &[i64],
-) -> Vec<IntervalStats> {
+) -> (Vec<IntervalStats>, Histogram) {
     let from = design.stamp_name(def.from).to_string();
     let to = design.stamp_name(def.to).to_string();
     let entry = |segment_by: &str, segment: Option<String>, summary: Summary| IntervalStats {
@@ -207,7 +228,12 @@ fn segment_stats(
     };
     let mut out = Vec::new();
     let mut all: Vec<i64> = values.iter().copied().filter(|&v| v != MISSING).collect();
-    out.push(entry("all", None, summarize(&mut all, &design.targets_hours)));
+    let counts = histogram(&all);
+    out.push(entry(
+        "all",
+        None,
+        summarize(&mut all, &design.targets_hours),
+    ));
     let mut buffer = all;
     for column in &table.segments {
         for (value, group) in grouped(values, &column.codes, column.values.len(), &mut buffer) {
@@ -218,7 +244,15 @@ fn segment_stats(
             ));
         }
     }
-    out
+    (
+        out,
+        Histogram {
+            from,
+            to,
+            edges_minutes: HISTOGRAM_EDGES_MINUTES.to_vec(),
+            counts,
+        },
+    )
 }
 
 /// Counting sort of the valid `values` by segment code into `buffer`; yields (code, group).
@@ -272,10 +306,7 @@ fn extreme_values(
     k: f64,
     file: &str,
 ) -> (Vec<Finding>, Vec<usize>) {
-    let office = table
-        .segments
-        .iter()
-        .find(|s| s.name == "office");
+    let office = table.segments.iter().find(|s| s.name == "office");
     let all_codes;
     let (codes, distinct, names): (&[u32], usize, Vec<String>) = match office {
         Some(o) => (&o.codes, o.values.len(), o.values.clone()),
@@ -291,14 +322,20 @@ fn extreme_values(
         let iqr = q[1] - q[0];
         fences[code] = Some((q[0] - k * iqr, q[1] + k * iqr, q[0], q[1]));
     }
-    let interval = format!("{} -> {}", design.stamp_name(def.from), design.stamp_name(def.to));
+    let interval = format!(
+        "{} -> {}",
+        design.stamp_name(def.from),
+        design.stamp_name(def.to)
+    );
     let mut findings = Vec::new();
     let mut rows = Vec::new();
     for (row, (&v, &c)) in values.iter().zip(codes).enumerate() {
         if v == MISSING || c == NO_VALUE {
             continue;
         }
-        let Some((lo, hi, q1, q3)) = fences[c as usize] else { continue };
+        let Some((lo, hi, q1, q3)) = fences[c as usize] else {
+            continue;
+        };
         let x = v as f64;
         if x > hi || x < lo {
             rows.push(row);
@@ -340,7 +377,9 @@ fn arrival_pattern(table: &StampTable, design: &StudyDesign) -> ArrivalPattern {
             rows_without_zone += 1;
             chrono_tz::UTC
         });
-        let Some(local) = ZoneResolver::to_local(tz, a) else { continue };
+        let Some(local) = ZoneResolver::to_local(tz, a) else {
+            continue;
+        };
         let (day, hour) = (
             local.weekday().num_days_from_monday() as usize,
             local.hour() as usize,
@@ -398,7 +437,11 @@ fn bottlenecks(intervals: &[IntervalStats]) -> Vec<Bottleneck> {
                 .collect();
             let total: f64 = stages.iter().map(|s| s.mean_minutes).sum();
             for s in &mut stages {
-                s.share = if total > 0.0 { s.mean_minutes / total } else { 0.0 };
+                s.share = if total > 0.0 {
+                    s.mean_minutes / total
+                } else {
+                    0.0
+                };
             }
             stages.sort_by(|a, b| b.share.total_cmp(&a.share));
             Bottleneck {
@@ -422,7 +465,13 @@ pub fn analyze(
 ) -> TrsReport {
     let defs = design.intervals();
     let next = AtomicUsize::new(0);
-    type Done = (usize, Vec<IntervalStats>, Vec<IntervalStats>, Vec<Finding>);
+    type Done = (
+        usize,
+        Vec<IntervalStats>,
+        Histogram,
+        Vec<IntervalStats>,
+        Vec<Finding>,
+    );
     let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..options.threads.clamp(1, defs.len().max(1)) {
@@ -444,16 +493,16 @@ pub fn analyze(
                             values[row] = MISSING;
                         }
                     }
-                    let elapsed = segment_stats(table, design, def, &values);
+                    let (elapsed, histogram) = segment_stats(table, design, def, &values);
                     let working = if design.working_hours.is_some() {
                         let w = working_durations(table, design, &values, def);
-                        segment_stats(table, design, def, &w)
+                        segment_stats(table, design, def, &w).0
                     } else {
                         Vec::new()
                     };
                     done.lock()
                         .expect("no worker panics while holding the lock")
-                        .push((i, elapsed, working, findings));
+                        .push((i, elapsed, histogram, working, findings));
                 }
             });
         }
@@ -462,9 +511,11 @@ pub fn analyze(
     done.sort_by_key(|d| d.0);
     let mut intervals = Vec::new();
     let mut working_time_intervals = Vec::new();
+    let mut histograms = Vec::new();
     let mut findings = ingest_findings;
-    for (_, elapsed, working, extreme) in done {
+    for (_, elapsed, histogram, working, extreme) in done {
         intervals.extend(elapsed);
+        histograms.push(histogram);
         working_time_intervals.extend(working);
         findings.extend(extreme);
     }
@@ -482,6 +533,7 @@ pub fn analyze(
         bottlenecks: bottlenecks(&intervals),
         intervals,
         working_time_intervals,
+        histograms,
         arrival_pattern: arrival_pattern(table, design),
         method: method(options, design),
     }

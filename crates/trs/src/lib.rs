@@ -10,6 +10,6 @@ mod analysis;
 pub mod stats;
 
 pub use analysis::{
-    ArrivalPattern, Bottleneck, BottleneckStage, FindingCount, IntervalStats, Method, TrsOptions,
-    TrsReport, analyze,
+    ArrivalPattern, Bottleneck, BottleneckStage, FindingCount, Histogram, IntervalStats, Method,
+    TrsOptions, TrsReport, analyze,
 };

@@ -12,6 +12,7 @@ use serde::Serialize;
 pub struct Summary {
     pub count: u64,
     pub mean_minutes: Option<f64>,
+    pub p25_minutes: Option<f64>,
     pub median_minutes: Option<f64>,
     pub p75_minutes: Option<f64>,
     pub p90_minutes: Option<f64>,
@@ -32,6 +33,23 @@ pub struct Summary {
 pub struct TargetShare {
     pub hours: f64,
     pub share: f64,
+}
+
+/// Upper edges (minutes) of the histogram bins of a report; the last bin is open.
+pub const HISTOGRAM_EDGES_MINUTES: [f64; 13] = [
+    5.0, 15.0, 30.0, 60.0, 120.0, 240.0, 480.0, 720.0, 1440.0, 2880.0, 4320.0, 7200.0, 10080.0,
+];
+
+/// Counts of durations (seconds) per bin of [`HISTOGRAM_EDGES_MINUTES`] (a value equal to an edge
+/// falls in the bin that edge closes), plus the open last bin.
+pub fn histogram(values: &[i64]) -> Vec<u64> {
+    let mut counts = vec![0u64; HISTOGRAM_EDGES_MINUTES.len() + 1];
+    for &v in values {
+        let m = v as f64 / 60.0;
+        let bin = HISTOGRAM_EDGES_MINUTES.partition_point(|&e| e < m);
+        counts[bin] += 1;
+    }
+    counts
 }
 
 /// Quantiles of `values` for ascending probabilities `ps`, by selection; reorders `values`.
@@ -71,7 +89,11 @@ pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
                 let within = values.iter().filter(|&&v| v as f64 <= limit).count();
                 TargetShare {
                     hours,
-                    share: if n == 0 { 0.0 } else { within as f64 / n as f64 },
+                    share: if n == 0 {
+                        0.0
+                    } else {
+                        within as f64 / n as f64
+                    },
                 }
             })
             .collect()
@@ -80,6 +102,7 @@ pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
         return Summary {
             count: 0,
             mean_minutes: None,
+            p25_minutes: None,
             median_minutes: None,
             p75_minutes: None,
             p90_minutes: None,
@@ -108,6 +131,7 @@ pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
     Summary {
         count: n as u64,
         mean_minutes: m(mean),
+        p25_minutes: m(q[0]),
         median_minutes: m(q[1]),
         p75_minutes: m(q[2]),
         p90_minutes: m(q[3]),

@@ -93,7 +93,8 @@ fn statistics_match_a_naive_computation_for_every_interval_and_segment() {
         ] {
             assert!((got.unwrap() - reference(&mut values, p)).abs() < 1e-9);
         }
-        let within_4h = values.iter().filter(|&&v| v <= 4 * 3600).count() as f64 / values.len() as f64;
+        let within_4h =
+            values.iter().filter(|&&v| v <= 4 * 3600).count() as f64 / values.len() as f64;
         assert_eq!(s.summary.within_target[1].hours, 4.0);
         assert!((s.summary.within_target[1].share - within_4h).abs() < 1e-12);
     }
@@ -105,9 +106,21 @@ fn statistics_match_a_naive_computation_for_every_interval_and_segment() {
 fn negative_intervals_are_left_out_but_other_intervals_count() {
     let d = design(false);
     let mut t = StampTable::new(d.stages.clone(), &d.segments);
-    t.push("A", 2, &[0, 600, 1200], NO_ZONE_FOR_TEST, &[NO_VALUE, NO_VALUE]);
+    t.push(
+        "A",
+        2,
+        &[0, 600, 1200],
+        NO_ZONE_FOR_TEST,
+        &[NO_VALUE, NO_VALUE],
+    );
     // Lodged before arrival: arrival->lodgement is negative, lodgement->release still counts.
-    t.push("B", 3, &[1000, 400, 1600], NO_ZONE_FOR_TEST, &[NO_VALUE, NO_VALUE]);
+    t.push(
+        "B",
+        3,
+        &[1000, 400, 1600],
+        NO_ZONE_FOR_TEST,
+        &[NO_VALUE, NO_VALUE],
+    );
     let r = analyze("t.csv", &t, &d, vec![], 2, 2, &TrsOptions::default());
     let get = |from: &str, to: &str| {
         r.intervals
@@ -132,7 +145,13 @@ fn extreme_values_are_flagged_per_office_and_kept_unless_excluded() {
     let mut t = StampTable::new(d.stages.clone(), &d.segments);
     t.segments[0].values = vec!["Sarpi".into()];
     for i in 0..20 {
-        t.push(&format!("N{i}"), i + 2, &[0, 600 + i as i64 * 6, 1200], 0, &[0, NO_VALUE]);
+        t.push(
+            &format!("N{i}"),
+            i + 2,
+            &[0, 600 + i as i64 * 6, 1200],
+            0,
+            &[0, NO_VALUE],
+        );
     }
     t.zones.push(Tz::Asia__Tbilisi);
     // Q1..Q3 of arrival->lodgement is about 10-12 min; 10 hours is far beyond Q3 + 3 IQR.
@@ -141,7 +160,10 @@ fn extreme_values_are_flagged_per_office_and_kept_unless_excluded() {
     let flagged: Vec<&Finding> = kept
         .findings
         .iter()
-        .filter(|f| f.kind == FindingKind::ExtremeValue && f.column.as_deref() == Some("arrival -> lodgement"))
+        .filter(|f| {
+            f.kind == FindingKind::ExtremeValue
+                && f.column.as_deref() == Some("arrival -> lodgement")
+        })
         .collect();
     assert_eq!(flagged.len(), 1);
     assert_eq!(flagged[0].consignment.as_deref(), Some("SLOW"));
@@ -185,13 +207,27 @@ fn working_time_counts_only_opening_hours_of_the_office() {
         .and_utc()
         .timestamp();
     let monday_10_local = friday_16_local + (2 * 24 + 18) * 3600;
-    t.push("A", 2, &[friday_16_local, friday_16_local, monday_10_local], tbilisi, &[0, NO_VALUE]);
-    t.push("B", 3, &[friday_16_local, friday_16_local, monday_10_local], tbilisi, &[1, NO_VALUE]);
+    t.push(
+        "A",
+        2,
+        &[friday_16_local, friday_16_local, monday_10_local],
+        tbilisi,
+        &[0, NO_VALUE],
+    );
+    t.push(
+        "B",
+        3,
+        &[friday_16_local, friday_16_local, monday_10_local],
+        tbilisi,
+        &[1, NO_VALUE],
+    );
     let r = analyze("t.csv", &t, &d, vec![], 2, 2, &TrsOptions::default());
     let working = |office: &str| {
         r.working_time_intervals
             .iter()
-            .find(|s| s.from == "lodgement" && s.to == "release" && s.segment.as_deref() == Some(office))
+            .find(|s| {
+                s.from == "lodgement" && s.to == "release" && s.segment.as_deref() == Some(office)
+            })
             .unwrap()
             .summary
             .mean_minutes
@@ -207,9 +243,19 @@ fn working_time_counts_only_opening_hours_of_the_office() {
 fn bottlenecks_rank_stages_by_share_of_time() {
     let d = design(false);
     let mut t = StampTable::new(d.stages.clone(), &d.segments);
-    t.push("A", 2, &[0, 600, 3000], NO_ZONE_FOR_TEST, &[NO_VALUE, NO_VALUE]);
+    t.push(
+        "A",
+        2,
+        &[0, 600, 3000],
+        NO_ZONE_FOR_TEST,
+        &[NO_VALUE, NO_VALUE],
+    );
     let r = analyze("t.csv", &t, &d, vec![], 1, 1, &TrsOptions::default());
-    let all = r.bottlenecks.iter().find(|b| b.segment_by == "all").unwrap();
+    let all = r
+        .bottlenecks
+        .iter()
+        .find(|b| b.segment_by == "all")
+        .unwrap();
     assert_eq!(all.stages[0].from, "lodgement");
     assert!((all.stages[0].share - 0.8).abs() < 1e-12);
     assert!((all.stages[1].share - 0.2).abs() < 1e-12);

@@ -1,0 +1,418 @@
+//! The self-contained HTML report.
+
+use std::fmt::Write;
+
+use smartborder_model::{FIRST_STAMP, IntervalKind};
+use smartborder_trs::{IntervalStats, TrsReport};
+
+use crate::i18n::{Lang, Text};
+use crate::svg::{self, escape};
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
+table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
+th{background:#f0f0f0}td.l,th.l{text-align:left}h2{margin-top:2em;border-bottom:2px solid #1f77b4}\
+.note{color:#555;font-size:13px}section{page-break-inside:avoid}";
+
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
+}
+
+fn hours(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{:.1}", v / 60.0))
+}
+
+/// The arrival-to-release total for the whole population, when the study has one.
+fn headline(report: &TrsReport) -> Option<&IntervalStats> {
+    report
+        .intervals
+        .iter()
+        .find(|s| s.kind == IntervalKind::Total && s.segment_by == "all" && s.from != FIRST_STAMP)
+}
+
+fn summary(report: &TrsReport, lang: Lang) -> String {
+    let mut s = String::new();
+    let findings: u64 = report.findings_summary.iter().map(|f| f.count).sum();
+    match lang {
+        Lang::En => {
+            let _ = write!(
+                s,
+                "<p>{} consignments were read from <code>{}</code>; {} are in the statistics. \
+                 Verification produced {} findings.</p>",
+                report.consignments,
+                escape(&report.input),
+                report.consignments_analysed,
+                findings
+            );
+        }
+        Lang::Ru => {
+            let _ = write!(
+                s,
+                "<p>Прочитано партий: {} из <code>{}</code>; в статистику вошло {}. \
+                 Проверка данных дала замечаний: {}.</p>",
+                report.consignments,
+                escape(&report.input),
+                report.consignments_analysed,
+                findings
+            );
+        }
+    }
+    if let Some(t) = headline(report) {
+        let m = &t.summary;
+        let within: Vec<String> = m
+            .within_target
+            .iter()
+            .map(|w| {
+                format!(
+                    "{:.1}% ≤ {} {}",
+                    w.share * 100.0,
+                    w.hours,
+                    lang.t(Text::Hours)
+                )
+            })
+            .collect();
+        let _ = match lang {
+            Lang::En => write!(
+                s,
+                "<p>From {} to {}: median <b>{} h</b>, mean {} h, 90% of consignments within {} h \
+                 (based on {} consignments with both stamps). Released within targets: {}.</p>",
+                escape(&t.from),
+                escape(&t.to),
+                hours(m.median_minutes),
+                hours(m.mean_minutes),
+                hours(m.p90_minutes),
+                m.count,
+                within.join(", ")
+            ),
+            Lang::Ru => write!(
+                s,
+                "<p>От этапа «{}» до этапа «{}»: медиана <b>{} ч</b>, среднее {} ч, 90% партий — \
+                 не более {} ч (по {} партиям с обеими отметками). Выпуск в пределах целевых \
+                 сроков: {}.</p>",
+                escape(&t.from),
+                escape(&t.to),
+                hours(m.median_minutes),
+                hours(m.mean_minutes),
+                hours(m.p90_minutes),
+                m.count,
+                within.join(", ")
+            ),
+        };
+    }
+    if let Some(top) = report
+        .bottlenecks
+        .iter()
+        .find(|b| b.segment_by == "all")
+        .and_then(|b| b.stages.first())
+    {
+        let _ = match lang {
+            Lang::En => write!(
+                s,
+                "<p>The largest share of the time goes to <b>{} → {}</b>: {:.0}% of the sum of \
+                 stage means (mean {:.1} min).</p>",
+                escape(&top.from),
+                escape(&top.to),
+                top.share * 100.0,
+                top.mean_minutes
+            ),
+            Lang::Ru => write!(
+                s,
+                "<p>Больше всего времени занимает этап <b>{} → {}</b>: {:.0}% суммы средних по \
+                 этапам (в среднем {:.1} мин).</p>",
+                escape(&top.from),
+                escape(&top.to),
+                top.share * 100.0,
+                top.mean_minutes
+            ),
+        };
+    }
+    let _ = match lang {
+        Lang::En => write!(
+            s,
+            "<p class=note>The mean of the totals is not the sum of the interval means, because \
+             stamps go missing unevenly; every figure states how many consignments it rests on.</p>"
+        ),
+        Lang::Ru => write!(
+            s,
+            "<p class=note>Среднее общего времени не равно сумме средних по интервалам, так как \
+             отметки отсутствуют неравномерно; для каждого показателя указано число партий.</p>"
+        ),
+    };
+    s
+}
+
+fn stats_table(rows: &[&IntervalStats], lang: Lang, targets: &[f64], with_segment: bool) -> String {
+    let mut s = String::from("<table><tr>");
+    if with_segment {
+        let _ = write!(
+            s,
+            "<th class=l>{}</th><th class=l>{}</th>",
+            lang.t(Text::SegmentBy),
+            lang.t(Text::Segment)
+        );
+    }
+    let m = lang.t(Text::Minutes);
+    let _ = write!(
+        s,
+        "<th class=l>{}</th><th class=l>{}</th><th>{}</th><th>{} ({m})</th><th>{} ({m})</th>\
+         <th>p75 ({m})</th><th>p90 ({m})</th><th>p95 ({m})</th><th>min ({m})</th><th>max ({m})</th><th>sd ({m})</th>",
+        lang.t(Text::From),
+        lang.t(Text::To),
+        lang.t(Text::Count),
+        lang.t(Text::Mean),
+        lang.t(Text::Median)
+    );
+    for t in targets {
+        let _ = write!(
+            s,
+            "<th>% {} {t} {}</th>",
+            lang.t(Text::Within),
+            lang.t(Text::Hours)
+        );
+    }
+    s.push_str("</tr>");
+    for r in rows {
+        let x = &r.summary;
+        s.push_str("<tr>");
+        if with_segment {
+            let _ = write!(
+                s,
+                "<td class=l>{}</td><td class=l>{}</td>",
+                escape(&r.segment_by),
+                escape(r.segment.as_deref().unwrap_or(lang.t(Text::All)))
+            );
+        }
+        let _ = write!(
+            s,
+            "<td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            escape(&r.from),
+            escape(&r.to),
+            x.count,
+            num(x.mean_minutes),
+            num(x.median_minutes),
+            num(x.p75_minutes),
+            num(x.p90_minutes),
+            num(x.p95_minutes),
+            num(x.min_minutes),
+            num(x.max_minutes),
+            num(x.std_minutes)
+        );
+        for w in &x.within_target {
+            let _ = write!(s, "<td>{:.1}</td>", w.share * 100.0);
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
+    s
+}
+
+/// Renders the whole report.
+pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
+    let mut h = String::with_capacity(1 << 20);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} — {}</title>\
+         <style>{STYLE}</style></head><body><h1>{}</h1>",
+        lang.code(),
+        lang.t(Text::Title),
+        escape(&report.input),
+        lang.t(Text::Title)
+    );
+    let _ = write!(
+        h,
+        "<section><h2>{}</h2>{}</section>",
+        lang.t(Text::Summary),
+        summary(report, lang)
+    );
+
+    let all: Vec<&IntervalStats> = report
+        .intervals
+        .iter()
+        .filter(|s| s.segment_by == "all")
+        .collect();
+    let _ = write!(
+        h,
+        "<section><h2>{}</h2>{}</section>",
+        lang.t(Text::Stages),
+        stats_table(&all, lang, &report.targets_hours, false)
+    );
+
+    let _ = write!(h, "<section><h2>{}</h2>", lang.t(Text::Distributions));
+    for hist in &report.histograms {
+        let _ = write!(
+            h,
+            "<h3>{} → {}</h3>{}",
+            escape(&hist.from),
+            escape(&hist.to),
+            svg::histogram(hist)
+        );
+    }
+    h.push_str("</section>");
+
+    if let Some(total) = headline(report) {
+        let _ = write!(
+            h,
+            "<section><h2>{}</h2><p class=note>{}</p>",
+            lang.t(Text::BoxPlots),
+            lang.t(Text::BoxLegend)
+        );
+        for seg in &report.segments {
+            let rows: Vec<&IntervalStats> = report
+                .intervals
+                .iter()
+                .filter(|s| {
+                    s.from == total.from
+                        && s.to == total.to
+                        && (s.segment_by == "all" || s.segment_by == *seg)
+                })
+                .collect();
+            let _ = write!(
+                h,
+                "<h3>{}</h3>{}",
+                escape(seg),
+                svg::box_plots(&rows, lang.t(Text::All))
+            );
+        }
+        let segmented: Vec<&IntervalStats> = report
+            .intervals
+            .iter()
+            .filter(|s| s.segment_by != "all")
+            .collect();
+        h.push_str(&stats_table(&segmented, lang, &report.targets_hours, true));
+        h.push_str("</section>");
+    }
+
+    let _ = write!(
+        h,
+        "<section><h2>{}</h2><p class=note>{}</p>",
+        lang.t(Text::Bottlenecks),
+        lang.t(Text::BottleneckLegend)
+    );
+    let groups: Vec<&str> = std::iter::once("all")
+        .chain(report.segments.iter().map(String::as_str))
+        .collect();
+    for g in groups {
+        let bars: Vec<_> = report
+            .bottlenecks
+            .iter()
+            .filter(|b| b.segment_by == g)
+            .collect();
+        if !bars.is_empty() {
+            let _ = write!(
+                h,
+                "<h3>{}</h3>{}",
+                escape(g),
+                svg::bottleneck_bars(&bars, &report.stages, lang.t(Text::All))
+            );
+        }
+    }
+    h.push_str("</section>");
+
+    let _ = write!(
+        h,
+        "<section><h2>{}</h2><p class=note>{}</p>{}</section>",
+        lang.t(Text::Heatmap),
+        lang.t(Text::HeatmapLegend),
+        svg::heatmap(
+            &report.arrival_pattern,
+            lang.t(Text::Days),
+            lang.t(Text::Hours)
+        )
+    );
+
+    if !report.working_time_intervals.is_empty() {
+        let all: Vec<&IntervalStats> = report
+            .working_time_intervals
+            .iter()
+            .filter(|s| s.segment_by == "all")
+            .collect();
+        let _ = write!(
+            h,
+            "<section><h2>{}</h2>{}</section>",
+            lang.t(Text::WorkingTime),
+            stats_table(&all, lang, &report.targets_hours, false)
+        );
+    }
+
+    let _ = write!(h, "<section><h2>{}</h2>", lang.t(Text::Findings));
+    if report.findings_summary.is_empty() {
+        let _ = write!(h, "<p>{}</p>", lang.t(Text::NoFindings));
+    } else {
+        let _ = write!(
+            h,
+            "<table><tr><th class=l>{}</th><th>{}</th><th>{}</th></tr>",
+            lang.t(Text::Kind),
+            lang.t(Text::Count),
+            lang.t(Text::Listed)
+        );
+        for c in &report.findings_summary {
+            let _ = write!(
+                h,
+                "<tr><td class=l>{} (<code>{}</code>)</td><td>{}</td><td>{}</td></tr>",
+                lang.finding(c.kind),
+                c.kind.code(),
+                c.count,
+                c.listed
+            );
+        }
+        h.push_str("</table>");
+        const HTML_LIMIT: usize = 200;
+        for c in &report.findings_summary {
+            let _ = write!(h, "<h3>{}</h3><table><tr>", lang.finding(c.kind));
+            for t in [
+                Text::File,
+                Text::Line,
+                Text::Column,
+                Text::Consignment,
+                Text::Value,
+                Text::Rule,
+            ] {
+                let _ = write!(h, "<th class=l>{}</th>", lang.t(t));
+            }
+            h.push_str("</tr>");
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.kind == c.kind)
+                .take(HTML_LIMIT)
+            {
+                let _ = write!(
+                    h,
+                    "<tr><td class=l>{}</td><td>{}</td><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td></tr>",
+                    escape(&f.file),
+                    f.line.map_or_else(String::new, |l| l.to_string()),
+                    escape(f.column.as_deref().unwrap_or("")),
+                    escape(f.consignment.as_deref().unwrap_or("")),
+                    escape(f.value.as_deref().unwrap_or("")),
+                    escape(&f.message)
+                );
+            }
+            h.push_str("</table>");
+            if c.count as usize > HTML_LIMIT {
+                let _ = write!(
+                    h,
+                    "<p class=note>+{} {}</p>",
+                    c.count as usize - HTML_LIMIT,
+                    lang.t(Text::MoreFindings)
+                );
+            }
+        }
+    }
+    h.push_str("</section>");
+
+    let m = &report.method;
+    let _ = write!(h, "<section><h2>{}</h2><ul>", lang.t(Text::Method));
+    for line in [
+        &m.interval_rule,
+        &m.quantiles,
+        &m.standard_deviation,
+        &m.extreme_values,
+        &m.bottleneck_share,
+        &m.working_time,
+        &m.duplicates,
+    ] {
+        let _ = write!(h, "<li>{}</li>", escape(line));
+    }
+    h.push_str("</ul></section></body></html>");
+    h
+}

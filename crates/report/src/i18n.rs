@@ -1,0 +1,190 @@
+//! Report text in English and Russian (the working languages of the corridor administrations).
+
+use smartborder_model::FindingKind;
+
+/// Language of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Lang, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "en" => Ok(Lang::En),
+            "ru" => Ok(Lang::Ru),
+            other => Err(format!("unknown language \"{other}\"; expected en or ru")),
+        }
+    }
+}
+
+/// Texts of the report, by key.
+#[derive(Debug, Clone, Copy)]
+pub enum Text {
+    Title,
+    Summary,
+    Stages,
+    From,
+    To,
+    Count,
+    Mean,
+    Median,
+    Minutes,
+    Hours,
+    Within,
+    Distributions,
+    BoxPlots,
+    BoxLegend,
+    Bottlenecks,
+    BottleneckLegend,
+    Heatmap,
+    HeatmapLegend,
+    Findings,
+    Kind,
+    Listed,
+    File,
+    Line,
+    Column,
+    Consignment,
+    Value,
+    Rule,
+    Method,
+    WorkingTime,
+    NoFindings,
+    All,
+    SegmentBy,
+    Segment,
+    MoreFindings,
+    Days,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    pub fn t(self, text: Text) -> &'static str {
+        use Text::*;
+        match (self, text) {
+            (Lang::En, Title) => "Time Release Study",
+            (Lang::Ru, Title) => "Исследование времени выпуска товаров",
+            (Lang::En, Summary) => "Summary",
+            (Lang::Ru, Summary) => "Краткие выводы",
+            (Lang::En, Stages) => "Stages and intervals (whole population)",
+            (Lang::Ru, Stages) => "Этапы и интервалы (вся совокупность)",
+            (Lang::En, From) => "From",
+            (Lang::Ru, From) => "От",
+            (Lang::En, To) => "To",
+            (Lang::Ru, To) => "До",
+            (Lang::En, Count) => "Consignments",
+            (Lang::Ru, Count) => "Партий",
+            (Lang::En, Mean) => "Mean",
+            (Lang::Ru, Mean) => "Среднее",
+            (Lang::En, Median) => "Median",
+            (Lang::Ru, Median) => "Медиана",
+            (Lang::En, Minutes) => "min",
+            (Lang::Ru, Minutes) => "мин",
+            (Lang::En, Hours) => "h",
+            (Lang::Ru, Hours) => "ч",
+            (Lang::En, Within) => "within",
+            (Lang::Ru, Within) => "в пределах",
+            (Lang::En, Distributions) => "Distributions",
+            (Lang::Ru, Distributions) => "Распределения",
+            (Lang::En, BoxPlots) => "Arrival to release by segment",
+            (Lang::Ru, BoxPlots) => "От прибытия до выпуска по сегментам",
+            (Lang::En, BoxLegend) => {
+                "Box: Q1 to Q3; line: median; whiskers: minimum to p95. Hours, logarithmic scale."
+            }
+            (Lang::Ru, BoxLegend) => {
+                "Ящик: от Q1 до Q3; линия: медиана; усы: от минимума до p95. Часы, логарифмическая шкала."
+            }
+            (Lang::En, Bottlenecks) => "Bottlenecks",
+            (Lang::Ru, Bottlenecks) => "Узкие места",
+            (Lang::En, BottleneckLegend) => {
+                "Each stage's share of the time (mean of the interval / sum of the means of all stages), ranked."
+            }
+            (Lang::Ru, BottleneckLegend) => {
+                "Доля каждого этапа во времени (среднее интервала / сумма средних всех этапов), по убыванию."
+            }
+            (Lang::En, Heatmap) => "Arrival pattern",
+            (Lang::Ru, Heatmap) => "Распределение прибытий",
+            (Lang::En, HeatmapLegend) => {
+                "Arrivals by local hour of day and day of week; hover a cell for the median arrival-to-release time."
+            }
+            (Lang::Ru, HeatmapLegend) => {
+                "Прибытия по местному часу и дню недели; наведите на ячейку, чтобы увидеть медиану времени до выпуска."
+            }
+            (Lang::En, Findings) => "Verification findings",
+            (Lang::Ru, Findings) => "Результаты проверки данных",
+            (Lang::En, Kind) => "Finding",
+            (Lang::Ru, Kind) => "Замечание",
+            (Lang::En, Listed) => "Listed",
+            (Lang::Ru, Listed) => "Показано",
+            (Lang::En, File) => "File",
+            (Lang::Ru, File) => "Файл",
+            (Lang::En, Line) => "Line / row",
+            (Lang::Ru, Line) => "Строка",
+            (Lang::En, Column) => "Column",
+            (Lang::Ru, Column) => "Столбец",
+            (Lang::En, Consignment) => "Consignment",
+            (Lang::Ru, Consignment) => "Партия",
+            (Lang::En, Value) => "Value",
+            (Lang::Ru, Value) => "Значение",
+            (Lang::En, Rule) => "Expected / rule",
+            (Lang::Ru, Rule) => "Ожидалось / правило",
+            (Lang::En, Method) => "Method",
+            (Lang::Ru, Method) => "Методика",
+            (Lang::En, WorkingTime) => "Working time (office hours only)",
+            (Lang::Ru, WorkingTime) => "Рабочее время (только часы работы поста)",
+            (Lang::En, NoFindings) => "No findings: every row passed verification.",
+            (Lang::Ru, NoFindings) => "Замечаний нет: все строки прошли проверку.",
+            (Lang::En, All) => "all",
+            (Lang::Ru, All) => "все",
+            (Lang::En, SegmentBy) => "Segment",
+            (Lang::Ru, SegmentBy) => "Сегмент",
+            (Lang::En, Segment) => "Value",
+            (Lang::Ru, Segment) => "Значение",
+            (Lang::En, MoreFindings) => {
+                "more findings of this kind are in report.json / the workbook"
+            }
+            (Lang::Ru, MoreFindings) => {
+                "остальные замечания этого вида — в report.json / книге Excel"
+            }
+            (Lang::En, Days) => "Mon Tue Wed Thu Fri Sat Sun",
+            (Lang::Ru, Days) => "Пн Вт Ср Чт Пт Сб Вс",
+        }
+    }
+
+    pub fn finding(self, kind: FindingKind) -> &'static str {
+        use FindingKind::*;
+        match (self, kind) {
+            (Lang::En, MalformedRow) => "Malformed row",
+            (Lang::Ru, MalformedRow) => "Повреждённая строка",
+            (Lang::En, MissingConsignmentId) => "Missing consignment identifier",
+            (Lang::Ru, MissingConsignmentId) => "Нет идентификатора партии",
+            (Lang::En, UnparseableStamp) => "Unparseable stamp",
+            (Lang::Ru, UnparseableStamp) => "Нераспознанная отметка времени",
+            (Lang::En, UnknownZone) => "Unknown time zone",
+            (Lang::Ru, UnknownZone) => "Неизвестный часовой пояс",
+            (Lang::En, InvalidLocalTime) => "Local time in a clock change",
+            (Lang::Ru, InvalidLocalTime) => "Местное время при переводе часов",
+            (Lang::En, MissingStamp) => "Missing stamp",
+            (Lang::Ru, MissingStamp) => "Отсутствует отметка времени",
+            (Lang::En, OutOfOrder) => "Stamps out of process order",
+            (Lang::Ru, OutOfOrder) => "Нарушен порядок этапов",
+            (Lang::En, DuplicateConsignment) => "Duplicate consignment",
+            (Lang::Ru, DuplicateConsignment) => "Повтор партии",
+            (Lang::En, UnknownStage) => "Unknown stage",
+            (Lang::Ru, UnknownStage) => "Неизвестный этап",
+            (Lang::En, DuplicateStamp) => "Duplicate stamp",
+            (Lang::Ru, DuplicateStamp) => "Повтор отметки времени",
+            (Lang::En, ExtremeValue) => "Extreme value",
+            (Lang::Ru, ExtremeValue) => "Экстремальное значение",
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Hand-written SVG charts: small, readable, and drawn without any script or network.
+
+use std::fmt::Write;
+
+use smartborder_trs::{ArrivalPattern, Bottleneck, Histogram, IntervalStats};
+
+pub(crate) fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const PALETTE: [&str; 8] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+];
+
+fn edge_label(minutes: f64) -> String {
+    if minutes < 60.0 {
+        format!("{minutes:.0}m")
+    } else if minutes < 1440.0 {
+        format!("{:.0}h", minutes / 60.0)
+    } else {
+        format!("{:.0}d", minutes / 1440.0)
+    }
+}
+
+/// Vertical bars: consignments per duration bin.
+pub(crate) fn histogram(h: &Histogram) -> String {
+    let (w, ht, left, bottom) = (560.0, 200.0, 50.0, 40.0);
+    let n = h.counts.len();
+    let max = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let bar_w = (w - left - 10.0) / n as f64;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{ht}" role="img"><title>{} -> {}</title>"#,
+        escape(&h.from),
+        escape(&h.to)
+    );
+    let plot_h = ht - bottom - 10.0;
+    for (i, &c) in h.counts.iter().enumerate() {
+        let bh = c as f64 / max * plot_h;
+        let x = left + i as f64 * bar_w;
+        let label = if i < h.edges_minutes.len() {
+            format!("≤{}", edge_label(h.edges_minutes[i]))
+        } else {
+            format!(">{}", edge_label(h.edges_minutes[i - 1]))
+        };
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="#1f77b4"><title>{label}: {c}</title></rect><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{label}</text>"##,
+            10.0 + plot_h - bh,
+            bar_w - 2.0,
+            x + bar_w / 2.0,
+            ht - bottom + 14.0,
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<text x="4" y="14" font-size="10">{max:.0}</text><line x1="{left}" y1="{:.1}" x2="{w}" y2="{:.1}" stroke="black"/></svg>"#,
+        10.0 + plot_h,
+        10.0 + plot_h
+    );
+    s
+}
+
+/// Horizontal box plots on a log scale of hours, one per segment value.
+pub(crate) fn box_plots(stats: &[&IntervalStats], all_label: &str) -> String {
+    let rows: Vec<(&str, [f64; 5])> = stats
+        .iter()
+        .filter_map(|s| {
+            let m = &s.summary;
+            Some((
+                s.segment.as_deref().unwrap_or(all_label),
+                [
+                    m.min_minutes?.max(1.0),
+                    m.p25_minutes?.max(1.0),
+                    m.median_minutes?.max(1.0),
+                    m.p75_minutes?.max(1.0),
+                    m.p95_minutes?.max(1.0),
+                ],
+            ))
+        })
+        .collect();
+    let (w, left, row_h) = (640.0, 170.0, 22.0);
+    let ht = 30.0 + rows.len() as f64 * row_h;
+    let lo = rows
+        .iter()
+        .map(|r| r.1[0])
+        .fold(f64::INFINITY, f64::min)
+        .max(1.0)
+        .log10();
+    let hi = rows
+        .iter()
+        .map(|r| r.1[4])
+        .fold(1.0, f64::max)
+        .log10()
+        .max(lo + 1.0);
+    let x = |minutes: f64| left + (minutes.max(1.0).log10() - lo) / (hi - lo) * (w - left - 20.0);
+    let mut s =
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{ht}" role="img">"#);
+    for (i, (label, q)) in rows.iter().enumerate() {
+        let y = 10.0 + i as f64 * row_h;
+        let mid = y + row_h / 2.0 - 2.0;
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text><line x1="{:.1}" y1="{mid:.1}" x2="{:.1}" y2="{mid:.1}" stroke="#555"/><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#9ecae1" stroke="#3182bd"><title>Q1 {:.1} h, median {:.1} h, Q3 {:.1} h, p95 {:.1} h</title></rect><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#08306b" stroke-width="2"/>"##,
+            left - 6.0,
+            mid + 4.0,
+            escape(label),
+            x(q[0]),
+            x(q[4]),
+            x(q[1]),
+            y + 2.0,
+            (x(q[3]) - x(q[1])).max(1.0),
+            row_h - 8.0,
+            q[1] / 60.0,
+            q[2] / 60.0,
+            q[3] / 60.0,
+            q[4] / 60.0,
+            x(q[2]),
+            y + 2.0,
+            x(q[2]),
+            y + row_h - 6.0,
+        );
+    }
+    // Axis ticks at powers of ten minutes, labelled in hours.
+    let axis_y = ht - 14.0;
+    let mut p = lo.floor();
+    while p <= hi.ceil() {
+        let minutes = 10f64.powf(p);
+        if p >= lo && p <= hi {
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{axis_y:.1}" font-size="10" text-anchor="middle">{} h</text>"#,
+                x(minutes),
+                format_hours(minutes / 60.0)
+            );
+        }
+        p += 1.0;
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn format_hours(h: f64) -> String {
+    if h < 1.0 {
+        format!("{h:.2}")
+    } else {
+        format!("{h:.0}")
+    }
+}
+
+/// One stacked bar per segment value: each stage's share of the time.
+pub(crate) fn bottleneck_bars(bars: &[&Bottleneck], stages: &[String], all_label: &str) -> String {
+    let (w, left, row_h) = (640.0, 170.0, 20.0);
+    let ht = 40.0 + bars.len() as f64 * row_h;
+    let mut s =
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{ht}" role="img">"#);
+    let colour = |from: &str| {
+        let i = stages.iter().position(|s| s == from).unwrap_or(0);
+        PALETTE[i % PALETTE.len()]
+    };
+    for (i, b) in bars.iter().enumerate() {
+        let y = 6.0 + i as f64 * row_h;
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y + 12.0,
+            escape(b.segment.as_deref().unwrap_or(all_label))
+        );
+        // Draw in process order so that colours line up between bars.
+        let mut ordered = b.stages.clone();
+        ordered.sort_by_key(|st| stages.iter().position(|s| *s == st.from));
+        let mut x = left;
+        for st in &ordered {
+            let bw = st.share * (w - left - 10.0);
+            let _ = write!(
+                s,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{:.1}" fill="{}"><title>{} -> {}: {:.1}% (mean {:.1} min, n = {})</title></rect>"#,
+                row_h - 4.0,
+                colour(&st.from),
+                escape(&st.from),
+                escape(&st.to),
+                st.share * 100.0,
+                st.mean_minutes,
+                st.count
+            );
+            x += bw;
+        }
+    }
+    // Legend.
+    let mut x = left;
+    let legend_y = ht - 14.0;
+    for (k, pair) in stages.windows(2).enumerate() {
+        let label = format!("{} -> {}", pair[0], pair[1]);
+        let _ = write!(
+            s,
+            r#"<rect x="{x:.1}" y="{:.1}" width="10" height="10" fill="{}"/><text x="{:.1}" y="{legend_y:.1}" font-size="10">{}</text>"#,
+            legend_y - 9.0,
+            PALETTE[k % PALETTE.len()],
+            x + 13.0,
+            escape(&label)
+        );
+        x += 20.0 + label.len() as f64 * 5.5;
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Day-of-week x hour-of-day heatmap of arrivals.
+pub(crate) fn heatmap(p: &ArrivalPattern, days: &str, hours_unit: &str) -> String {
+    let (cell, left, top) = (22.0, 40.0, 20.0);
+    let w = left + 24.0 * cell + 10.0;
+    let ht = top + 7.0 * cell + 10.0;
+    let max = p.counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    let mut s =
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{ht}" role="img">"#);
+    for h in 0..24 {
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="14" font-size="9" text-anchor="middle">{h}</text>"#,
+            left + h as f64 * cell + cell / 2.0
+        );
+    }
+    for (d, name) in days.split(' ').enumerate().take(7) {
+        let y = top + d as f64 * cell;
+        let _ = write!(
+            s,
+            r#"<text x="4" y="{:.1}" font-size="10">{}</text>"#,
+            y + 15.0,
+            escape(name)
+        );
+        for h in 0..24 {
+            let c = p.counts[d][h];
+            let t = (c as f64 / max).sqrt();
+            let shade = (255.0 - t * 200.0) as u8;
+            let median = p.median_release_minutes[d][h]
+                .map(|m| format!("{:.1} {hours_unit}", m / 60.0))
+                .unwrap_or_else(|| "-".into());
+            let _ = write!(
+                s,
+                r#"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="rgb({shade},{shade},255)"><title>{name} {h}:00 - {c}; median {median}</title></rect>"#,
+                left + h as f64 * cell,
+                cell - 1.0,
+                cell - 1.0,
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
