@@ -1,0 +1,344 @@
+//! Reading every input kind and layout, with the verification findings each bad cell produces.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use smartborder_ingest::{Ingested, Mapping, NoProgress, read_study};
+use smartborder_model::{FindingKind, MISSING};
+
+const MAPPING: &str = r#"
+[input]
+layout = "wide"
+consignment_id = "Declaration No"
+timestamp_format = "%d.%m.%Y %H:%M"
+timezone = "Asia/Baku"
+timezone_column = "Zone"
+[stamps]
+arrival = "Arrival"
+lodgement = "Lodged"
+release = "Released"
+[segments]
+office = "Office"
+lane = "Channel"
+[[intervals]]
+from = "arrival"
+to = "release"
+"#;
+
+const CSV: &str = "\
+Declaration No,Office,Channel,Zone,Arrival,Lodged,Released
+D1,Red Bridge,green,,01.03.2025 08:00,01.03.2025 08:30,01.03.2025 10:00
+D2,Altynkol,red,Asia/Almaty,29.02.2024 12:00,29.02.2024 13:00,29.02.2024 18:00
+D3,Altynkol,red,Asia/Almaty,01.03.2024 12:00,,01.03.2024 18:00
+D4,Sarpi,yellow,Asia/Tbilisi,01.03.2025 08:00,1st of March,01.03.2025 10:00
+D5,Sarpi,yellow,Asia/Atlantis,01.03.2025 08:00,01.03.2025 09:00,01.03.2025 10:00
+D6,Sarpi,green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 07:00,01.03.2025 10:00
+D1,Red Bridge,green,,02.03.2025 08:00,02.03.2025 08:30,02.03.2025 10:00
+";
+
+fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32) -> i64 {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, mi, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp()
+}
+
+fn read(path: &Path, mapping: &str) -> Ingested {
+    let mapping = Mapping::from_toml(mapping, "mapping.toml").unwrap();
+    read_study(path, &mapping, &NoProgress, 2).unwrap()
+}
+
+/// The same assertions for every input kind carrying the rows of `CSV`.
+/// `header`: 1 when rows are numbered as file lines (CSV, Excel), 0 for Parquet data rows.
+fn check_wide(ingested: &Ingested, file: &str, typed_cells: bool, header: u64) {
+    let t = &ingested.table;
+    assert_eq!(ingested.rows_read, 7);
+    // D1 appears twice: the second is left out.
+    assert_eq!(t.len(), 6);
+    assert_eq!(t.id(0), "D1");
+    // Empty zone cell: the mapping's zone (Baku, UTC+4).
+    assert_eq!(t.stamps[0][0], utc(2025, 3, 1, 4, 0));
+    assert_eq!(t.zone(0), Some(Tz::Asia__Baku));
+    // Kazakhstan: UTC+6 before 2024-03-01, UTC+5 from then on.
+    assert_eq!(t.stamps[0][1], utc(2024, 2, 29, 6, 0));
+    assert_eq!(t.stamps[0][2], utc(2024, 3, 1, 7, 0));
+    assert_eq!(t.stamps[1][2], MISSING);
+    assert_eq!(t.segments[0].value(1), Some("Altynkol"));
+    assert_eq!(t.segments[1].value(2), Some("red"));
+
+    let find = |kind: FindingKind| {
+        ingested
+            .findings
+            .iter()
+            .filter(|f| f.kind == kind)
+            .collect::<Vec<_>>()
+    };
+    let missing = find(FindingKind::MissingStamp);
+    // In a typed column the unreadable cell of D4 can only be an empty cell.
+    assert_eq!(missing.len(), 1 + usize::from(typed_cells));
+    assert_eq!(missing[0].line, Some(3 + header));
+    assert_eq!(missing[0].column.as_deref(), Some("Lodged"));
+    assert_eq!(missing[0].consignment.as_deref(), Some("D3"));
+    assert_eq!(missing[0].file, file);
+
+    let zone = find(FindingKind::UnknownZone);
+    assert_eq!(zone.len(), 1);
+    assert_eq!((zone[0].line, zone[0].value.as_deref()), (Some(5 + header), Some("Asia/Atlantis")));
+    assert_eq!(zone[0].column.as_deref(), Some("Zone"));
+    // D5's local stamps cannot be placed without its zone.
+    assert!((0..3).all(|s| t.stamps[s][4] == MISSING));
+
+    let order = find(FindingKind::OutOfOrder);
+    assert_eq!(order.len(), 1);
+    assert_eq!(order[0].line, Some(6 + header));
+    assert_eq!(order[0].column.as_deref(), Some("Lodged"));
+    assert_eq!(order[0].consignment.as_deref(), Some("D6"));
+
+    let dup = find(FindingKind::DuplicateConsignment);
+    assert_eq!(dup.len(), 1);
+    assert_eq!(dup[0].line, Some(7 + header));
+    assert!(dup[0].message.contains(&format!("line {}", 1 + header)), "{}", dup[0].message);
+
+    let bad = find(FindingKind::UnparseableStamp);
+    if typed_cells {
+        // A typed input writes the unreadable cell as text; it is still reported.
+        assert!(bad.len() <= 1);
+    } else {
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].line, Some(4 + header));
+        assert_eq!(bad[0].column.as_deref(), Some("Lodged"));
+        assert_eq!(bad[0].value.as_deref(), Some("1st of March"));
+        assert!(bad[0].message.contains("%d.%m.%Y %H:%M"));
+    }
+}
+
+#[test]
+fn csv_wide_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.csv");
+    std::fs::write(&p, CSV).unwrap();
+    let ingested = read(&p, MAPPING);
+    check_wide(&ingested, &p.display().to_string(), false, 1);
+    assert_eq!(ingested.findings.len(), 5);
+}
+
+#[test]
+fn csv_with_bom_semicolons_quotes_and_embedded_newlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.csv");
+    let text = CSV
+        .replace(',', ";")
+        .replace("D2;Altynkol", "D2;\"Altynkol\nrail yard\"");
+    std::fs::write(&p, format!("\u{feff}{text}")).unwrap();
+    let mapping = MAPPING.replace("timezone_column", "delimiter = \";\"\ntimezone_column");
+    let ingested = read(&p, &mapping);
+    assert_eq!(ingested.table.segments[0].value(1), Some("Altynkol\nrail yard"));
+    // Every row after the quoted newline is one physical line further down.
+    let missing = ingested
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::MissingStamp)
+        .unwrap();
+    assert_eq!(missing.line, Some(5));
+}
+
+#[test]
+fn csv_large_input_is_split_into_blocks_without_losing_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.csv");
+    let mut text = String::from("Declaration No,Office,Channel,Zone,Arrival,Lodged,Released\n");
+    let n = 200_000;
+    for i in 0..n {
+        text.push_str(&format!(
+            "C{i},\"Office, {}\",green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:{:02},01.03.2025 10:00\n",
+            i % 7,
+            i % 60
+        ));
+    }
+    text.push_str("C5,x,green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:30,01.03.2025 10:00\n");
+    std::fs::write(&p, &text).unwrap();
+    assert!(text.len() > 8 << 20, "needs more than one block");
+    let ingested = read(&p, MAPPING);
+    assert_eq!(ingested.rows_read, n + 1);
+    assert_eq!(ingested.table.len(), n as usize);
+    assert_eq!(ingested.findings.len(), 1);
+    assert_eq!(ingested.findings[0].kind, FindingKind::DuplicateConsignment);
+    assert_eq!(ingested.findings[0].line, Some(n + 2));
+    // Rows keep input order and their own line numbers.
+    for row in [0usize, 1, 99_999, 199_999] {
+        assert_eq!(ingested.table.id(row), format!("C{row}"));
+        assert_eq!(ingested.table.lines[row], row as u64 + 2);
+    }
+    let offices: std::collections::BTreeSet<&str> = (0..ingested.table.len())
+        .filter_map(|r| ingested.table.segments[0].value(r))
+        .collect();
+    assert_eq!(offices.len(), 7);
+    assert!(offices.contains("Office, 3"));
+}
+
+#[test]
+fn excel_wide_layout_with_date_cells_and_text_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let format = rust_xlsxwriter::Format::new().set_num_format("dd.mm.yyyy hh:mm");
+    for (r, line) in CSV.lines().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            // Stamp cells that parse become real Excel date-times; the rest stay text.
+            match chrono::NaiveDateTime::parse_from_str(cell, "%d.%m.%Y %H:%M") {
+                Ok(t) if r > 0 => {
+                    let dt = rust_xlsxwriter::ExcelDateTime::parse_from_str(
+                        &t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                    )
+                    .unwrap();
+                    sheet.write_datetime_with_format(r, c, &dt, &format).unwrap();
+                }
+                _ if cell.is_empty() => {}
+                _ => {
+                    sheet.write_string(r, c, cell).unwrap();
+                }
+            }
+        }
+    }
+    book.save(&p).unwrap();
+    let ingested = read(&p, MAPPING);
+    check_wide(&ingested, &p.display().to_string(), false, 1);
+}
+
+#[test]
+fn parquet_wide_layout_with_typed_timestamps() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.parquet");
+    let rows: Vec<Vec<&str>> = CSV.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let text = |c: usize| -> ArrayRef {
+        Arc::new(StringArray::from(
+            rows.iter()
+                .map(|r| (!r[c].is_empty()).then_some(r[c]))
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let time = |c: usize| -> ArrayRef {
+        Arc::new(TimestampSecondArray::from(
+            rows.iter()
+                .map(|r| {
+                    chrono::NaiveDateTime::parse_from_str(r[c], "%d.%m.%Y %H:%M")
+                        .ok()
+                        .map(|t| t.and_utc().timestamp())
+                })
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let header: Vec<&str> = CSV.lines().next().unwrap().split(',').collect();
+    let fields: Vec<Field> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let ty = if i >= 4 {
+                DataType::Timestamp(TimeUnit::Second, None)
+            } else {
+                DataType::Utf8
+            };
+            Field::new(*h, ty, true)
+        })
+        .collect();
+    let columns: Vec<ArrayRef> = (0..header.len())
+        .map(|c| if c >= 4 { time(c) } else { text(c) })
+        .collect();
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&p).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let ingested = read(&p, MAPPING);
+    // The unparseable cell of D4 cannot exist in a timestamp column: it is an empty cell there.
+    check_wide(&ingested, &p.display().to_string(), true, 0);
+}
+
+#[test]
+fn long_layout_assembles_consignments() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("stamps.csv");
+    std::fs::write(
+        &p,
+        "Decl,Stage,Time,Office\n\
+         A,ARR,2025-03-01T08:00:00+04:00,Red Bridge\n\
+         B,ARR,2025-03-01 09:00,Sarpi\n\
+         A,REL,2025-03-01T10:00:00+04:00,\n\
+         A,XXX,2025-03-01T10:30:00+04:00,Red Bridge\n\
+         B,LOD,2025-03-01 09:30,Sarpi\n\
+         B,LOD,2025-03-01 09:45,Sarpi\n\
+         B,REL,yesterday,Sarpi\n",
+    )
+    .unwrap();
+    let mapping = r#"
+[input]
+layout = "long"
+consignment_id = "Decl"
+stage_column = "Stage"
+timestamp_column = "Time"
+timezone = "Asia/Tbilisi"
+[stamps]
+arrival = "ARR"
+lodgement = "LOD"
+release = "REL"
+[segments]
+office = "Office"
+"#;
+    let ingested = read(&p, mapping);
+    let t = &ingested.table;
+    assert_eq!(ingested.rows_read, 7);
+    assert_eq!(ingested.consignments_read, 2);
+    assert_eq!(t.len(), 2);
+    assert_eq!((t.id(0), t.id(1)), ("A", "B"));
+    assert_eq!(t.stamps[0][0], utc(2025, 3, 1, 4, 0));
+    assert_eq!(t.stamps[2][0], utc(2025, 3, 1, 6, 0));
+    assert_eq!(t.stamps[1][0], MISSING);
+    // B's first LOD row is kept; Tbilisi is UTC+4.
+    assert_eq!(t.stamps[1][1], utc(2025, 3, 1, 5, 30));
+    assert_eq!(t.segments[0].value(0), Some("Red Bridge"));
+    let kinds: Vec<(FindingKind, Option<u64>)> =
+        ingested.findings.iter().map(|f| (f.kind, f.line)).collect();
+    assert!(kinds.contains(&(FindingKind::UnknownStage, Some(5))));
+    assert!(kinds.contains(&(FindingKind::DuplicateStamp, Some(7))));
+    assert!(kinds.contains(&(FindingKind::UnparseableStamp, Some(8))));
+    // A has no lodgement stamp; B's release was unparseable (reported once, not also missing).
+    assert!(kinds.contains(&(FindingKind::MissingStamp, Some(2))));
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+}
+
+#[test]
+fn a_missing_column_names_the_column_and_what_was_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.csv");
+    std::fs::write(&p, CSV.replace("Released", "Release time")).unwrap();
+    let mapping = Mapping::from_toml(MAPPING, "mapping.toml").unwrap();
+    let e = read_study(&p, &mapping, &NoProgress, 1).unwrap_err().to_string();
+    assert!(e.contains("\"Released\"") && e.contains("stamps.release") && e.contains("Release time"), "{e}");
+}
+
+#[test]
+fn malformed_rows_and_invalid_utf8_are_findings_not_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.csv");
+    let mut bytes = CSV.lines().take(2).collect::<Vec<_>>().join("\n").into_bytes();
+    bytes.extend_from_slice(b"\nD9,Sarpi,green\n");
+    bytes.extend_from_slice(b"D10,Sarpi,green,Asia/Tbilisi,01.03.2025 08:00,\xff\xfe,01.03.2025 10:00\n");
+    std::fs::write(&p, bytes).unwrap();
+    let ingested = read(&p, MAPPING);
+    assert_eq!(ingested.table.len(), 3);
+    let f: Vec<_> = ingested.findings.iter().map(|f| (f.kind, f.line)).collect();
+    assert!(f.contains(&(FindingKind::MalformedRow, Some(3))), "{f:?}");
+    assert!(f.contains(&(FindingKind::UnparseableStamp, Some(4))), "{f:?}");
+}
