@@ -195,8 +195,11 @@ impl TrsGenerator {
             acc += s;
             offsets[k] = acc;
         }
-        let to_local =
-            |utc: i64| ZoneResolver::to_local(office.zone, utc).expect("timestamps in range");
+        // Clearance systems record minutes: every stamp is a whole minute, in CSV and Parquet.
+        let to_local = |utc: i64| {
+            ZoneResolver::to_local(office.zone, utc - utc.rem_euclid(60))
+                .expect("timestamps in range")
+        };
         let mut stamps: [Option<NaiveDateTime>; 6] = [None; 6];
         for (k, off) in offsets.iter().enumerate() {
             stamps[k] = Some(to_local(arrival + minutes(*off).num_seconds()));

@@ -1,0 +1,209 @@
+//! End-to-end: synthetic data -> `smartborder trs run` -> JSON and HTML reports, checked against an
+//! independent computation written here from the CSV itself.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn smartborder(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_smartborder"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn synth(dir: &Path, n: &str, faults: &str) {
+    let out = smartborder(&[
+        "synth", "trs", "--consignments", n, "--seed", "11", "--faults", faults, "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn run(dir: &Path, input: &str, extra: &[&str]) -> (std::process::Output, Value) {
+    let json = dir.join(format!("{input}.json"));
+    let mut args = vec![
+        "trs",
+        "run",
+        input,
+        "--mapping",
+        "trs.mapping.toml",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
+        .args(&args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let report = std::fs::read(&json)
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap_or(Value::Null);
+    (out, report)
+}
+
+/// numpy.percentile(..., method="linear"), written independently of the engine.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+#[test]
+fn report_numbers_match_an_independent_computation_from_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    synth(dir.path(), "3000", "0");
+    let (out, report) = run(dir.path(), "trs.csv", &["--findings-limit", "0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(report["consignments"], 3000);
+
+    // Arrival -> release in minutes, per office, straight from the CSV. Both stamps are local
+    // times of the same office zone, and no corridor zone changes offset in 2025, so the
+    // difference of wall-clock times is the elapsed time.
+    let mut reader = csv::Reader::from_path(dir.path().join("trs.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (office, arrival, release) = (col("Office"), col("Arrival"), col("Released"));
+    let mut by_office: HashMap<String, Vec<f64>> = HashMap::new();
+    let mut all = Vec::new();
+    for r in reader.records() {
+        let r = r.unwrap();
+        let t = |i: usize| chrono::NaiveDateTime::parse_from_str(&r[i], "%Y-%m-%d %H:%M").unwrap();
+        let minutes = (t(release) - t(arrival)).num_seconds() as f64 / 60.0;
+        by_office.entry(r[office].to_string()).or_default().push(minutes);
+        all.push(minutes);
+    }
+    let intervals = report["intervals"].as_array().unwrap();
+    let entry = |segment_by: &str, segment: Option<&str>| {
+        intervals
+            .iter()
+            .find(|i| {
+                i["from"] == "arrival"
+                    && i["to"] == "release"
+                    && i["segment_by"] == segment_by
+                    && i["segment"].as_str() == segment
+            })
+            .unwrap_or_else(|| panic!("no entry for {segment_by} {segment:?}"))
+    };
+    let check = |e: &Value, values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        assert_eq!(e["count"].as_u64().unwrap() as usize, values.len());
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let close = |key: &str, want: f64| {
+            let got = e[key].as_f64().unwrap();
+            assert!((got - want).abs() < 1e-6, "{key}: {got} vs {want}");
+        };
+        close("mean_minutes", mean);
+        close("median_minutes", percentile(values, 0.5));
+        close("p90_minutes", percentile(values, 0.9));
+        close("p95_minutes", percentile(values, 0.95));
+    };
+    check(entry("all", None), &mut all);
+    assert!(by_office.len() > 5);
+    for (office, values) in &mut by_office {
+        check(entry("office", Some(office)), values);
+    }
+    // The contract keys exist on every entry.
+    for i in intervals {
+        for key in ["from", "to", "segment_by", "segment", "count", "mean_minutes", "median_minutes", "p90_minutes"] {
+            assert!(i.get(key).is_some(), "missing {key}");
+        }
+    }
+}
+
+#[test]
+fn injected_faults_are_all_found_and_strict_makes_them_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = smartborder(&[
+        "synth", "trs", "--consignments", "5000", "--seed", "3", "--faults", "0.05", "--format",
+        "csv", "--out", dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    // "injected faults: MissingStamp: 51, OutOfOrder: 47, ..."
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let injected = |name: &str| -> u64 {
+        let at = stdout.find(&format!("{name}: ")).unwrap() + name.len() + 2;
+        stdout[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    let (ok, report) = run(dir.path(), "trs.csv", &[]);
+    assert!(ok.status.success());
+    let found = |kind: &str| -> u64 {
+        report["findings_summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["kind"] == kind)
+            .map_or(0, |f| f["count"].as_u64().unwrap())
+    };
+    assert_eq!(found("missing_stamp"), injected("MissingStamp"));
+    assert_eq!(found("out_of_order"), injected("OutOfOrder"));
+    assert_eq!(found("duplicate_consignment"), injected("Duplicate"));
+    assert_eq!(found("unparseable_stamp"), injected("Unparseable"));
+    assert_eq!(found("unknown_zone"), injected("UnknownZone"));
+    assert_eq!(report["consignments"].as_u64().unwrap(), 5000 + injected("Duplicate"));
+    assert_eq!(report["consignments_analysed"], 5000);
+    let listed = report["findings"].as_array().unwrap();
+    let f = listed.iter().find(|f| f["kind"] == "unparseable_stamp").unwrap();
+    assert!(f["file"].as_str().unwrap().ends_with("trs.csv"));
+    assert!(f["line"].as_u64().unwrap() >= 2);
+    assert_eq!(f["value"], "31.02.2025 25:61");
+
+    let (strict, _) = run(dir.path(), "trs.csv", &["--strict"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("--strict"));
+}
+
+#[test]
+fn csv_and_parquet_give_the_same_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    synth(dir.path(), "4000", "0");
+    let (_, csv) = run(dir.path(), "trs.csv", &[]);
+    let (_, parquet) = run(dir.path(), "trs.parquet", &[]);
+    assert!(csv["intervals"].as_array().unwrap().len() > 50);
+    // Compared whole, without printing thousands of numbers on failure.
+    assert!(csv["intervals"] == parquet["intervals"], "interval statistics differ");
+    assert!(csv["arrival_pattern"] == parquet["arrival_pattern"], "arrival patterns differ");
+    assert!(csv["working_time_intervals"] == parquet["working_time_intervals"]);
+    assert!(!csv["working_time_intervals"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn html_report_in_english_and_russian_is_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    synth(dir.path(), "2000", "0.02");
+    for (lang, title, findings) in [
+        ("en", "Time Release Study", "Verification findings"),
+        ("ru", "Исследование времени выпуска товаров", "Результаты проверки данных"),
+    ] {
+        let html = dir.path().join(format!("report-{lang}.html"));
+        let xlsx = dir.path().join(format!("report-{lang}.xlsx"));
+        let (out, _) = run(
+            dir.path(),
+            "trs.csv",
+            &["--html", html.to_str().unwrap(), "--xlsx", xlsx.to_str().unwrap(), "--lang", lang],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&html).unwrap();
+        assert!(text.contains(title) && text.contains(findings));
+        assert!(text.contains(&format!("lang=\"{lang}\"")));
+        assert!(text.matches("<svg").count() >= 5, "charts are inline SVG");
+        assert!(!text.contains("<script") && !text.contains("http://") || text.contains("http://www.w3.org/2000/svg"));
+        assert!(!text.contains("https://"), "no network resources");
+        assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
+    }
+}
+
+#[test]
+fn bad_arguments_and_inputs_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    synth(dir.path(), "10", "0");
+    let (out, _) = run(dir.path(), "missing.csv", &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
+    let (out, _) = run(dir.path(), "trs.mapping.toml", &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported input type"));
+}
