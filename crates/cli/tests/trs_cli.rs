@@ -16,10 +16,22 @@ fn smartborder(args: &[&str]) -> std::process::Output {
 
 fn synth(dir: &Path, n: &str, faults: &str) {
     let out = smartborder(&[
-        "synth", "trs", "--consignments", n, "--seed", "11", "--faults", faults, "--out",
+        "synth",
+        "trs",
+        "--consignments",
+        n,
+        "--seed",
+        "11",
+        "--faults",
+        faults,
+        "--out",
         dir.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn run(dir: &Path, input: &str, extra: &[&str]) -> (std::process::Output, Value) {
@@ -58,7 +70,11 @@ fn report_numbers_match_an_independent_computation_from_the_csv() {
     let dir = tempfile::tempdir().unwrap();
     synth(dir.path(), "3000", "0");
     let (out, report) = run(dir.path(), "trs.csv", &["--findings-limit", "0"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(report["consignments"], 3000);
 
     // Arrival -> release in minutes, per office, straight from the CSV. Both stamps are local
@@ -74,7 +90,10 @@ fn report_numbers_match_an_independent_computation_from_the_csv() {
         let r = r.unwrap();
         let t = |i: usize| chrono::NaiveDateTime::parse_from_str(&r[i], "%Y-%m-%d %H:%M").unwrap();
         let minutes = (t(release) - t(arrival)).num_seconds() as f64 / 60.0;
-        by_office.entry(r[office].to_string()).or_default().push(minutes);
+        by_office
+            .entry(r[office].to_string())
+            .or_default()
+            .push(minutes);
         all.push(minutes);
     }
     let intervals = report["intervals"].as_array().unwrap();
@@ -109,7 +128,16 @@ fn report_numbers_match_an_independent_computation_from_the_csv() {
     }
     // The contract keys exist on every entry.
     for i in intervals {
-        for key in ["from", "to", "segment_by", "segment", "count", "mean_minutes", "median_minutes", "p90_minutes"] {
+        for key in [
+            "from",
+            "to",
+            "segment_by",
+            "segment",
+            "count",
+            "mean_minutes",
+            "median_minutes",
+            "p90_minutes",
+        ] {
             assert!(i.get(key).is_some(), "missing {key}");
         }
     }
@@ -119,15 +147,30 @@ fn report_numbers_match_an_independent_computation_from_the_csv() {
 fn injected_faults_are_all_found_and_strict_makes_them_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = smartborder(&[
-        "synth", "trs", "--consignments", "5000", "--seed", "3", "--faults", "0.05", "--format",
-        "csv", "--out", dir.path().to_str().unwrap(),
+        "synth",
+        "trs",
+        "--consignments",
+        "5000",
+        "--seed",
+        "3",
+        "--faults",
+        "0.05",
+        "--format",
+        "csv",
+        "--out",
+        dir.path().to_str().unwrap(),
     ]);
     assert!(out.status.success());
     // "injected faults: MissingStamp: 51, OutOfOrder: 47, ..."
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let injected = |name: &str| -> u64 {
         let at = stdout.find(&format!("{name}: ")).unwrap() + name.len() + 2;
-        stdout[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+        stdout[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let (ok, report) = run(dir.path(), "trs.csv", &[]);
     assert!(ok.status.success());
@@ -144,10 +187,16 @@ fn injected_faults_are_all_found_and_strict_makes_them_an_error() {
     assert_eq!(found("duplicate_consignment"), injected("Duplicate"));
     assert_eq!(found("unparseable_stamp"), injected("Unparseable"));
     assert_eq!(found("unknown_zone"), injected("UnknownZone"));
-    assert_eq!(report["consignments"].as_u64().unwrap(), 5000 + injected("Duplicate"));
+    assert_eq!(
+        report["consignments"].as_u64().unwrap(),
+        5000 + injected("Duplicate")
+    );
     assert_eq!(report["consignments_analysed"], 5000);
     let listed = report["findings"].as_array().unwrap();
-    let f = listed.iter().find(|f| f["kind"] == "unparseable_stamp").unwrap();
+    let f = listed
+        .iter()
+        .find(|f| f["kind"] == "unparseable_stamp")
+        .unwrap();
     assert!(f["file"].as_str().unwrap().ends_with("trs.csv"));
     assert!(f["line"].as_u64().unwrap() >= 2);
     assert_eq!(f["value"], "31.02.2025 25:61");
@@ -165,8 +214,14 @@ fn csv_and_parquet_give_the_same_statistics() {
     let (_, parquet) = run(dir.path(), "trs.parquet", &[]);
     assert!(csv["intervals"].as_array().unwrap().len() > 50);
     // Compared whole, without printing thousands of numbers on failure.
-    assert!(csv["intervals"] == parquet["intervals"], "interval statistics differ");
-    assert!(csv["arrival_pattern"] == parquet["arrival_pattern"], "arrival patterns differ");
+    assert!(
+        csv["intervals"] == parquet["intervals"],
+        "interval statistics differ"
+    );
+    assert!(
+        csv["arrival_pattern"] == parquet["arrival_pattern"],
+        "arrival patterns differ"
+    );
     assert!(csv["working_time_intervals"] == parquet["working_time_intervals"]);
     assert!(!csv["working_time_intervals"].as_array().unwrap().is_empty());
 }
@@ -177,21 +232,39 @@ fn html_report_in_english_and_russian_is_self_contained() {
     synth(dir.path(), "2000", "0.02");
     for (lang, title, findings) in [
         ("en", "Time Release Study", "Verification findings"),
-        ("ru", "Исследование времени выпуска товаров", "Результаты проверки данных"),
+        (
+            "ru",
+            "Исследование времени выпуска товаров",
+            "Результаты проверки данных",
+        ),
     ] {
         let html = dir.path().join(format!("report-{lang}.html"));
         let xlsx = dir.path().join(format!("report-{lang}.xlsx"));
         let (out, _) = run(
             dir.path(),
             "trs.csv",
-            &["--html", html.to_str().unwrap(), "--xlsx", xlsx.to_str().unwrap(), "--lang", lang],
+            &[
+                "--html",
+                html.to_str().unwrap(),
+                "--xlsx",
+                xlsx.to_str().unwrap(),
+                "--lang",
+                lang,
+            ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = std::fs::read_to_string(&html).unwrap();
         assert!(text.contains(title) && text.contains(findings));
         assert!(text.contains(&format!("lang=\"{lang}\"")));
         assert!(text.matches("<svg").count() >= 5, "charts are inline SVG");
-        assert!(!text.contains("<script") && !text.contains("http://") || text.contains("http://www.w3.org/2000/svg"));
+        assert!(
+            !text.contains("<script") && !text.contains("http://")
+                || text.contains("http://www.w3.org/2000/svg")
+        );
         assert!(!text.contains("https://"), "no network resources");
         assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
     }

@@ -87,7 +87,10 @@ fn check_wide(ingested: &Ingested, file: &str, typed_cells: bool, header: u64) {
 
     let zone = find(FindingKind::UnknownZone);
     assert_eq!(zone.len(), 1);
-    assert_eq!((zone[0].line, zone[0].value.as_deref()), (Some(5 + header), Some("Asia/Atlantis")));
+    assert_eq!(
+        (zone[0].line, zone[0].value.as_deref()),
+        (Some(5 + header), Some("Asia/Atlantis"))
+    );
     assert_eq!(zone[0].column.as_deref(), Some("Zone"));
     // D5's local stamps cannot be placed without its zone.
     assert!((0..3).all(|s| t.stamps[s][4] == MISSING));
@@ -101,7 +104,11 @@ fn check_wide(ingested: &Ingested, file: &str, typed_cells: bool, header: u64) {
     let dup = find(FindingKind::DuplicateConsignment);
     assert_eq!(dup.len(), 1);
     assert_eq!(dup[0].line, Some(7 + header));
-    assert!(dup[0].message.contains(&format!("line {}", 1 + header)), "{}", dup[0].message);
+    assert!(
+        dup[0].message.contains(&format!("line {}", 1 + header)),
+        "{}",
+        dup[0].message
+    );
 
     let bad = find(FindingKind::UnparseableStamp);
     if typed_cells {
@@ -136,7 +143,10 @@ fn csv_with_bom_semicolons_quotes_and_embedded_newlines() {
     std::fs::write(&p, format!("\u{feff}{text}")).unwrap();
     let mapping = MAPPING.replace("timezone_column", "delimiter = \";\"\ntimezone_column");
     let ingested = read(&p, &mapping);
-    assert_eq!(ingested.table.segments[0].value(1), Some("Altynkol\nrail yard"));
+    assert_eq!(
+        ingested.table.segments[0].value(1),
+        Some("Altynkol\nrail yard")
+    );
     // Every row after the quoted newline is one physical line further down.
     let missing = ingested
         .findings
@@ -197,7 +207,9 @@ fn excel_wide_layout_with_date_cells_and_text_cells() {
                         &t.format("%Y-%m-%dT%H:%M:%S").to_string(),
                     )
                     .unwrap();
-                    sheet.write_datetime_with_format(r, c, &dt, &format).unwrap();
+                    sheet
+                        .write_datetime_with_format(r, c, &dt, &format)
+                        .unwrap();
                 }
                 _ if cell.is_empty() => {}
                 _ => {
@@ -217,7 +229,11 @@ fn parquet_wide_layout_with_typed_timestamps() {
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("export.parquet");
-    let rows: Vec<Vec<&str>> = CSV.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = CSV
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     let text = |c: usize| -> ArrayRef {
         Arc::new(StringArray::from(
             rows.iter()
@@ -324,21 +340,36 @@ fn a_missing_column_names_the_column_and_what_was_found() {
     let p = dir.path().join("export.csv");
     std::fs::write(&p, CSV.replace("Released", "Release time")).unwrap();
     let mapping = Mapping::from_toml(MAPPING, "mapping.toml").unwrap();
-    let e = read_study(&p, &mapping, &NoProgress, 1).unwrap_err().to_string();
-    assert!(e.contains("\"Released\"") && e.contains("stamps.release") && e.contains("Release time"), "{e}");
+    let e = read_study(&p, &mapping, &NoProgress, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("\"Released\"") && e.contains("stamps.release") && e.contains("Release time"),
+        "{e}"
+    );
 }
 
 #[test]
 fn malformed_rows_and_invalid_utf8_are_findings_not_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("export.csv");
-    let mut bytes = CSV.lines().take(2).collect::<Vec<_>>().join("\n").into_bytes();
+    let mut bytes = CSV
+        .lines()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes();
     bytes.extend_from_slice(b"\nD9,Sarpi,green\n");
-    bytes.extend_from_slice(b"D10,Sarpi,green,Asia/Tbilisi,01.03.2025 08:00,\xff\xfe,01.03.2025 10:00\n");
+    bytes.extend_from_slice(
+        b"D10,Sarpi,green,Asia/Tbilisi,01.03.2025 08:00,\xff\xfe,01.03.2025 10:00\n",
+    );
     std::fs::write(&p, bytes).unwrap();
     let ingested = read(&p, MAPPING);
     assert_eq!(ingested.table.len(), 3);
     let f: Vec<_> = ingested.findings.iter().map(|f| (f.kind, f.line)).collect();
     assert!(f.contains(&(FindingKind::MalformedRow, Some(3))), "{f:?}");
-    assert!(f.contains(&(FindingKind::UnparseableStamp, Some(4))), "{f:?}");
+    assert!(
+        f.contains(&(FindingKind::UnparseableStamp, Some(4))),
+        "{f:?}"
+    );
 }

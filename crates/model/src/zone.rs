@@ -60,6 +60,28 @@ impl ZoneResolver {
         }
     }
 
+    /// Local wall-clock time of a UTC instant in `tz`, with the same day cache as
+    /// [`ZoneResolver::to_utc`] (keyed by UTC day).
+    pub fn local_of(&mut self, tz: Tz, utc_seconds: i64) -> Option<NaiveDateTime> {
+        let day = utc_seconds.div_euclid(86_400);
+        let key = ((tz as u64) << 32) | 0x8000_0000_0000_0000 | (day as u64 & 0xFFFF_FFFF);
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize % CACHE_SLOTS;
+        if self.keys[slot] != key {
+            let offset_at = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0)
+                    .map(|d| d.with_timezone(&tz).offset().fix().local_minus_utc())
+            };
+            let (a, b) = (offset_at(day * 86_400)?, offset_at(day * 86_400 + 86_399)?);
+            self.keys[slot] = key;
+            self.offsets[slot] = if a == b { a } else { TRANSITION_DAY };
+        }
+        match self.offsets[slot] {
+            TRANSITION_DAY => Self::to_local(tz, utc_seconds),
+            offset => chrono::DateTime::from_timestamp(utc_seconds + i64::from(offset), 0)
+                .map(|t| t.naive_utc()),
+        }
+    }
+
     /// Local wall-clock time of a UTC instant in `tz`.
     pub fn to_local(tz: Tz, utc_seconds: i64) -> Option<NaiveDateTime> {
         chrono::DateTime::from_timestamp(utc_seconds, 0).map(|t| t.with_timezone(&tz).naive_local())
@@ -152,6 +174,23 @@ mod tests {
         assert_eq!(
             r.to_utc(Tz::Europe__Berlin, local(2025, 3, 30, 12, 0)),
             Ok(utc(2025, 3, 30, 10, 0))
+        );
+    }
+
+    #[test]
+    fn cached_local_of_agrees_with_chrono() {
+        let mut r = ZoneResolver::default();
+        let start = local(2024, 2, 27, 0, 0).and_utc().timestamp();
+        for tz in [Tz::Asia__Almaty, Tz::Europe__Berlin, Tz::Asia__Baku] {
+            for k in 0..2000 {
+                let t = start + k * 5_399;
+                assert_eq!(r.local_of(tz, t), ZoneResolver::to_local(tz, t));
+            }
+        }
+        let berlin_change = local(2025, 3, 30, 1, 30).and_utc().timestamp();
+        assert_eq!(
+            r.local_of(Tz::Europe__Berlin, berlin_change),
+            Some(local(2025, 3, 30, 3, 30))
         );
     }
 

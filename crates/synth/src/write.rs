@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{StringBuilder, TimestampSecondBuilder};
+use arrow_array::builder::{StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -234,7 +234,7 @@ struct ParquetSink {
     writer: ArrowWriter<File>,
     schema: Arc<Schema>,
     text: Vec<StringBuilder>,
-    times: Vec<TimestampSecondBuilder>,
+    times: Vec<TimestampMillisecondBuilder>,
     rows: usize,
     path: String,
 }
@@ -247,7 +247,11 @@ impl ParquetSink {
             .enumerate()
             .map(|(i, name)| {
                 if i >= FIRST_STAMP_COLUMN - 1 && *name != "Zone" {
-                    Field::new(*name, DataType::Timestamp(TimeUnit::Second, None), true)
+                    Field::new(
+                        *name,
+                        DataType::Timestamp(TimeUnit::Millisecond, None),
+                        true,
+                    )
                 } else {
                     Field::new(*name, DataType::Utf8, true)
                 }
@@ -274,7 +278,7 @@ impl ParquetSink {
             text: (0..FIRST_STAMP_COLUMN - 1)
                 .map(|_| StringBuilder::new())
                 .collect(),
-            times: (0..7).map(|_| TimestampSecondBuilder::new()).collect(),
+            times: (0..7).map(|_| TimestampMillisecondBuilder::new()).collect(),
             rows: 0,
             path: p,
         })
@@ -298,7 +302,8 @@ impl ParquetSink {
         for (b, t) in self.text.iter_mut().zip(texts) {
             b.append_value(t);
         }
-        let secs = |t: NaiveDateTime| t.and_utc().timestamp();
+        // Milliseconds: Parquet has no seconds unit, and other tools must read the column as a timestamp.
+        let secs = |t: NaiveDateTime| t.and_utc().timestamp_millis();
         self.times[0].append_value(secs(r.lodged));
         for (k, s) in r.stamps.iter().enumerate() {
             // A garbled cell cannot exist in a typed column: it is written as empty.

@@ -189,6 +189,7 @@ fn working_durations(
             .find(|&t| t != MISSING)
             .unwrap_or(MISSING),
     };
+    let mut resolver = ZoneResolver::default();
     (0..table.len())
         .map(|row| {
             let d = elapsed[row];
@@ -199,8 +200,8 @@ fn working_durations(
             let tz = table.zone(row).unwrap_or(chrono_tz::UTC);
             let hours = plan.for_office(office_column.and_then(|c| c.value(row)));
             match (
-                ZoneResolver::to_local(tz, start),
-                ZoneResolver::to_local(tz, start + d),
+                resolver.local_of(tz, start),
+                resolver.local_of(tz, start + d),
             ) {
                 (Some(a), Some(b)) => hours.working_seconds(a, b),
                 _ => MISSING,
@@ -305,7 +306,8 @@ fn extreme_values(
     values: &[i64],
     k: f64,
     file: &str,
-) -> (Vec<Finding>, Vec<usize>) {
+    limit: usize,
+) -> (Vec<Finding>, u64, Vec<usize>) {
     let office = table.segments.iter().find(|s| s.name == "office");
     let all_codes;
     let (codes, distinct, names): (&[u32], usize, Vec<String>) = match office {
@@ -339,6 +341,10 @@ fn extreme_values(
         let x = v as f64;
         if x > hi || x < lo {
             rows.push(row);
+            // Counted always; described only as many times as the report can list.
+            if limit != 0 && findings.len() >= limit {
+                continue;
+            }
             let side = if x > hi { "above Q3" } else { "below Q1" };
             let fence = if x > hi { hi } else { lo };
             findings.push(Finding {
@@ -359,7 +365,8 @@ fn extreme_values(
             });
         }
     }
-    (findings, rows)
+    let unlisted = (rows.len() - findings.len()) as u64;
+    (findings, unlisted, rows)
 }
 
 fn arrival_pattern(table: &StampTable, design: &StudyDesign) -> ArrivalPattern {
@@ -368,6 +375,7 @@ fn arrival_pattern(table: &StampTable, design: &StudyDesign) -> ArrivalPattern {
     let mut counts = vec![vec![0u64; 24]; 7];
     let mut cells: Vec<Vec<i64>> = vec![Vec::new(); 7 * 24];
     let mut rows_without_zone = 0;
+    let mut resolver = ZoneResolver::default();
     for row in 0..table.len() {
         let a = arrival[row];
         if a == MISSING {
@@ -377,7 +385,7 @@ fn arrival_pattern(table: &StampTable, design: &StudyDesign) -> ArrivalPattern {
             rows_without_zone += 1;
             chrono_tz::UTC
         });
-        let Some(local) = ZoneResolver::to_local(tz, a) else {
+        let Some(local) = resolver.local_of(tz, a) else {
             continue;
         };
         let (day, hour) = (
@@ -471,6 +479,7 @@ pub fn analyze(
         Histogram,
         Vec<IntervalStats>,
         Vec<Finding>,
+        u64,
     );
     let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -480,13 +489,14 @@ pub fn analyze(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(def) = defs.get(i) else { break };
                     let mut values = durations(table, def);
-                    let (findings, flagged) = extreme_values(
+                    let (findings, unlisted, flagged) = extreme_values(
                         table,
                         design,
                         def,
                         &values,
                         options.extreme_iqr_factor,
                         input,
+                        options.findings_limit,
                     );
                     if options.exclude_extremes {
                         for row in flagged {
@@ -502,7 +512,7 @@ pub fn analyze(
                     };
                     done.lock()
                         .expect("no worker panics while holding the lock")
-                        .push((i, elapsed, histogram, working, findings));
+                        .push((i, elapsed, histogram, working, findings, unlisted));
                 }
             });
         }
@@ -513,13 +523,28 @@ pub fn analyze(
     let mut working_time_intervals = Vec::new();
     let mut histograms = Vec::new();
     let mut findings = ingest_findings;
-    for (_, elapsed, histogram, working, extreme) in done {
+    let mut unlisted_extremes = 0;
+    for (_, elapsed, histogram, working, extreme, unlisted) in done {
+        unlisted_extremes += unlisted;
         intervals.extend(elapsed);
         histograms.push(histogram);
         working_time_intervals.extend(working);
         findings.extend(extreme);
     }
-    let (findings_summary, findings) = limit_findings(findings, options.findings_limit);
+    let (mut findings_summary, findings) = limit_findings(findings, options.findings_limit);
+    if unlisted_extremes > 0 {
+        match findings_summary
+            .iter_mut()
+            .find(|c| c.kind == FindingKind::ExtremeValue)
+        {
+            Some(c) => c.count += unlisted_extremes,
+            None => findings_summary.push(FindingCount {
+                kind: FindingKind::ExtremeValue,
+                count: unlisted_extremes,
+                listed: 0,
+            }),
+        }
+    }
     TrsReport {
         input: input.to_string(),
         consignments: consignments_read,
