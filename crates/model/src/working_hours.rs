@@ -145,7 +145,7 @@ mod tests {
             let next = (t + TimeDelta::minutes(1)).min(end);
             let wd = t.weekday().num_days_from_monday() as usize;
             let minute = t.hour_minute();
-            if !OFFICE.days_off[wd] && minute >= 9 * 60 && minute < 18 * 60 {
+            if !OFFICE.days_off[wd] && (9 * 60..18 * 60).contains(&minute) {
                 naive += (next - t).num_seconds();
             }
             t = next;

@@ -3,7 +3,7 @@
 //!
 //! The rule every statistic follows (WCO TRS Guide, and stated in every report): an interval
 //! counts for a consignment when both of its stamps are present and readable and the duration is
-//! >= 0. A negative duration is left out of that interval (and reported by verification); the
+//! at least zero. A negative duration is left out of that interval (and reported by verification); the
 //! consignment's other intervals still count. Each figure says how many consignments it rests on.
 
 mod analysis;

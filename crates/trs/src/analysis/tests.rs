@@ -51,7 +51,7 @@ fn table(n: usize) -> StampTable {
     t
 }
 
-fn reference(values: &mut Vec<i64>, p: f64) -> f64 {
+fn reference(values: &mut [i64], p: f64) -> f64 {
     values.sort();
     let h = (values.len() - 1) as f64 * p;
     let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
