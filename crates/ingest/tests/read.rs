@@ -373,3 +373,44 @@ fn malformed_rows_and_invalid_utf8_are_findings_not_errors() {
         "{f:?}"
     );
 }
+
+#[test]
+fn empty_identifiers_and_local_times_in_a_clock_change_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.csv");
+    std::fs::write(
+        &p,
+        "Declaration No,Office,Channel,Zone,Arrival,Lodged,Released\n\
+         ,Sarpi,green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:30,01.03.2025 10:00\n\
+         E2,Kapitan Andreevo,red,Europe/Berlin,30.03.2025 01:00,30.03.2025 02:30,30.03.2025 04:00\n",
+    )
+    .unwrap();
+    let ingested = read(&p, MAPPING);
+    assert_eq!(ingested.table.len(), 2, "both rows stay in the statistics");
+    let f: Vec<_> = ingested
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.line, f.column.as_deref(), f.value.as_deref()))
+        .collect();
+    assert_eq!(
+        f,
+        vec![
+            (
+                FindingKind::MissingConsignmentId,
+                Some(2),
+                Some("Declaration No"),
+                None
+            ),
+            (
+                FindingKind::InvalidLocalTime,
+                Some(3),
+                Some("Lodged"),
+                Some("2025-03-30 02:30:00")
+            ),
+        ]
+    );
+    assert!(ingested.findings[1].message.contains("does not exist"));
+    // 01:00 CET and 04:00 CEST on either side of the gap are still read.
+    assert_eq!(ingested.table.stamps[0][1], utc(2025, 3, 30, 0, 0));
+    assert_eq!(ingested.table.stamps[2][1], utc(2025, 3, 30, 2, 0));
+}
