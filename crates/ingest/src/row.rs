@@ -633,34 +633,52 @@ impl<'c> Assembler<'c> {
         match self.ctx.mapping.layout {
             Layout::Wide => {
                 let maps = self.table.code_maps(&unit.table);
-                self.table.reserve(unit.table.len());
+                let base = self.table.len();
+                // Rows of the unit that stay, in order; row `kept[k]` becomes `base + k`.
+                let mut kept: Vec<usize> = Vec::with_capacity(unit.table.len());
                 for (row, &hash) in unit.id_hashes.iter().enumerate() {
                     let id = unit.table.id(row);
                     if !id.is_empty() {
                         match self.seen.get(&hash) {
-                            Some(&first) if self.table.id(first as usize) == id => {
-                                let first_line = self.table.lines[first as usize];
-                                unit_findings.push(Finding {
-                                    kind: FindingKind::DuplicateConsignment,
-                                    file: self.ctx.file.clone(),
-                                    line: Some(unit.table.lines[row]),
-                                    column: Some(self.ctx.mapping.consignment_id.clone()),
-                                    consignment: Some(id.to_string()),
-                                    value: Some(id.to_string()),
-                                    message: format!(
-                                        "consignment already read on line {first_line}; this row \
-                                         is left out of the statistics"
-                                    ),
-                                });
-                                continue;
+                            Some(&first) => {
+                                let first = first as usize;
+                                let (first_id, first_line) = if first >= base {
+                                    let r = kept[first - base];
+                                    (unit.table.id(r), unit.table.lines[r])
+                                } else {
+                                    (self.table.id(first), self.table.lines[first])
+                                };
+                                if first_id == id {
+                                    unit_findings.push(Finding {
+                                        kind: FindingKind::DuplicateConsignment,
+                                        file: self.ctx.file.clone(),
+                                        line: Some(unit.table.lines[row]),
+                                        column: Some(self.ctx.mapping.consignment_id.clone()),
+                                        consignment: Some(id.to_string()),
+                                        value: Some(id.to_string()),
+                                        message: format!(
+                                            "consignment already read on line {first_line}; this \
+                                             row is left out of the statistics"
+                                        ),
+                                    });
+                                    continue;
+                                }
+                                // Otherwise: a fingerprint collision between different ids.
                             }
-                            Some(_) => {} // fingerprint collision between different ids
                             None => {
-                                self.seen.insert(hash, self.table.len() as u32);
+                                self.seen.insert(hash, (base + kept.len()) as u32);
                             }
                         }
                     }
-                    self.table.push_from(&unit.table, row, &maps);
+                    kept.push(row);
+                }
+                if kept.len() == unit.table.len() {
+                    self.table.append(&unit.table, &maps);
+                } else {
+                    self.table.reserve(kept.len());
+                    for row in kept {
+                        self.table.push_from(&unit.table, row, &maps);
+                    }
                 }
             }
             Layout::Long => {

@@ -150,6 +150,38 @@ impl StampTable {
         }
     }
 
+    /// Appends every row of `other` (column by column), translating its codes with `maps`.
+    pub fn append(&mut self, other: &StampTable, maps: &CodeMaps) {
+        let offset = self.id_bytes.len();
+        self.id_bytes.push_str(&other.id_bytes);
+        self.id_ends.extend(other.id_ends.iter().map(|e| e + offset));
+        self.lines.extend_from_slice(&other.lines);
+        for (column, source) in self.stamps.iter_mut().zip(&other.stamps) {
+            column.extend_from_slice(source);
+        }
+        self.zone_codes.extend(other.zone_codes.iter().map(|&z| {
+            if z == NO_ZONE {
+                NO_ZONE
+            } else {
+                maps.zones[z as usize]
+            }
+        }));
+        for ((column, source), map) in self
+            .segments
+            .iter_mut()
+            .zip(&other.segments)
+            .zip(&maps.segments)
+        {
+            column.codes.extend(source.codes.iter().map(|&c| {
+                if c == NO_VALUE {
+                    NO_VALUE
+                } else {
+                    map[c as usize]
+                }
+            }));
+        }
+    }
+
     /// Merges `other`'s dictionaries into this table's and returns the code translations.
     pub fn code_maps(&mut self, other: &StampTable) -> CodeMaps {
         let zones = other.zones.iter().map(|&tz| self.zone_code(tz)).collect();
@@ -215,9 +247,12 @@ mod tests {
         b.push("B2", 8, &[40, 50], NO_ZONE, &[0]);
 
         let maps = a.code_maps(&b);
+        let mut bulk = a.clone();
         for row in 0..b.len() {
             a.push_from(&b, row, &maps);
         }
+        bulk.append(&b, &maps);
+        assert_eq!(bulk, a, "appending whole tables equals appending row by row");
         assert_eq!(a.len(), 3);
         assert_eq!(a.id(1), "B1");
         assert_eq!(a.id(2), "B2");
