@@ -140,10 +140,13 @@ pub fn synth(a: SynthArgs) -> Result<(PathBuf, PathBuf)> {
 fn study(input: &Path, mapping: &Path, options: &TrsOptions) -> Result<TrsReport> {
     let mapping = Mapping::from_file(mapping)?;
     let bar = Bar::new(InputKind::of(input) == Some(InputKind::Csv));
+    let started = Instant::now();
     let ingested = read_study(input, &mapping, &bar, options.threads)
         .with_context(|| format!("reading {}", input.display()))?;
     bar.finish();
-    Ok(analyze(
+    let read = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let report = analyze(
         &input.display().to_string(),
         &ingested.table,
         &mapping.design,
@@ -151,7 +154,12 @@ fn study(input: &Path, mapping: &Path, options: &TrsOptions) -> Result<TrsReport
         ingested.consignments_read,
         ingested.rows_read,
         options,
-    ))
+    );
+    eprintln!(
+        "read and verified in {read:.1} s, analysed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(report)
 }
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {

@@ -154,7 +154,8 @@ impl StampTable {
     pub fn append(&mut self, other: &StampTable, maps: &CodeMaps) {
         let offset = self.id_bytes.len();
         self.id_bytes.push_str(&other.id_bytes);
-        self.id_ends.extend(other.id_ends.iter().map(|e| e + offset));
+        self.id_ends
+            .extend(other.id_ends.iter().map(|e| e + offset));
         self.lines.extend_from_slice(&other.lines);
         for (column, source) in self.stamps.iter_mut().zip(&other.stamps) {
             column.extend_from_slice(source);
@@ -252,7 +253,10 @@ mod tests {
             a.push_from(&b, row, &maps);
         }
         bulk.append(&b, &maps);
-        assert_eq!(bulk, a, "appending whole tables equals appending row by row");
+        assert_eq!(
+            bulk, a,
+            "appending whole tables equals appending row by row"
+        );
         assert_eq!(a.len(), 3);
         assert_eq!(a.id(1), "B1");
         assert_eq!(a.id(2), "B2");

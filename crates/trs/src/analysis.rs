@@ -154,6 +154,19 @@ fn durations(table: &StampTable, def: &IntervalDef) -> Vec<i64> {
                 .unwrap_or(MISSING),
         }
     };
+    if let (StampRef::Stage(from), StampRef::Stage(to)) = (def.from, def.to) {
+        return table.stamps[from]
+            .iter()
+            .zip(&table.stamps[to])
+            .map(|(&a, &b)| {
+                if a == MISSING || b == MISSING || b < a {
+                    MISSING
+                } else {
+                    b - a
+                }
+            })
+            .collect();
+    }
     (0..table.len())
         .map(|row| {
             let (a, b) = (at(def.from, row), at(def.to, row));
@@ -216,7 +229,7 @@ fn segment_stats(
     design: &StudyDesign,
     def: &IntervalDef,
     values: &[i64],
-) -> (Vec<IntervalStats>, Histogram) {
+) -> (Vec<IntervalStats>, Histogram, Quartiles) {
     let from = design.stamp_name(def.from).to_string();
     let to = design.stamp_name(def.to).to_string();
     let entry = |segment_by: &str, segment: Option<String>, summary: Summary| IntervalStats {
@@ -230,20 +243,25 @@ fn segment_stats(
     let mut out = Vec::new();
     let mut all: Vec<i64> = values.iter().copied().filter(|&v| v != MISSING).collect();
     let counts = histogram(&all);
-    out.push(entry(
-        "all",
-        None,
-        summarize(&mut all, &design.targets_hours),
-    ));
+    let summary = summarize(&mut all, &design.targets_hours);
+    let mut quartiles = Quartiles {
+        all: summary.q1_q3_seconds,
+        by_segment: Vec::with_capacity(table.segments.len()),
+    };
+    out.push(entry("all", None, summary));
     let mut buffer = all;
     for column in &table.segments {
+        let mut by_code = vec![None; column.values.len()];
         for (value, group) in grouped(values, &column.codes, column.values.len(), &mut buffer) {
+            let summary = summarize(group, &design.targets_hours);
+            by_code[value] = summary.q1_q3_seconds;
             out.push(entry(
                 &column.name,
                 Some(column.values[value].clone()),
-                summarize(group, &design.targets_hours),
+                summary,
             ));
         }
+        quartiles.by_segment.push(by_code);
     }
     (
         out,
@@ -253,7 +271,15 @@ fn segment_stats(
             edges_minutes: HISTOGRAM_EDGES_MINUTES.to_vec(),
             counts,
         },
+        quartiles,
     )
+}
+
+/// First and third quartiles (seconds) of one interval: whole population, and per segment
+/// column and value code.
+struct Quartiles {
+    all: Option<(f64, f64)>,
+    by_segment: Vec<Vec<Option<(f64, f64)>>>,
 }
 
 /// Counting sort of the valid `values` by segment code into `buffer`; yields (code, group).
@@ -299,31 +325,30 @@ fn grouped<'b>(
 /// Flags durations beyond Q1 - k IQR or Q3 + k IQR of their interval and office (or of the whole
 /// population when the study has no office segment). Returns one finding per flagged value and
 /// the flagged rows.
+#[allow(clippy::too_many_arguments)]
 fn extreme_values(
     table: &StampTable,
     design: &StudyDesign,
     def: &IntervalDef,
     values: &[i64],
+    quartiles: &Quartiles,
     k: f64,
     file: &str,
     limit: usize,
 ) -> (Vec<Finding>, u64, Vec<usize>) {
-    let office = table.segments.iter().find(|s| s.name == "office");
-    let all_codes;
-    let (codes, distinct, names): (&[u32], usize, Vec<String>) = match office {
-        Some(o) => (&o.codes, o.values.len(), o.values.clone()),
-        None => {
-            all_codes = vec![0u32; table.len()];
-            (&all_codes, 1, vec!["all offices".to_string()])
-        }
+    // Fences per office from the quartiles the statistics already computed (Q1 and Q3 of the
+    // same groups), or of the whole population when the study has no office segment.
+    let office = table.segments.iter().position(|s| s.name == "office");
+    let fence =
+        |q: &Option<(f64, f64)>| q.map(|(q1, q3)| (q1 - k * (q3 - q1), q3 + k * (q3 - q1), q1, q3));
+    let fences: Vec<Option<(f64, f64, f64, f64)>> = match office {
+        Some(o) => quartiles.by_segment[o].iter().map(fence).collect(),
+        None => vec![fence(&quartiles.all)],
     };
-    let mut fences = vec![None; distinct];
-    let mut buffer = Vec::new();
-    for (code, group) in grouped(values, codes, distinct, &mut buffer) {
-        let q = quantiles(group, &[0.25, 0.75]);
-        let iqr = q[1] - q[0];
-        fences[code] = Some((q[0] - k * iqr, q[1] + k * iqr, q[0], q[1]));
-    }
+    let office_name = |code: u32| match office {
+        Some(o) => table.segments[o].values[code as usize].as_str(),
+        None => "all offices",
+    };
     let interval = format!(
         "{} -> {}",
         design.stamp_name(def.from),
@@ -331,7 +356,8 @@ fn extreme_values(
     );
     let mut findings = Vec::new();
     let mut rows = Vec::new();
-    for (row, (&v, &c)) in values.iter().zip(codes).enumerate() {
+    for (row, &v) in values.iter().enumerate() {
+        let c = office.map_or(0, |o| table.segments[o].codes[row]);
         if v == MISSING || c == NO_VALUE {
             continue;
         }
@@ -358,7 +384,7 @@ fn extreme_values(
                     "{side} {} {k} IQR ({:.1} min) for office \"{}\" (Q1 {:.1} min, Q3 {:.1} min)",
                     if x > hi { "+" } else { "-" },
                     fence / 60.0,
-                    names[c as usize],
+                    office_name(c),
                     q1 / 60.0,
                     q3 / 60.0
                 ),
@@ -489,21 +515,24 @@ pub fn analyze(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(def) = defs.get(i) else { break };
                     let mut values = durations(table, def);
+                    let (mut elapsed, mut histogram, quartiles) =
+                        segment_stats(table, design, def, &values);
                     let (findings, unlisted, flagged) = extreme_values(
                         table,
                         design,
                         def,
                         &values,
+                        &quartiles,
                         options.extreme_iqr_factor,
                         input,
                         options.findings_limit,
                     );
-                    if options.exclude_extremes {
+                    if options.exclude_extremes && !flagged.is_empty() {
                         for row in flagged {
                             values[row] = MISSING;
                         }
+                        (elapsed, histogram, _) = segment_stats(table, design, def, &values);
                     }
-                    let (elapsed, histogram) = segment_stats(table, design, def, &values);
                     let working = if design.working_hours.is_some() {
                         let w = working_durations(table, design, &values, def);
                         segment_stats(table, design, def, &w).0

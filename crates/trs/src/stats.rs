@@ -81,23 +81,27 @@ pub fn quantiles(values: &mut [i64], ps: &[f64]) -> Vec<f64> {
 /// Summarises durations in seconds (all valid, any order; reordered in place).
 pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
     let n = values.len();
-    let within_target = |values: &[i64]| {
-        targets_hours
-            .iter()
-            .map(|&hours| {
-                let limit = hours * 3600.0;
-                let within = values.iter().filter(|&&v| v as f64 <= limit).count();
-                TargetShare {
-                    hours,
-                    share: if n == 0 {
-                        0.0
-                    } else {
-                        within as f64 / n as f64
-                    },
-                }
-            })
-            .collect()
-    };
+    // One pass for the sum, the extremes and the counts within each target.
+    let limits: Vec<f64> = targets_hours.iter().map(|h| h * 3600.0).collect();
+    let mut within = vec![0u64; limits.len()];
+    let (mut sum, mut min, mut max) = (0i128, i64::MAX, i64::MIN);
+    for &v in values.iter() {
+        sum += i128::from(v);
+        min = min.min(v);
+        max = max.max(v);
+        let x = v as f64;
+        for (count, limit) in within.iter_mut().zip(&limits) {
+            *count += u64::from(x <= *limit);
+        }
+    }
+    let within_target = targets_hours
+        .iter()
+        .zip(within)
+        .map(|(&hours, count)| TargetShare {
+            hours,
+            share: if n == 0 { 0.0 } else { count as f64 / n as f64 },
+        })
+        .collect();
     if n == 0 {
         return Summary {
             count: 0,
@@ -110,22 +114,15 @@ pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
             min_minutes: None,
             max_minutes: None,
             std_minutes: None,
-            within_target: within_target(values),
+            within_target,
             q1_q3_seconds: None,
         };
-    }
-    let (mut sum, mut min, mut max) = (0i128, i64::MAX, i64::MIN);
-    for &v in values.iter() {
-        sum += i128::from(v);
-        min = min.min(v);
-        max = max.max(v);
     }
     let mean = sum as f64 / n as f64;
     let std = (n > 1).then(|| {
         let ss: f64 = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
         (ss / (n - 1) as f64).sqrt()
     });
-    let shares = within_target(values);
     let q = quantiles(values, &[0.25, 0.5, 0.75, 0.9, 0.95]);
     let m = |s: f64| Some(s / 60.0);
     Summary {
@@ -139,7 +136,7 @@ pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
         min_minutes: m(min as f64),
         max_minutes: m(max as f64),
         std_minutes: std.map(|s| s / 60.0),
-        within_target: shares,
+        within_target,
         q1_q3_seconds: Some((q[0], q[2])),
     }
 }
