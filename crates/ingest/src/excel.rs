@@ -26,7 +26,7 @@ fn owned(cell: &Data) -> Owned {
         Data::Float(f) => Owned::Text(f.to_string()),
         Data::Bool(b) => Owned::Text(b.to_string()),
         Data::DateTime(d) => match d.as_datetime() {
-            Some(t) if d.is_datetime() => Owned::Time(CellTime::Local(t)),
+            Some(t) if d.is_datetime() => Owned::Time(CellTime::Local(t.and_utc().timestamp())),
             _ => Owned::Invalid(d.to_string()),
         },
         Data::Error(e) => Owned::Invalid(format!("{e:?}")),

@@ -52,12 +52,7 @@ impl Column {
     fn cell(&self, row: usize) -> Cell<'_> {
         match self {
             Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
-            Column::Local(a) if a.is_valid(row) => {
-                match chrono::DateTime::from_timestamp(a.value(row), 0) {
-                    Some(t) => Cell::Time(CellTime::Local(t.naive_utc())),
-                    None => Cell::Invalid("<timestamp out of range>"),
-                }
-            }
+            Column::Local(a) if a.is_valid(row) => Cell::Time(CellTime::Local(a.value(row))),
             Column::Instant(a) if a.is_valid(row) => Cell::Time(CellTime::Instant(a.value(row))),
             _ => Cell::Empty,
         }
@@ -105,6 +100,7 @@ pub(crate) fn read(
         header,
     };
     let mut assembler = Assembler::new(&ctx);
+    assembler.reserve(total as usize);
     let work = |rg: usize| -> Result<Unit, IngestError> {
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| parquet_err(&e))?;

@@ -21,10 +21,31 @@ use crate::stamp_format::CellTime;
 pub(crate) enum Cell<'a> {
     Empty,
     Text(&'a str),
+    /// Bytes not yet checked as UTF-8 (CSV); stamps are parsed from them directly.
+    Raw(&'a [u8]),
     /// A typed date-time cell (Excel date, Parquet timestamp).
     Time(CellTime),
     /// A cell that could not be decoded (e.g. invalid UTF-8); the text says what was found.
     Invalid(&'a str),
+}
+
+const INVALID_UTF8: &str = "<bytes that are not valid UTF-8>";
+
+/// A cell as text: raw bytes are checked as UTF-8 here.
+fn decoded(cell: Cell<'_>) -> Cell<'_> {
+    match cell {
+        Cell::Raw(b) => match std::str::from_utf8(b) {
+            Ok(s) => Cell::Text(s),
+            Err(_) => Cell::Invalid(INVALID_UTF8),
+        },
+        other => other,
+    }
+}
+
+/// A local wall-clock time (seconds on the local clock) as people read it.
+fn local_text(local_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(local_seconds, 0)
+        .map_or_else(|| local_seconds.to_string(), |t| t.naive_utc().to_string())
 }
 
 /// Column positions of the mapping's columns in one input.
@@ -134,6 +155,13 @@ pub(crate) struct Unit {
     id_hashes: Vec<u64>,
     findings: Vec<Finding>,
     rows_read: u64,
+}
+
+impl Unit {
+    /// Rows read into this unit.
+    pub(crate) fn len(&self) -> usize {
+        self.rows_read as usize
+    }
 }
 
 /// Builds one work unit from rows of cells.
@@ -249,6 +277,20 @@ impl<'c> UnitBuilder<'c> {
         }
     }
 
+    fn unparseable(&mut self, line: u64, id: &str, column: usize, bytes: &[u8]) {
+        let col = self.column_name(column).to_string();
+        let expected = self.ctx.mapping.format.describe();
+        let value = String::from_utf8_lossy(bytes);
+        self.finding(
+            FindingKind::UnparseableStamp,
+            line,
+            Some(&col),
+            Some(id),
+            Some(value.trim()),
+            format!("expected {expected}"),
+        );
+    }
+
     /// Reads one stamp cell; `Err(())` when the cell is present but unusable (reported).
     fn stamp(
         &mut self,
@@ -258,39 +300,22 @@ impl<'c> UnitBuilder<'c> {
         cell: Cell<'_>,
         zone: Result<Option<Tz>, ()>,
     ) -> Result<i64, ()> {
-        let parsed = match cell {
+        let bytes = match cell {
             Cell::Empty => return Ok(MISSING),
-            Cell::Text(t) if t.trim().is_empty() => return Ok(MISSING),
-            Cell::Text(t) => match self.ctx.mapping.format.parse(t) {
-                Some(p) => p,
-                None => {
-                    let col = self.column_name(column).to_string();
-                    let expected = self.ctx.mapping.format.describe();
-                    self.finding(
-                        FindingKind::UnparseableStamp,
-                        line,
-                        Some(&col),
-                        Some(id),
-                        Some(t),
-                        format!("expected {expected}"),
-                    );
-                    return Err(());
-                }
-            },
-            Cell::Invalid(v) => {
-                let col = self.column_name(column).to_string();
-                let expected = self.ctx.mapping.format.describe();
-                self.finding(
-                    FindingKind::UnparseableStamp,
-                    line,
-                    Some(&col),
-                    Some(id),
-                    Some(v),
-                    format!("expected {expected}"),
-                );
-                return Err(());
-            }
-            Cell::Time(p) => p,
+            Cell::Text(t) => t.as_bytes(),
+            Cell::Raw(b) => b,
+            Cell::Invalid(v) => v.as_bytes(),
+            Cell::Time(_) => &[],
+        };
+        let parsed = match cell {
+            Cell::Time(p) => Some(p),
+            _ if bytes.trim_ascii().is_empty() => return Ok(MISSING),
+            Cell::Invalid(_) => None,
+            _ => self.ctx.mapping.format.parse_bytes(bytes),
+        };
+        let Some(parsed) = parsed else {
+            self.unparseable(line, id, column, bytes);
+            return Err(());
         };
         match parsed {
             CellTime::Instant(t) => Ok(t),
@@ -304,7 +329,7 @@ impl<'c> UnitBuilder<'c> {
                             line,
                             Some(&col),
                             Some(id),
-                            Some(&local.to_string()),
+                            Some(&local_text(local)),
                             "a local stamp needs a zone: give [input] timezone or timezone_column, \
                              or write the stamp with its UTC offset"
                                 .into(),
@@ -313,14 +338,14 @@ impl<'c> UnitBuilder<'c> {
                     }
                     Err(()) => return Err(()),
                 };
-                self.resolver.to_utc(tz, local).map_err(|e| {
+                self.resolver.local_seconds_to_utc(tz, local).map_err(|e| {
                     let col = self.column_name(column).to_string();
                     self.finding(
                         FindingKind::InvalidLocalTime,
                         line,
                         Some(&col),
                         Some(id),
-                        Some(&local.to_string()),
+                        Some(&local_text(local)),
                         format!("{e} ({})", tz.name()),
                     );
                 })
@@ -330,17 +355,17 @@ impl<'c> UnitBuilder<'c> {
 
     fn segment_code(&mut self, k: usize, cell: Cell<'_>) -> u32 {
         let owned;
-        let text = match cell {
+        let text = match decoded(cell) {
             Cell::Text(t) => t.trim(),
             Cell::Time(CellTime::Local(t)) => {
-                owned = t.to_string();
+                owned = local_text(t);
                 owned.as_str()
             }
             Cell::Time(CellTime::Instant(t)) => {
                 owned = t.to_string();
                 owned.as_str()
             }
-            Cell::Empty | Cell::Invalid(_) => return NO_VALUE,
+            Cell::Empty | Cell::Invalid(_) | Cell::Raw(_) => return NO_VALUE,
         };
         if text.is_empty() {
             return NO_VALUE;
@@ -381,9 +406,9 @@ impl<'c> UnitBuilder<'c> {
         self.unit.rows_read += 1;
         let columns = &self.ctx.columns;
         let (id_col, zone_col) = (columns.id, columns.zone);
-        let id = self.id(line, cell(id_col));
+        let id = self.id(line, decoded(cell(id_col)));
         let zone = match zone_col {
-            Some(z) => self.row_zone(line, id, cell(z)),
+            Some(z) => self.row_zone(line, id, decoded(cell(z))),
             None => Ok(self.ctx.mapping.timezone),
         };
         match self.ctx.mapping.layout {
@@ -447,7 +472,7 @@ impl<'c> UnitBuilder<'c> {
         ) else {
             return;
         };
-        let stage_text = match cell(stage_col) {
+        let stage_text = match decoded(cell(stage_col)) {
             Cell::Text(t) => t.trim(),
             _ => "",
         };
@@ -476,7 +501,7 @@ impl<'c> UnitBuilder<'c> {
             .columns
             .segments
             .iter()
-            .map(|&c| match cell(c) {
+            .map(|&c| match decoded(cell(c)) {
                 Cell::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
                 _ => None,
             })
@@ -623,6 +648,14 @@ impl<'c> Assembler<'c> {
             seen: HashMap::default(),
             long: Vec::new(),
             long_index: HashMap::new(),
+        }
+    }
+
+    /// Makes room for about `rows` more consignments (wide layout).
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        if self.ctx.mapping.layout == Layout::Wide {
+            self.table.reserve(rows);
+            self.seen.reserve(rows);
         }
     }
 

@@ -13,7 +13,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 /// the zone column) or an instant that carried its own UTC offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellTime {
-    Local(NaiveDateTime),
+    /// Wall-clock seconds since 1970-01-01 00:00 on the local clock (not yet placed in a zone).
+    Local(i64),
     /// UTC seconds since the epoch.
     Instant(i64),
 }
@@ -84,9 +85,15 @@ impl StampFormat {
 
     /// Parses a cell (surrounding whitespace ignored).
     pub fn parse(&self, cell: &str) -> Option<CellTime> {
-        let cell = cell.trim();
+        self.parse_bytes(cell.as_bytes())
+    }
+
+    /// Parses a cell given as bytes; the common formats never need the bytes to be checked as
+    /// UTF-8 first.
+    pub fn parse_bytes(&self, cell: &[u8]) -> Option<CellTime> {
+        let bytes = cell.trim_ascii();
         match self {
-            StampFormat::Iso => parse_iso(cell.as_bytes()),
+            StampFormat::Iso => parse_iso(bytes),
             StampFormat::Chrono {
                 format,
                 compiled,
@@ -94,10 +101,11 @@ impl StampFormat {
                 has_time,
             } => {
                 if let Some(items) = compiled
-                    && let Some(t) = parse_compiled(items, cell.as_bytes())
+                    && let Some(t) = parse_compiled(items, bytes)
                 {
                     return Some(CellTime::Local(t));
                 }
+                let cell = std::str::from_utf8(bytes).ok()?.trim();
                 if *has_offset {
                     return DateTime::parse_from_str(cell, format)
                         .ok()
@@ -106,12 +114,12 @@ impl StampFormat {
                 if *has_time {
                     NaiveDateTime::parse_from_str(cell, format)
                         .ok()
-                        .map(CellTime::Local)
+                        .map(|t| CellTime::Local(t.and_utc().timestamp()))
                 } else {
                     NaiveDate::parse_from_str(cell, format)
                         .ok()
                         .and_then(|d| d.and_hms_opt(0, 0, 0))
-                        .map(CellTime::Local)
+                        .map(|t| CellTime::Local(t.and_utc().timestamp()))
                 }
             }
         }
@@ -191,7 +199,7 @@ fn digits(s: &[u8], pos: &mut usize, min: usize, max: usize) -> Option<u32> {
     (*pos - start >= min).then_some(v)
 }
 
-fn parse_compiled(items: &[Item], s: &[u8]) -> Option<NaiveDateTime> {
+fn parse_compiled(items: &[Item], s: &[u8]) -> Option<i64> {
     let mut pos = 0;
     let (mut y, mut mo, mut d, mut h, mut mi, mut sec) = (0i32, 0, 0, 0, 0, 0);
     for item in items {
@@ -210,10 +218,38 @@ fn parse_compiled(items: &[Item], s: &[u8]) -> Option<NaiveDateTime> {
             }
         }
     }
-    if pos != s.len() || sec > 59 {
+    if pos != s.len() {
         return None;
     }
-    NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, mi, sec)
+    wall_clock_seconds(y, mo, d, h, mi, sec)
+}
+
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Seconds since 1970-01-01 00:00 of a valid proleptic Gregorian date and time, or `None`.
+fn wall_clock_seconds(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
+    const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || h > 23 || mi > 59 || s > 59 || d == 0 {
+        return None;
+    }
+    let month_days = DAYS[m as usize - 1] + u32::from(m == 2 && is_leap(y));
+    if d > month_days {
+        return None;
+    }
+    // Days from the civil date: count from 1 March of year 0 so that the leap day ends a year.
+    let (y, m, d) = (
+        i64::from(if m <= 2 { y - 1 } else { y }),
+        i64::from(m),
+        i64::from(d),
+    );
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s))
 }
 
 fn parse_iso(s: &[u8]) -> Option<CellTime> {
@@ -223,9 +259,8 @@ fn parse_iso(s: &[u8]) -> Option<CellTime> {
     let mo = digits(s, &mut pos, 2, 2)?;
     expect(s, &mut pos, b'-')?;
     let d = digits(s, &mut pos, 2, 2)?;
-    let date = NaiveDate::from_ymd_opt(y, mo, d)?;
     if pos == s.len() {
-        return Some(CellTime::Local(date.and_hms_opt(0, 0, 0)?));
+        return Some(CellTime::Local(wall_clock_seconds(y, mo, d, 0, 0, 0)?));
     }
     if !matches!(s[pos], b'T' | b't' | b' ') {
         return None;
@@ -235,21 +270,16 @@ fn parse_iso(s: &[u8]) -> Option<CellTime> {
     expect(s, &mut pos, b':')?;
     let mi = digits(s, &mut pos, 2, 2)?;
     let mut sec = 0;
-    let mut nanos = 0;
     if s.get(pos) == Some(&b':') {
         pos += 1;
         sec = digits(s, &mut pos, 2, 2)?;
+        // Fractions of a second are accepted and dropped: stamps are kept to the second.
         if matches!(s.get(pos), Some(b'.') | Some(b',')) {
             pos += 1;
-            let start = pos;
-            let frac = digits(s, &mut pos, 1, 9)?;
-            nanos = frac * 10u32.pow(9 - (pos - start) as u32);
+            digits(s, &mut pos, 1, 9)?;
         }
     }
-    if sec > 59 {
-        return None;
-    }
-    let local = date.and_hms_nano_opt(h, mi, sec, nanos)?;
+    let local = wall_clock_seconds(y, mo, d, h, mi, sec)?;
     if pos == s.len() {
         return Some(CellTime::Local(local));
     }
@@ -277,7 +307,7 @@ fn parse_iso(s: &[u8]) -> Option<CellTime> {
         }
         _ => return None,
     };
-    (pos == s.len()).then(|| CellTime::Instant(local.and_utc().timestamp() - offset_seconds))
+    (pos == s.len()).then_some(CellTime::Instant(local - offset_seconds))
 }
 
 fn expect(s: &[u8], pos: &mut usize, b: u8) -> Option<()> {
@@ -293,8 +323,30 @@ mod tests {
             NaiveDate::from_ymd_opt(y, m, d)
                 .unwrap()
                 .and_hms_opt(h, mi, s)
-                .unwrap(),
+                .unwrap()
+                .and_utc()
+                .timestamp(),
         )
+    }
+
+    #[test]
+    fn wall_clock_seconds_agree_with_chrono_for_every_day_of_four_centuries() {
+        let mut date = NaiveDate::from_ymd_opt(1800, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap();
+        while date <= end {
+            use chrono::Datelike;
+            let want = date.and_hms_opt(13, 7, 59).unwrap().and_utc().timestamp();
+            assert_eq!(
+                wall_clock_seconds(date.year(), date.month(), date.day(), 13, 7, 59),
+                Some(want),
+                "{date}"
+            );
+            date = date.succ_opt().unwrap();
+        }
+        assert_eq!(wall_clock_seconds(2023, 2, 29, 0, 0, 0), None);
+        assert!(wall_clock_seconds(2024, 2, 29, 0, 0, 0).is_some());
+        assert_eq!(wall_clock_seconds(1900, 2, 29, 0, 0, 0), None);
+        assert!(wall_clock_seconds(2000, 2, 29, 0, 0, 0).is_some());
     }
 
     #[test]
@@ -324,7 +376,7 @@ mod tests {
                 fmt.parse(bad),
                 NaiveDateTime::parse_from_str(bad, "%d.%m.%Y %H:%M")
                     .ok()
-                    .map(CellTime::Local),
+                    .map(|t| CellTime::Local(t.and_utc().timestamp())),
                 "{bad}"
             );
             assert_eq!(fmt.parse(bad), None, "{bad}");

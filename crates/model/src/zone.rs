@@ -6,7 +6,7 @@
 //! midnight, DST changes elsewhere) are resolved stamp by stamp, and a local time that is ambiguous
 //! or does not exist is an error, never silently shifted.
 
-use chrono::{Datelike, LocalResult, NaiveDateTime, NaiveTime, Offset, TimeZone};
+use chrono::{LocalResult, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use chrono_tz::Tz;
 
 /// Why a local time could not be placed on the UTC time line.
@@ -39,20 +39,36 @@ impl Default for ZoneResolver {
 impl ZoneResolver {
     /// UTC seconds since the Unix epoch of `local` read in `tz`.
     pub fn to_utc(&mut self, tz: Tz, local: NaiveDateTime) -> Result<i64, LocalTimeError> {
-        let day = local.date().num_days_from_ce();
-        let key = ((tz as u64) << 32) | u64::from(day as u32);
+        self.local_seconds_to_utc(tz, local.and_utc().timestamp())
+    }
+
+    /// Like [`ZoneResolver::to_utc`], for a wall-clock time given as seconds since
+    /// 1970-01-01 00:00 on the local clock.
+    pub fn local_seconds_to_utc(
+        &mut self,
+        tz: Tz,
+        local_seconds: i64,
+    ) -> Result<i64, LocalTimeError> {
+        let day = local_seconds.div_euclid(86_400);
+        let key = ((tz as u64) << 32) | (day as u64 & 0xFFFF_FFFF);
         let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize % CACHE_SLOTS;
         let offset = if self.keys[slot] == key {
             self.offsets[slot]
         } else {
-            let offset = uniform_day_offset(tz, local);
+            let offset = match chrono::DateTime::from_timestamp(local_seconds, 0) {
+                Some(t) => uniform_day_offset(tz, t.naive_utc()),
+                None => TRANSITION_DAY,
+            };
             self.keys[slot] = key;
             self.offsets[slot] = offset;
             offset
         };
         if offset != TRANSITION_DAY {
-            return Ok(local.and_utc().timestamp() - i64::from(offset));
+            return Ok(local_seconds - i64::from(offset));
         }
+        let local = chrono::DateTime::from_timestamp(local_seconds, 0)
+            .ok_or(LocalTimeError::Nonexistent)?
+            .naive_utc();
         match tz.from_local_datetime(&local) {
             LocalResult::Single(t) => Ok(t.timestamp()),
             LocalResult::Ambiguous(_, _) => Err(LocalTimeError::Ambiguous),
