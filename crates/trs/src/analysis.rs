@@ -508,11 +508,20 @@ pub fn analyze(
         u64,
     );
     let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
+    // The arrival pattern is one more task beside the intervals (task number `defs.len()`).
+    let pattern: Mutex<Option<ArrivalPattern>> = Mutex::new(None);
     std::thread::scope(|s| {
-        for _ in 0..options.threads.clamp(1, defs.len().max(1)) {
+        for _ in 0..options.threads.clamp(1, defs.len() + 1) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i == defs.len() {
+                        let p = arrival_pattern(table, design);
+                        *pattern
+                            .lock()
+                            .expect("no worker panics while holding the lock") = Some(p);
+                        continue;
+                    }
                     let Some(def) = defs.get(i) else { break };
                     let mut values = durations(table, def);
                     let (mut elapsed, mut histogram, quartiles) =
@@ -588,7 +597,10 @@ pub fn analyze(
         intervals,
         working_time_intervals,
         histograms,
-        arrival_pattern: arrival_pattern(table, design),
+        arrival_pattern: pattern
+            .into_inner()
+            .expect("workers finished")
+            .expect("the arrival pattern task ran"),
         method: method(options, design),
     }
 }
