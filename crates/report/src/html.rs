@@ -9,7 +9,7 @@ use crate::i18n::{Lang, Text};
 use crate::svg::{self, escape};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
-table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
+table{border-collapse:collapse;margin:1em 0;font-size:13px;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
 th{background:#f0f0f0}td.l,th.l{text-align:left}h2{margin-top:2em;border-bottom:2px solid #1f77b4}\
 .note{color:#555;font-size:13px}section{page-break-inside:avoid}";
 

@@ -123,20 +123,22 @@ pub(crate) fn box_plots(stats: &[&IntervalStats], all_label: &str) -> String {
             y + row_h - 6.0,
         );
     }
-    // Axis ticks at powers of ten minutes, labelled in hours.
+    // Axis ticks at round numbers of hours that fall inside the plotted range.
     let axis_y = ht - 14.0;
-    let mut p = lo.floor();
-    while p <= hi.ceil() {
-        let minutes = 10f64.powf(p);
+    for hours in [
+        0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0, 48.0, 96.0, 168.0, 336.0, 720.0,
+    ] {
+        let minutes: f64 = hours * 60.0;
+        let p = minutes.log10();
         if p >= lo && p <= hi {
             let _ = write!(
                 s,
-                r#"<text x="{:.1}" y="{axis_y:.1}" font-size="10" text-anchor="middle">{} h</text>"#,
-                x(minutes),
-                format_hours(minutes / 60.0)
+                r##"<line x1="{x:.1}" y1="8" x2="{x:.1}" y2="{:.1}" stroke="#ddd"/><text x="{x:.1}" y="{axis_y:.1}" font-size="10" text-anchor="middle">{} h</text>"##,
+                axis_y - 10.0,
+                format_hours(hours),
+                x = x(minutes),
             );
         }
-        p += 1.0;
     }
     s.push_str("</svg>");
     s
@@ -144,7 +146,7 @@ pub(crate) fn box_plots(stats: &[&IntervalStats], all_label: &str) -> String {
 
 fn format_hours(h: f64) -> String {
     if h < 1.0 {
-        format!("{h:.2}")
+        format!("{h}")
     } else {
         format!("{h:.0}")
     }
