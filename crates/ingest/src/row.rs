@@ -232,23 +232,10 @@ impl<'c> UnitBuilder<'c> {
     fn row_zone(&mut self, line: u64, id: &str, cell: Cell<'_>) -> Result<Option<Tz>, ()> {
         let text = match cell {
             Cell::Text(t) if !t.trim().is_empty() => t.trim(),
-            Cell::Invalid(v) => {
-                let col = self
-                    .column_name(self.ctx.columns.zone.unwrap_or(0))
-                    .to_string();
-                self.finding(
-                    FindingKind::UnknownZone,
-                    line,
-                    Some(&col),
-                    Some(id),
-                    Some(v),
-                    "expected an IANA time zone name such as Asia/Almaty".into(),
-                );
-                return Err(());
-            }
+            Cell::Invalid(v) => v,
             _ => return Ok(self.ctx.mapping.timezone),
         };
-        let tz = match self.zone_names.iter().find(|(n, _)| n == text) {
+        let known = match self.zone_names.iter().find(|(n, _)| n == text) {
             Some((_, tz)) => *tz,
             None => {
                 let tz = text.parse::<Tz>().ok();
@@ -256,25 +243,21 @@ impl<'c> UnitBuilder<'c> {
                 tz
             }
         };
-        match tz {
-            Some(tz) => Ok(Some(tz)),
-            None => {
-                let col = self
-                    .column_name(self.ctx.columns.zone.unwrap_or(0))
-                    .to_string();
-                self.finding(
-                    FindingKind::UnknownZone,
-                    line,
-                    Some(&col),
-                    Some(id),
-                    Some(text),
-                    "expected an IANA time zone name such as Asia/Almaty; the row's local stamps \
-                     are left out"
-                        .into(),
-                );
-                Err(())
-            }
-        }
+        known.map(Some).ok_or_else(|| {
+            let col = self
+                .column_name(self.ctx.columns.zone.unwrap_or(0))
+                .to_string();
+            self.finding(
+                FindingKind::UnknownZone,
+                line,
+                Some(&col),
+                Some(id),
+                Some(text),
+                "expected an IANA time zone name such as Asia/Almaty; the row's local stamps \
+                 are left out"
+                    .into(),
+            );
+        })
     }
 
     fn unparseable(&mut self, line: u64, id: &str, column: usize, bytes: &[u8]) {
