@@ -22,6 +22,24 @@ pub enum Country {
     TR,
 }
 
+impl Country {
+    /// ISO 3166-1 alpha-2 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Country::CN => "CN",
+            Country::KZ => "KZ",
+            Country::KG => "KG",
+            Country::UZ => "UZ",
+            Country::TJ => "TJ",
+            Country::TM => "TM",
+            Country::AZ => "AZ",
+            Country::GE => "GE",
+            Country::AM => "AM",
+            Country::TR => "TR",
+        }
+    }
+}
+
 /// Mode of transport at the border post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -128,7 +128,7 @@ impl TrsGenerator {
     pub fn next_row(&mut self) -> SynthRow {
         let office = self.pick_office();
         self.next += 1;
-        let id = format!("{}{:010}", country_prefix(office), self.next);
+        let id = format!("{}{:010}", office.country.code(), self.next);
         let aeo = self.rng.random::<f64>() < 0.12;
         let pre_arrival = self.rng.random::<f64>() < if aeo { 0.8 } else { 0.35 };
         let oga = self.rng.random::<f64>() < 0.22;
@@ -249,21 +249,5 @@ impl Iterator for TrsGenerator {
     type Item = SynthRow;
     fn next(&mut self) -> Option<SynthRow> {
         Some(self.next_row())
-    }
-}
-
-fn country_prefix(office: &CustomsOffice) -> &'static str {
-    use smartborder_model::Country::*;
-    match office.country {
-        CN => "CN",
-        KZ => "KZ",
-        KG => "KG",
-        UZ => "UZ",
-        TJ => "TJ",
-        TM => "TM",
-        AZ => "AZ",
-        GE => "GE",
-        AM => "AM",
-        TR => "TR",
     }
 }

@@ -188,7 +188,7 @@ fn csv_row(out: &mut Vec<u8>, r: &SynthRow) {
     let texts = [
         r.id.as_str(),
         r.office.name,
-        country(r),
+        r.office.country.code(),
         r.office.mode.as_str(),
         r.lane.as_str(),
         r.regime,
@@ -213,21 +213,6 @@ fn csv_row(out: &mut Vec<u8>, r: &SynthRow) {
         }
     }
     out.push(b'\n');
-}
-
-fn country(r: &SynthRow) -> &'static str {
-    match r.office.country {
-        smartborder_model::Country::CN => "CN",
-        smartborder_model::Country::KZ => "KZ",
-        smartborder_model::Country::KG => "KG",
-        smartborder_model::Country::UZ => "UZ",
-        smartborder_model::Country::TJ => "TJ",
-        smartborder_model::Country::TM => "TM",
-        smartborder_model::Country::AZ => "AZ",
-        smartborder_model::Country::GE => "GE",
-        smartborder_model::Country::AM => "AM",
-        smartborder_model::Country::TR => "TR",
-    }
 }
 
 struct ParquetSink {
@@ -289,7 +274,7 @@ impl ParquetSink {
         let texts = [
             r.id.as_str(),
             r.office.name,
-            country(r),
+            r.office.country.code(),
             r.office.mode.as_str(),
             r.lane.as_str(),
             r.regime,
