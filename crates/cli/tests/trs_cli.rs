@@ -260,6 +260,13 @@ fn html_report_in_english_and_russian_is_self_contained() {
         let text = std::fs::read_to_string(&html).unwrap();
         assert!(text.contains(title) && text.contains(findings));
         assert!(text.contains(&format!("lang=\"{lang}\"")));
+        // The method section is in the report's language too.
+        let method = if lang == "ru" {
+            "Квантили — линейная интерполяция"
+        } else {
+            "Linear interpolation between closest ranks"
+        };
+        assert!(text.contains(method), "{lang}: method section");
         assert!(text.matches("<svg").count() >= 5, "charts are inline SVG");
         assert!(
             !text.contains("<script") && !text.contains("http://")

@@ -206,6 +206,62 @@ fn stats_table(rows: &[&IntervalStats], lang: Lang, targets: &[f64], with_segmen
     s
 }
 
+/// The method section: the engine's own wording in English, its translation in Russian.
+fn method_lines(report: &TrsReport, lang: Lang) -> Vec<String> {
+    let m = &report.method;
+    match lang {
+        Lang::En => [
+            &m.interval_rule,
+            &m.quantiles,
+            &m.standard_deviation,
+            &m.extreme_values,
+            &m.bottleneck_share,
+            &m.working_time,
+            &m.duplicates,
+        ]
+        .into_iter()
+        .cloned()
+        .collect(),
+        Lang::Ru => {
+            let k = m.extreme_iqr_factor;
+            vec![
+                "d(i,k) = t(до) − t(от). Интервал учитывается для партии, если обе отметки есть и \
+                 читаются и d ≥ 0; отрицательный d исключается из этого интервала и попадает в \
+                 замечания, остальные интервалы партии учитываются. Общее время: от прибытия до \
+                 выпуска (если есть обе отметки) и от первой до последней имеющейся отметки."
+                    .to_string(),
+                "Квантили — линейная интерполяция между ближайшими рангами (как numpy по \
+                 умолчанию и quantile_cont в DuckDB): h = (n − 1)p, Q(p) = x[⌊h⌋] + (h − ⌊h⌋)\
+                 (x[⌊h⌋+1] − x[⌊h⌋])."
+                    .to_string(),
+                "Стандартное отклонение — выборочное, делитель n − 1.".to_string(),
+                format!(
+                    "Для каждого интервала и поста: значение ниже Q1 − {k}·IQR или выше Q3 + \
+                     {k}·IQR считается экстремальным (IQR = Q3 − Q1). {}",
+                    if m.extremes_excluded {
+                        "Экстремальные значения исключены из статистики."
+                    } else {
+                        "Экстремальные значения показаны в замечаниях и оставлены в статистике."
+                    }
+                ),
+                "Доля этапа = среднее его интервала / сумма средних всех последовательных этапов \
+                 в том же сегменте."
+                    .to_string(),
+                if m.working_time_measured {
+                    "Рабочее время учитывает только минуты в часы работы поста в его рабочие дни, \
+                     по местному времени поста."
+                } else {
+                    "Часы работы в файле сопоставления не заданы: показано только календарное время."
+                }
+                .to_string(),
+                "Повторный идентификатор партии попадает в замечания; более поздняя строка \
+                 исключается."
+                    .to_string(),
+            ]
+        }
+    }
+}
+
 /// Renders the whole report.
 pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
     let mut h = String::with_capacity(1 << 20);
@@ -400,18 +456,9 @@ pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
     }
     h.push_str("</section>");
 
-    let m = &report.method;
     let _ = write!(h, "<section><h2>{}</h2><ul>", lang.t(Text::Method));
-    for line in [
-        &m.interval_rule,
-        &m.quantiles,
-        &m.standard_deviation,
-        &m.extreme_values,
-        &m.bottleneck_share,
-        &m.working_time,
-        &m.duplicates,
-    ] {
-        let _ = write!(h, "<li>{}</li>", escape(line));
+    for line in method_lines(report, lang) {
+        let _ = write!(h, "<li>{}</li>", escape(&line));
     }
     h.push_str("</ul></section></body></html>");
     h

@@ -105,8 +105,11 @@ pub struct Method {
     pub quantiles: String,
     pub standard_deviation: String,
     pub extreme_values: String,
+    /// k of the extreme-value fences.
+    pub extreme_iqr_factor: f64,
     pub extremes_excluded: bool,
     pub bottleneck_share: String,
+    pub working_time_measured: bool,
     pub working_time: String,
     pub duplicates: String,
 }
@@ -652,10 +655,12 @@ fn method(options: &TrsOptions, design: &StudyDesign) -> Method {
                 "Extreme values are reported and kept in the statistics."
             }
         ),
+        extreme_iqr_factor: k,
         extremes_excluded: options.exclude_extremes,
         bottleneck_share: "Share of a stage = its mean interval / the sum of the mean intervals \
                            of all consecutive stages, within the same segment."
             .into(),
+        working_time_measured: design.working_hours.is_some(),
         working_time: match &design.working_hours {
             Some(_) => "Working time counts only the minutes inside the office's working hours \
                         on its working days, on the office's local clock."
