@@ -182,10 +182,3 @@ pub const CORRIDOR_OFFICES: &[CustomsOffice] = &[
         hours: hours(9, 18, WEEKEND_OFF),
     },
 ];
-
-impl CustomsOffice {
-    /// Looks an office up by its exact name.
-    pub fn by_name(name: &str) -> Option<&'static CustomsOffice> {
-        CORRIDOR_OFFICES.iter().find(|o| o.name == name)
-    }
-}

@@ -17,8 +17,6 @@ pub enum Lane {
 }
 
 impl Lane {
-    pub const ALL: [Lane; 4] = [Lane::Green, Lane::Yellow, Lane::Red, Lane::Blue];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Lane::Green => "green",
