@@ -14,5 +14,5 @@ mod write;
 
 pub use corridor::{FaultKind, SynthRow, TrsGenerator};
 pub use write::{
-    MAPPING_TOML, SynthError, SynthOutput, SynthSummary, TrsSynthConfig, generate_trs,
+    SynthError, SynthOutput, SynthSummary, TrsSynthConfig, generate_trs, mapping_toml,
 };

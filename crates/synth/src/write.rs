@@ -13,6 +13,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use smartborder_model::CORRIDOR_OFFICES;
+
 use crate::corridor::{FaultKind, SynthRow, TrsGenerator};
 
 /// Column headers of the wide layout, in file order.
@@ -39,8 +41,8 @@ const HEADER: [&str; 18] = [
 const FIRST_STAMP_COLUMN: usize = 12;
 const PARQUET_ROW_GROUP: usize = 1 << 20;
 
-/// The mapping that reads what [`generate_trs`] writes (CSV or Parquet).
-pub const MAPPING_TOML: &str = r#"# Mapping for SmartBorder's synthetic Middle Corridor study (smartborder synth trs).
+/// The part of the mapping that reads the synthetic files (see [`mapping_toml`]).
+const MAPPING_HEAD: &str = r#"# Mapping for SmartBorder's synthetic Middle Corridor study (smartborder synth trs).
 [input]
 layout = "wide"
 consignment_id = "Declaration No"
@@ -68,44 +70,40 @@ aeo = "AEO"
 from = "registration"
 to = "release"
 
-[working_hours]
-open = "09:00"
-close = "18:00"
-days_off = ["Sat", "Sun"]
-office_segment = "office"
-
-[working_hours.offices."Khorgos / Nur Zholy"]
-open = "00:00"
-close = "24:00"
-
-[working_hours.offices."Red Bridge"]
-open = "00:00"
-close = "24:00"
-
-[working_hours.offices."Tsiteli Khidi"]
-open = "00:00"
-close = "24:00"
-
-[working_hours.offices."Sarpi"]
-open = "00:00"
-close = "24:00"
-
-[working_hours.offices."Altynkol"]
-open = "08:00"
-close = "20:00"
-
-[working_hours.offices."Dostyk"]
-open = "08:00"
-close = "20:00"
-
-[working_hours.offices."Alat / Baku port"]
-open = "08:00"
-close = "20:00"
-
-[working_hours.offices."Yallama"]
-open = "08:00"
-close = "20:00"
 "#;
+
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn clock(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// The mapping that reads what [`generate_trs`] writes (CSV or Parquet). Its working hours are
+/// those of the corridor offices in the model, so working time and the generator agree.
+pub fn mapping_toml() -> String {
+    let mut text = String::from(MAPPING_HEAD);
+    text.push_str(
+        "[working_hours]\nopen = \"09:00\"\nclose = \"18:00\"\ndays_off = [\"Sat\", \"Sun\"]\n\
+         office_segment = \"office\"\n",
+    );
+    for office in CORRIDOR_OFFICES {
+        let h = &office.hours;
+        let days_off: Vec<String> = DAYS
+            .iter()
+            .zip(h.days_off)
+            .filter(|(_, off)| *off)
+            .map(|(d, _)| format!("\"{d}\""))
+            .collect();
+        text.push_str(&format!(
+            "\n[working_hours.offices.\"{}\"]\nopen = \"{}\"\nclose = \"{}\"\ndays_off = [{}]\n",
+            office.name,
+            clock(h.open_minute),
+            clock(h.close_minute),
+            days_off.join(", ")
+        ));
+    }
+    text
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
@@ -351,7 +349,7 @@ pub fn generate_trs(
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mapping = dir.join("trs.mapping.toml");
-    std::fs::write(&mapping, MAPPING_TOML).map_err(io(&mapping))?;
+    std::fs::write(&mapping, mapping_toml()).map_err(io(&mapping))?;
     let csv_path = config.csv.then(|| dir.join("trs.csv"));
     let parquet_path = config.parquet.then(|| dir.join("trs.parquet"));
 
