@@ -267,6 +267,12 @@ fn html_report_in_english_and_russian_is_self_contained() {
             "Linear interpolation between closest ranks"
         };
         assert!(text.contains(method), "{lang}: method section");
+        if lang == "ru" {
+            assert!(
+                text.contains("Ожидались дата и время в формате"),
+                "finding rules in Russian"
+            );
+        }
         assert!(text.matches("<svg").count() >= 5, "charts are inline SVG");
         assert!(
             !text.contains("<script") && !text.contains("http://")

@@ -206,6 +206,15 @@ fn stats_table(rows: &[&IntervalStats], lang: Lang, targets: &[f64], with_segmen
     s
 }
 
+/// The "expected / rule" cell of a finding: the engine's English message, preceded in a Russian
+/// report by the rule in Russian (the English detail keeps formats, lines and fences).
+fn finding_rule(lang: Lang, f: &smartborder_model::Finding) -> String {
+    match lang.rule(f.kind) {
+        Some(rule) => format!("{}<br><small>{}</small>", escape(rule), escape(&f.message)),
+        None => escape(&f.message),
+    }
+}
+
 /// The method section: the engine's own wording in English, its translation in Russian.
 fn method_lines(report: &TrsReport, lang: Lang) -> Vec<String> {
     let m = &report.method;
@@ -440,7 +449,7 @@ pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
                     escape(f.column.as_deref().unwrap_or("")),
                     escape(f.consignment.as_deref().unwrap_or("")),
                     escape(f.value.as_deref().unwrap_or("")),
-                    escape(&f.message)
+                    finding_rule(lang, f)
                 );
             }
             h.push_str("</table>");

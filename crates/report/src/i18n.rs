@@ -160,6 +160,44 @@ impl Lang {
         }
     }
 
+    /// The rule behind a finding, in this language; `None` for English, whose rule is the
+    /// engine's own message.
+    pub fn rule(self, kind: FindingKind) -> Option<&'static str> {
+        use FindingKind::*;
+        match self {
+            Lang::En => None,
+            Lang::Ru => Some(match kind {
+                MalformedRow => {
+                    "Строка не читается целиком или число полей не совпадает с заголовком."
+                }
+                MissingConsignmentId => {
+                    "Нет идентификатора партии: строка учтена, но не проверена на повтор."
+                }
+                UnparseableStamp => {
+                    "Ожидались дата и время в формате, указанном в файле сопоставления."
+                }
+                UnknownZone => {
+                    "Ожидалось имя часового пояса IANA (например, Asia/Almaty); местные отметки строки не учтены."
+                }
+                InvalidLocalTime => {
+                    "Местное время попадает на перевод часов (не существует или повторяется)."
+                }
+                MissingStamp => "Нет отметки этапа: интервалы с этим этапом не учитывают партию.",
+                OutOfOrder => {
+                    "Отметка раньше отметки предыдущего этапа: отрицательный интервал исключён, остальные учтены."
+                }
+                DuplicateConsignment => {
+                    "Партия уже встречалась: повторная строка исключена из статистики."
+                }
+                UnknownStage => "Значение этапа не указано в [stamps]: строка исключена.",
+                DuplicateStamp => "Вторая отметка того же этапа: учтена первая.",
+                ExtremeValue => {
+                    "Значение за пределами Q1 − k·IQR … Q3 + k·IQR для интервала и поста."
+                }
+            }),
+        }
+    }
+
     pub fn finding(self, kind: FindingKind) -> &'static str {
         use FindingKind::*;
         match (self, kind) {
