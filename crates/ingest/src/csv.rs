@@ -139,7 +139,8 @@ pub(crate) fn read(
         source,
     };
     let file = File::open(path).map_err(io_err)?;
-    progress.start(file.metadata().map_err(io_err)?.len());
+    let file_bytes = file.metadata().map_err(io_err)?.len();
+    progress.start(file_bytes);
     let mut blocks = Blocks {
         file,
         path: file_name.clone(),
@@ -173,7 +174,6 @@ pub(crate) fn read(
         header,
     };
     let mut assembler = Assembler::new(&ctx);
-    let file_bytes = blocks.file.metadata().map_or(0, |m| m.len());
     let items = std::iter::from_fn(|| blocks.next_block().transpose());
     let mut first = true;
     run_ordered(

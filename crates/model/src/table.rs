@@ -129,24 +129,9 @@ impl StampTable {
         for (column, source) in self.stamps.iter_mut().zip(&other.stamps) {
             column.push(source[row]);
         }
-        let zone = other.zone_codes[row];
-        self.zone_codes.push(if zone == NO_ZONE {
-            NO_ZONE
-        } else {
-            maps.zones[zone as usize]
-        });
-        for ((column, source), map) in self
-            .segments
-            .iter_mut()
-            .zip(&other.segments)
-            .zip(&maps.segments)
-        {
-            let c = source.codes[row];
-            column.codes.push(if c == NO_VALUE {
-                NO_VALUE
-            } else {
-                map[c as usize]
-            });
+        self.zone_codes.push(maps.zone(other.zone_codes[row]));
+        for (k, (column, source)) in self.segments.iter_mut().zip(&other.segments).enumerate() {
+            column.codes.push(maps.segment(k, source.codes[row]));
         }
     }
 
@@ -160,26 +145,12 @@ impl StampTable {
         for (column, source) in self.stamps.iter_mut().zip(&other.stamps) {
             column.extend_from_slice(source);
         }
-        self.zone_codes.extend(other.zone_codes.iter().map(|&z| {
-            if z == NO_ZONE {
-                NO_ZONE
-            } else {
-                maps.zones[z as usize]
-            }
-        }));
-        for ((column, source), map) in self
-            .segments
-            .iter_mut()
-            .zip(&other.segments)
-            .zip(&maps.segments)
-        {
-            column.codes.extend(source.codes.iter().map(|&c| {
-                if c == NO_VALUE {
-                    NO_VALUE
-                } else {
-                    map[c as usize]
-                }
-            }));
+        self.zone_codes
+            .extend(other.zone_codes.iter().map(|&z| maps.zone(z)));
+        for (k, (column, source)) in self.segments.iter_mut().zip(&other.segments).enumerate() {
+            column
+                .codes
+                .extend(source.codes.iter().map(|&c| maps.segment(k, c)));
         }
     }
 
@@ -226,6 +197,24 @@ impl StampTable {
 pub struct CodeMaps {
     zones: Vec<u16>,
     segments: Vec<Vec<u32>>,
+}
+
+impl CodeMaps {
+    fn zone(&self, code: u16) -> u16 {
+        if code == NO_ZONE {
+            NO_ZONE
+        } else {
+            self.zones[code as usize]
+        }
+    }
+
+    fn segment(&self, column: usize, code: u32) -> u32 {
+        if code == NO_VALUE {
+            NO_VALUE
+        } else {
+            self.segments[column][code as usize]
+        }
+    }
 }
 
 #[cfg(test)]

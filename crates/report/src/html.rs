@@ -271,6 +271,21 @@ fn method_lines(report: &TrsReport, lang: Lang) -> Vec<String> {
     }
 }
 
+/// A section with the whole-population rows of an interval table.
+fn population_section(
+    intervals: &[IntervalStats],
+    lang: Lang,
+    title: Text,
+    targets: &[f64],
+) -> String {
+    let all: Vec<&IntervalStats> = intervals.iter().filter(|s| s.segment_by == "all").collect();
+    format!(
+        "<section><h2>{}</h2>{}</section>",
+        lang.t(title),
+        stats_table(&all, lang, targets, false)
+    )
+}
+
 /// Renders the whole report.
 pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
     let mut h = String::with_capacity(1 << 20);
@@ -290,17 +305,12 @@ pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
         summary(report, lang)
     );
 
-    let all: Vec<&IntervalStats> = report
-        .intervals
-        .iter()
-        .filter(|s| s.segment_by == "all")
-        .collect();
-    let _ = write!(
-        h,
-        "<section><h2>{}</h2>{}</section>",
-        lang.t(Text::Stages),
-        stats_table(&all, lang, &report.targets_hours, false)
-    );
+    h.push_str(&population_section(
+        &report.intervals,
+        lang,
+        Text::Stages,
+        &report.targets_hours,
+    ));
 
     let _ = write!(h, "<section><h2>{}</h2>", lang.t(Text::Distributions));
     for hist in &report.histograms {
@@ -386,17 +396,12 @@ pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
     );
 
     if !report.working_time_intervals.is_empty() {
-        let all: Vec<&IntervalStats> = report
-            .working_time_intervals
-            .iter()
-            .filter(|s| s.segment_by == "all")
-            .collect();
-        let _ = write!(
-            h,
-            "<section><h2>{}</h2>{}</section>",
-            lang.t(Text::WorkingTime),
-            stats_table(&all, lang, &report.targets_hours, false)
-        );
+        h.push_str(&population_section(
+            &report.working_time_intervals,
+            lang,
+            Text::WorkingTime,
+            &report.targets_hours,
+        ));
     }
 
     let _ = write!(h, "<section><h2>{}</h2>", lang.t(Text::Findings));

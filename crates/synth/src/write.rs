@@ -182,22 +182,29 @@ fn csv_field(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-fn csv_row(out: &mut Vec<u8>, r: &SynthRow) {
-    let texts = [
+/// The text cells of a row, in file order (the columns before "Lodged").
+fn text_cells<'a>(r: &'a SynthRow, hs_chapter: &'a str) -> [&'a str; FIRST_STAMP_COLUMN - 1] {
+    [
         r.id.as_str(),
         r.office.name,
         r.office.country.code(),
         r.office.mode.as_str(),
         r.lane.as_str(),
         r.regime,
-    ];
-    for t in texts {
-        csv_field(out, t);
-        out.push(b',');
-    }
-    out.extend_from_slice(r.hs_chapter.to_string().as_bytes());
-    for t in [yes_no(r.oga), yes_no(r.pre_arrival), yes_no(r.aeo), &r.zone] {
-        out.push(b',');
+        hs_chapter,
+        yes_no(r.oga),
+        yes_no(r.pre_arrival),
+        yes_no(r.aeo),
+        &r.zone,
+    ]
+}
+
+fn csv_row(out: &mut Vec<u8>, r: &SynthRow) {
+    let hs = r.hs_chapter.to_string();
+    for (k, t) in text_cells(r, &hs).into_iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
         csv_field(out, t);
     }
     out.push(b',');
@@ -269,20 +276,7 @@ impl ParquetSink {
 
     fn push(&mut self, r: &SynthRow) -> Result<(), SynthError> {
         let hs = r.hs_chapter.to_string();
-        let texts = [
-            r.id.as_str(),
-            r.office.name,
-            r.office.country.code(),
-            r.office.mode.as_str(),
-            r.lane.as_str(),
-            r.regime,
-            &hs,
-            yes_no(r.oga),
-            yes_no(r.pre_arrival),
-            yes_no(r.aeo),
-            &r.zone,
-        ];
-        for (b, t) in self.text.iter_mut().zip(texts) {
+        for (b, t) in self.text.iter_mut().zip(text_cells(r, &hs)) {
             b.append_value(t);
         }
         // Milliseconds: Parquet has no seconds unit, and other tools must read the column as a timestamp.
