@@ -1,13 +1,19 @@
-//! Reading TRS inputs: CSV, Excel and Parquet exports of national clearance systems, in the wide
-//! layout (one row per consignment) or the long layout (one row per stamp), through a mapping file.
+//! Reading inputs: CSV, Excel and Parquet exports of national clearance systems.
 //!
-//! Reading never stops at a bad row: every problem becomes a [`Finding`] that names the file, the
+//! - TRS studies ([`read_study`]): in the wide layout (one row per consignment) or the long
+//!   layout (one row per stamp), through a [`Mapping`].
+//! - Declarations for risk management ([`read_declarations`]), through a [`DeclarationMapping`].
+//!
+//! Reading never stops at a bad row: every problem becomes a [`Finding`] (or a [`RowProblem`])
+//! that names the file, the
 //! line or row, the column and the value, and the rest of the input is still read. Only problems
 //! that make the whole input unreadable (missing file, missing column, broken mapping) are errors.
 //!
 //! [`Finding`]: smartborder_model::Finding
 
 mod csv;
+pub mod declaration_mapping;
+mod declarations;
 mod error;
 mod excel;
 pub mod mapping;
@@ -18,6 +24,8 @@ pub mod stamp_format;
 
 use std::path::Path;
 
+pub use declaration_mapping::DeclarationMapping;
+pub use declarations::{DeclarationsRead, RowProblem, read_declarations};
 pub use error::IngestError;
 pub use mapping::{Layout, Mapping};
 pub use row::Ingested;

@@ -84,6 +84,17 @@ struct RawWorkingHours {
     offices: BTreeMap<String, RawHours>,
 }
 
+/// The CSV delimiter of an `[input] delimiter` key: one ASCII character, or `\t` for tabs;
+/// a comma when absent.
+pub(crate) fn parse_delimiter(value: Option<&str>) -> Result<u8, String> {
+    match value {
+        None => Ok(b','),
+        Some("\\t") | Some("\t") => Ok(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() => Ok(d.as_bytes()[0]),
+        Some(d) => Err(format!("expected one ASCII character, found \"{d}\"")),
+    }
+}
+
 /// Long layout: which columns hold the stage and the stamp, and which stage values mean what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LongLayout {
@@ -189,16 +200,8 @@ impl Mapping {
                     .to_string(),
             ));
         }
-        let delimiter = match input.delimiter.as_deref() {
-            None => b',',
-            Some("\\t") | Some("\t") => b'\t',
-            Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
-            Some(d) => {
-                return Err(err(format!(
-                    "[input] delimiter: expected one ASCII character, found \"{d}\""
-                )));
-            }
-        };
+        let delimiter = parse_delimiter(input.delimiter.as_deref())
+            .map_err(|m| err(format!("[input] delimiter: {m}")))?;
 
         let long = match input.layout {
             Layout::Wide => {

@@ -7,6 +7,7 @@
 //! recovered, and a zone is never guessed.
 
 pub mod corridor;
+pub mod declaration;
 pub mod finding;
 pub mod lane;
 pub mod study;
@@ -15,6 +16,7 @@ pub mod working_hours;
 pub mod zone;
 
 pub use corridor::{CORRIDOR_OFFICES, Country, CustomsOffice, TransportMode};
+pub use declaration::{ControlOutcome, Declaration, DeclarationField, DeclarationSet, FieldKind};
 pub use finding::{Finding, FindingKind};
 pub use lane::Lane;
 pub use study::{
