@@ -137,7 +137,9 @@ pub fn read_declarations(
             progress.start(range.height().saturating_sub(1) as u64);
             for (i, row) in rows.enumerate() {
                 let cells: Vec<String> = row.iter().map(excel_text).collect();
-                builder.row(first_row + 2 + i as u64, |c| cells.get(c).map(String::as_str));
+                builder.row(first_row + 2 + i as u64, |c| {
+                    cells.get(c).map(String::as_str)
+                });
                 progress.advance(i as u64 + 1);
             }
             Ok(builder.finish())
@@ -176,10 +178,7 @@ pub fn read_declarations(
                 for r in 0..batch.num_rows() {
                     line += 1;
                     builder.row(line, |c| {
-                        columns
-                            .get(c)
-                            .filter(|a| a.is_valid(r))
-                            .map(|a| a.value(r))
+                        columns.get(c).filter(|a| a.is_valid(r)).map(|a| a.value(r))
                     });
                 }
                 progress.advance(line);
@@ -464,7 +463,9 @@ fn normalize_hs(raw: &str, digits: Option<usize>) -> Option<String> {
 }
 
 fn parse_amount(raw: &str) -> Option<f64> {
-    raw.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0)
+    raw.parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
 }
 
 fn parse_flag(raw: &str) -> Option<bool> {
@@ -484,7 +485,10 @@ mod tests {
         assert_eq!(normalize_hs("0808.10", None).as_deref(), Some("080810"));
         assert_eq!(normalize_hs("10121", Some(6)).as_deref(), Some("010121"));
         assert_eq!(normalize_hs("80810.0", Some(6)).as_deref(), Some("080810"));
-        assert_eq!(normalize_hs("84713000", Some(6)).as_deref(), Some("84713000"));
+        assert_eq!(
+            normalize_hs("84713000", Some(6)).as_deref(),
+            Some("84713000")
+        );
         assert_eq!(normalize_hs("8", None), None);
         assert_eq!(normalize_hs("08A8", Some(6)), None);
     }

@@ -9,3 +9,9 @@
 pub mod rules;
 
 pub use rules::{RuleError, RuleSet, parse_rules};
+pub mod draw;
+pub mod features;
+pub mod gbdt;
+pub mod metrics;
+pub mod model;
+pub mod selectivity;

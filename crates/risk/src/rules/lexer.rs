@@ -218,8 +218,15 @@ mod tests {
 
     #[test]
     fn tokens_carry_positions() {
-        let toks = tokenize("when hs_code starts_with \"0808\"\n  and value >= -1.5 # c\nred 50%, 2020-01-31", "f").unwrap();
-        let kinds: Vec<_> = toks.iter().map(|t| (t.tok.clone(), t.line, t.column)).collect();
+        let toks = tokenize(
+            "when hs_code starts_with \"0808\"\n  and value >= -1.5 # c\nred 50%, 2020-01-31",
+            "f",
+        )
+        .unwrap();
+        let kinds: Vec<_> = toks
+            .iter()
+            .map(|t| (t.tok.clone(), t.line, t.column))
+            .collect();
         assert_eq!(kinds[0], (Tok::Ident("when".into()), 1, 1));
         assert_eq!(kinds[3], (Tok::Str("0808".into()), 1, 26));
         assert_eq!(kinds[6], (Tok::Ge, 2, 13));
@@ -227,7 +234,11 @@ mod tests {
         assert_eq!(kinds[9], (Tok::Percent(50.0), 3, 5));
         assert_eq!(
             kinds[11],
-            (Tok::Date(NaiveDate::from_ymd_opt(2020, 1, 31).unwrap()), 3, 10)
+            (
+                Tok::Date(NaiveDate::from_ymd_opt(2020, 1, 31).unwrap()),
+                3,
+                10
+            )
         );
         assert_eq!(kinds.last().unwrap().0, Tok::Eof);
     }

@@ -259,8 +259,7 @@ impl Profile {
             && self.valid_to.is_none_or(|to| d.date <= to)
             && (self.offices.is_empty() || self.offices.iter().any(|o| *o == d.office))
             && (self.regimes.is_empty()
-                || d
-                    .regime
+                || d.regime
                     .as_deref()
                     .is_some_and(|r| self.regimes.iter().any(|x| x == r)))
     }

@@ -175,7 +175,9 @@ impl Parser<'_> {
         let values = if self.eat_word("file") {
             let path_at = self.peek().clone();
             let path = self.string("a file name in quotes")?;
-            let full = self.base_dir.map_or_else(|| path.clone().into(), |b| b.join(&path));
+            let full = self
+                .base_dir
+                .map_or_else(|| path.clone().into(), |b| b.join(&path));
             let text = std::fs::read_to_string(&full).map_err(|e| {
                 self.error_at(
                     &path_at,
@@ -263,16 +265,22 @@ impl Parser<'_> {
         let mut seen: Vec<String> = Vec::new();
         loop {
             let at = self.peek().clone();
-            let word = match &at.tok {
-                Tok::RBrace => {
-                    self.next();
-                    break;
-                }
-                Tok::Ident(w) => w.clone(),
-                _ => return Err(self.expected("a setting (description, owner, valid, offices, regime, when, then) or `}`")),
-            };
+            let word =
+                match &at.tok {
+                    Tok::RBrace => {
+                        self.next();
+                        break;
+                    }
+                    Tok::Ident(w) => w.clone(),
+                    _ => return Err(self.expected(
+                        "a setting (description, owner, valid, offices, regime, when, then) or `}`",
+                    )),
+                };
             if seen.contains(&word) {
-                return Err(self.error_at(&at, format!("`{word}` is given twice in profile \"{}\"", p.id)));
+                return Err(self.error_at(
+                    &at,
+                    format!("`{word}` is given twice in profile \"{}\"", p.id),
+                ));
             }
             seen.push(word.clone());
             self.next();
@@ -292,7 +300,8 @@ impl Parser<'_> {
                     if let (Some(f), Some(t)) = (p.valid_from, p.valid_to)
                         && f > t
                     {
-                        return Err(self.error_at(&at, format!("validity ends ({t}) before it starts ({f})")));
+                        return Err(self
+                            .error_at(&at, format!("validity ends ({t}) before it starts ({f})")));
                     }
                 }
                 "offices" => p.offices = self.texts()?,
@@ -303,10 +312,17 @@ impl Parser<'_> {
                     then_seen = true;
                 }
                 "measure" if value_control => {
-                    let (name, m_at) = self.ident("a number field (unit_value, value_per_kg ...)")?;
+                    let (name, m_at) =
+                        self.ident("a number field (unit_value, value_per_kg ...)")?;
                     match DeclarationField::from_name(&name) {
                         Some(f) if f.kind() == FieldKind::Number => measure = Some(f),
-                        _ => return Err(self.error_at(&m_at, format!("`{name}` is not a number field; value control measures one of: {}", number_fields()))),
+                        _ => return Err(self.error_at(
+                            &m_at,
+                            format!(
+                                "`{name}` is not a number field; value control measures one of: {}",
+                                number_fields()
+                            ),
+                        )),
                     }
                 }
                 "bands" if value_control => {
@@ -321,19 +337,37 @@ impl Parser<'_> {
                     } else {
                         "description, owner, valid, offices, regime, when, then"
                     };
-                    return Err(self.error_at(&at, format!("unknown setting `{word}`; expected one of: {settings}")));
+                    return Err(self.error_at(
+                        &at,
+                        format!("unknown setting `{word}`; expected one of: {settings}"),
+                    ));
                 }
             }
         }
         let end = &self.toks[self.pos - 1];
         if !then_seen {
-            return Err(self.error_at(end, format!("profile \"{}\" has no `then`: expected its actions before `}}`", p.id)));
+            return Err(self.error_at(
+                end,
+                format!(
+                    "profile \"{}\" has no `then`: expected its actions before `}}`",
+                    p.id
+                ),
+            ));
         }
         if value_control {
             let (Some(measure), Some(bands)) = (measure, bands) else {
-                return Err(self.error_at(end, format!("value_control \"{}\" needs `measure` and `bands file` before `}}`", p.id)));
+                return Err(self.error_at(
+                    end,
+                    format!(
+                        "value_control \"{}\" needs `measure` and `bands file` before `}}`",
+                        p.id
+                    ),
+                ));
             };
-            p.value_control = Some(ValueControl { measure, bands: Arc::new(bands) });
+            p.value_control = Some(ValueControl {
+                measure,
+                bands: Arc::new(bands),
+            });
         }
         Ok(p)
     }
@@ -417,7 +451,11 @@ impl Parser<'_> {
         while self.eat_word("or") {
             parts.push(self.and_condition()?);
         }
-        Ok(if parts.len() == 1 { parts.pop().expect("one part") } else { Condition::Or(parts) })
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Condition::Or(parts)
+        })
     }
 
     fn and_condition(&mut self) -> Result<Condition, RuleError> {
@@ -425,7 +463,11 @@ impl Parser<'_> {
         while self.eat_word("and") {
             parts.push(self.not_condition()?);
         }
-        Ok(if parts.len() == 1 { parts.pop().expect("one part") } else { Condition::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Condition::And(parts)
+        })
     }
 
     fn not_condition(&mut self) -> Result<Condition, RuleError> {
@@ -455,7 +497,13 @@ impl Parser<'_> {
         } else {
             format!("attributes of the mapping: {}", self.attributes.join(", "))
         };
-        Err(self.error_at(&at, format!("unknown field `{name}`; fields: {}; {attributes}", fields.join(", "))))
+        Err(self.error_at(
+            &at,
+            format!(
+                "unknown field `{name}`; fields: {}; {attributes}",
+                fields.join(", ")
+            ),
+        ))
     }
 
     fn comparison(&mut self) -> Result<Condition, RuleError> {
@@ -468,7 +516,10 @@ impl Parser<'_> {
             FieldKind::Date => "the date field",
         };
         let wrong = |p: &Self, op: &str| {
-            p.error_at(&op_at, format!("`{op}` does not apply to `{field}`, {kind_name}"))
+            p.error_at(
+                &op_at,
+                format!("`{op}` does not apply to `{field}`, {kind_name}"),
+            )
         };
         let comparison = match &op_at.tok {
             Tok::Eq => Some(Comparison::Eq),
@@ -508,7 +559,10 @@ impl Parser<'_> {
             if let Test::NumberBetween(lo, hi) = test
                 && lo > hi
             {
-                return Err(self.error_at(&op_at, format!("between {lo} and {hi}: the lower bound is above the upper bound")));
+                return Err(self.error_at(
+                    &op_at,
+                    format!("between {lo} and {hi}: the lower bound is above the upper bound"),
+                ));
             }
             test
         } else if self.is_word("in") || self.is_word("not") {
@@ -527,17 +581,33 @@ impl Parser<'_> {
                 return Err(wrong(self, "starts_with"));
             }
             match self.peek().tok {
-                Tok::Str(_) | Tok::Num(..) => Test::StartsWith(Arc::new(vec![self.text_literal()?])),
+                Tok::Str(_) | Tok::Num(..) => {
+                    Test::StartsWith(Arc::new(vec![self.text_literal()?]))
+                }
                 _ => Test::StartsWith(self.list_value()?.values),
             }
         } else if self.eat_word("is") {
             let negated = self.eat_word("not");
             self.expect_word("missing")?;
-            if kind == FieldKind::Date || matches!(field, FieldRef::Field(DeclarationField::Id | DeclarationField::Office | DeclarationField::HsCode)) {
-                return Err(self.error_at(&field_at, format!("`{field}` is always present; `is missing` applies to optional fields")));
+            if kind == FieldKind::Date
+                || matches!(
+                    field,
+                    FieldRef::Field(
+                        DeclarationField::Id | DeclarationField::Office | DeclarationField::HsCode
+                    )
+                )
+            {
+                return Err(self.error_at(
+                    &field_at,
+                    format!("`{field}` is always present; `is missing` applies to optional fields"),
+                ));
             }
             let c = Condition::Test(field, Test::Missing);
-            return Ok(if negated { Condition::Not(Box::new(c)) } else { c });
+            return Ok(if negated {
+                Condition::Not(Box::new(c))
+            } else {
+                c
+            });
         } else {
             return Err(self.expected("a comparison (=, !=, <, <=, >, >=), between, in, not in, starts_with or is missing"));
         };
@@ -558,9 +628,12 @@ impl Parser<'_> {
     fn bands_file(&self, path: &str, at: &Spanned) -> Result<ValueBands, RuleError> {
         let full = self.base_dir.map_or_else(|| path.into(), |b| b.join(path));
         let shown = full.display().to_string();
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(&full).map_err(|e| {
-            self.error_at(at, format!("bands file \"{shown}\" cannot be read: {e}"))
-        })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(&full)
+            .map_err(|e| {
+                self.error_at(at, format!("bands file \"{shown}\" cannot be read: {e}"))
+            })?;
         let err = |line: u64, message: String| RuleError {
             file: shown.clone(),
             line: line as usize,
@@ -578,20 +651,36 @@ impl Parser<'_> {
                 err(1, format!("expected the header hs_code,origin,low,high; column `{name}` is missing (found {})", header.join(",")))
             })
         };
-        let (hs, origin, low, high) = (column("hs_code")?, column("origin")?, column("low")?, column("high")?);
+        let (hs, origin, low, high) = (
+            column("hs_code")?,
+            column("origin")?,
+            column("low")?,
+            column("high")?,
+        );
         let mut bands = ValueBands::default();
         for record in reader.records() {
-            let record = record.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+            let record =
+                record.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
             let line = record.position().map_or(0, |p| p.line());
             let cell = |i: usize| record.get(i).unwrap_or("").trim();
             let code = cell(hs);
             if code.len() < 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err(line, format!("hs_code: expected 2 or more digits, found \"{code}\"")));
+                return Err(err(
+                    line,
+                    format!("hs_code: expected 2 or more digits, found \"{code}\""),
+                ));
             }
             let bound = |i: usize, name: &str| {
-                cell(i).parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                    err(line, format!("{name}: expected a number, found \"{}\"", cell(i)))
-                })
+                cell(i)
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        err(
+                            line,
+                            format!("{name}: expected a number, found \"{}\"", cell(i)),
+                        )
+                    })
             };
             let (lo, hi) = (bound(low, "low")?, bound(high, "high")?);
             if lo > hi {

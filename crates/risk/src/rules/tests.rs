@@ -77,9 +77,15 @@ fn conditions_evaluate_as_written() {
     let rules = parse(PROGRAM).unwrap();
     let hit = |d: &Declaration| rules.hits(d).collect::<Vec<_>>();
     // 0808 from the US at 10 per kg: RP-1; mass 200 > 100 with no seller: RP-2.
-    assert_eq!(hit(&declaration("a", "080810", "US", 2000.0, 200.0)), vec![0, 1]);
+    assert_eq!(
+        hit(&declaration("a", "080810", "US", 2000.0, 200.0)),
+        vec![0, 1]
+    );
     // Value per kg 1.0 is inside the excluded band.
-    assert_eq!(hit(&declaration("b", "080810", "US", 100.0, 100.0)), Vec::<usize>::new());
+    assert_eq!(
+        hit(&declaration("b", "080810", "US", 100.0, 100.0)),
+        Vec::<usize>::new()
+    );
     // Origin not in the list; commodity not in the prefixes.
     assert!(hit(&declaration("c", "080810", "CN", 2000.0, 50.0)).is_empty());
     assert!(hit(&declaration("d", "081010", "US", 2000.0, 50.0)).is_empty());
@@ -142,8 +148,14 @@ fn value_control_uses_the_most_specific_band() {
     let hits = |hs: &str, origin: &str, value: f64| {
         rules.profiles[0].hits(&declaration("v", hs, origin, value, 1.0))
     };
-    assert!(hits("610910", "CN", 6.0), "6 per kg is above the CN band 1..5");
-    assert!(!hits("610910", "TR", 6.0), "6 per kg is inside the any-origin band 2..20");
+    assert!(
+        hits("610910", "CN", 6.0),
+        "6 per kg is above the CN band 1..5"
+    );
+    assert!(
+        !hits("610910", "TR", 6.0),
+        "6 per kg is inside the any-origin band 2..20"
+    );
     assert!(hits("610910", "TR", 1.5));
     assert!(!hits("620000", "CN", 1000.0), "no band, no hit");
 }
@@ -151,7 +163,11 @@ fn value_control_uses_the_most_specific_band() {
 #[test]
 fn lists_load_from_files_beside_the_rules() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("imp.txt"), "# watched\nIMP1\n\n IMP2 # note\n").unwrap();
+    std::fs::write(
+        dir.path().join("imp.txt"),
+        "# watched\nIMP1\n\n IMP2 # note\n",
+    )
+    .unwrap();
     let rules = parse_rules(
         "list watched = file \"imp.txt\"\nprofile \"W\" { when importer in watched then yellow }",
         "rules.risk",
@@ -172,40 +188,134 @@ fn lists_load_from_files_beside_the_rules() {
 #[test]
 fn invalid_programs_name_line_column_and_expectation() {
     let cases: &[(&str, (usize, usize), &str)] = &[
-        ("profile RP { then red }", (1, 9), "expected the profile identifier in quotes, found `RP`"),
-        ("profile \"A\" {\n  when origin = \"US\"\n}", (3, 1), "has no `then`"),
-        ("profile \"A\" {\n  when origin < \"US\" then red }", (2, 15), "`<` does not apply to `origin`, a text field"),
-        ("profile \"A\" { when value starts_with \"1\" then red }", (1, 26), "`starts_with` does not apply to `value`, a number field"),
-        ("profile \"A\" { when origne = \"US\" then red }", (1, 20), "unknown field `origne`"),
-        ("profile \"A\" { when origin in risky then red }", (1, 30), "unknown list `risky`"),
-        ("profile \"A\" { when (origin = \"US\" then red }", (1, 35), "expected `)`, `and` or `or`, found `then`"),
-        ("profile \"A\" { when origin = \"US\" then red 60%, yellow 50% }", (1, 48), "add up to 110%"),
-        ("profile \"A\" { when origin = \"US\" then purple }", (1, 39), "unknown action `purple`"),
-        ("profile \"A\" { when value > \"x\" then red }", (1, 28), "expected a number, found the text \"x\""),
-        ("profile \"A\" { valid from 2021-01-01 to 2020-01-01 then red }", (1, 15), "ends (2020-01-01) before it starts"),
-        ("profile \"A\" { then red }\nprofile \"A\" { then blue }", (2, 1), "defined twice"),
-        ("profile \"A\" { colour \"red\" then red }", (1, 15), "unknown setting `colour`"),
-        ("profile \"A\" { then red then blue }", (1, 24), "`then` is given twice"),
-        ("value_control \"V\" { measure origin then red }", (1, 29), "`origin` is not a number field"),
-        ("value_control \"V\" { measure unit_value then red }", (1, 49), "needs `measure` and `bands file`"),
-        ("list l = file \"/nonexistent/x.txt\"", (1, 15), "cannot be read"),
-        ("rule \"A\" {}", (1, 1), "expected `list`, `profile` or `value_control`, found `rule`"),
-        ("profile \"A\" { when value between 5 and 1 then red }", (1, 26), "lower bound is above"),
-        ("profile \"A\" { when id is missing then red }", (1, 20), "always present"),
-        ("profile \"A\" { when origin = \"US\" then red 0% }", (1, 43), "above 0%"),
+        (
+            "profile RP { then red }",
+            (1, 9),
+            "expected the profile identifier in quotes, found `RP`",
+        ),
+        (
+            "profile \"A\" {\n  when origin = \"US\"\n}",
+            (3, 1),
+            "has no `then`",
+        ),
+        (
+            "profile \"A\" {\n  when origin < \"US\" then red }",
+            (2, 15),
+            "`<` does not apply to `origin`, a text field",
+        ),
+        (
+            "profile \"A\" { when value starts_with \"1\" then red }",
+            (1, 26),
+            "`starts_with` does not apply to `value`, a number field",
+        ),
+        (
+            "profile \"A\" { when origne = \"US\" then red }",
+            (1, 20),
+            "unknown field `origne`",
+        ),
+        (
+            "profile \"A\" { when origin in risky then red }",
+            (1, 30),
+            "unknown list `risky`",
+        ),
+        (
+            "profile \"A\" { when (origin = \"US\" then red }",
+            (1, 35),
+            "expected `)`, `and` or `or`, found `then`",
+        ),
+        (
+            "profile \"A\" { when origin = \"US\" then red 60%, yellow 50% }",
+            (1, 48),
+            "add up to 110%",
+        ),
+        (
+            "profile \"A\" { when origin = \"US\" then purple }",
+            (1, 39),
+            "unknown action `purple`",
+        ),
+        (
+            "profile \"A\" { when value > \"x\" then red }",
+            (1, 28),
+            "expected a number, found the text \"x\"",
+        ),
+        (
+            "profile \"A\" { valid from 2021-01-01 to 2020-01-01 then red }",
+            (1, 15),
+            "ends (2020-01-01) before it starts",
+        ),
+        (
+            "profile \"A\" { then red }\nprofile \"A\" { then blue }",
+            (2, 1),
+            "defined twice",
+        ),
+        (
+            "profile \"A\" { colour \"red\" then red }",
+            (1, 15),
+            "unknown setting `colour`",
+        ),
+        (
+            "profile \"A\" { then red then blue }",
+            (1, 24),
+            "`then` is given twice",
+        ),
+        (
+            "value_control \"V\" { measure origin then red }",
+            (1, 29),
+            "`origin` is not a number field",
+        ),
+        (
+            "value_control \"V\" { measure unit_value then red }",
+            (1, 49),
+            "needs `measure` and `bands file`",
+        ),
+        (
+            "list l = file \"/nonexistent/x.txt\"",
+            (1, 15),
+            "cannot be read",
+        ),
+        (
+            "rule \"A\" {}",
+            (1, 1),
+            "expected `list`, `profile` or `value_control`, found `rule`",
+        ),
+        (
+            "profile \"A\" { when value between 5 and 1 then red }",
+            (1, 26),
+            "lower bound is above",
+        ),
+        (
+            "profile \"A\" { when id is missing then red }",
+            (1, 20),
+            "always present",
+        ),
+        (
+            "profile \"A\" { when origin = \"US\" then red 0% }",
+            (1, 43),
+            "above 0%",
+        ),
     ];
     for (text, (line, column), message) in cases {
         let e = parse(text).expect_err(text);
         assert_eq!((e.line, e.column), (*line, *column), "{text}: {e}");
-        assert!(e.message.contains(message), "{text}: {e} should contain {message}");
-        assert!(e.to_string().starts_with(&format!("rules.risk:{line}:{column}: ")));
+        assert!(
+            e.message.contains(message),
+            "{text}: {e} should contain {message}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with(&format!("rules.risk:{line}:{column}: "))
+        );
     }
 }
 
 #[test]
 fn bands_file_errors_name_the_bands_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("b.csv"), "hs_code,origin,low,high\n6109,,2,20\n61x9,,1,2\n").unwrap();
+    std::fs::write(
+        dir.path().join("b.csv"),
+        "hs_code,origin,low,high\n6109,,2,20\n61x9,,1,2\n",
+    )
+    .unwrap();
     let e = parse_rules(
         r#"value_control "V" { measure unit_value bands file "b.csv" then red }"#,
         "rules.risk",

@@ -1,0 +1,555 @@
+//! Gradient-boosted decision trees for binary classification (log-loss), histogram-based and
+//! grown leaf-wise, in pure Rust.
+//!
+//! - Each feature is cut into at most 255 bins at quantiles of its training values; bin 0 holds
+//!   the missing values (NaN), so a split "x <= threshold" sends missing values left.
+//! - A tree grows by splitting, among its leaves, the one with the largest gain
+//!   `GL²/(HL+λ) + GR²/(HR+λ) - G²/(H+λ)` until it has `max_leaves` leaves or `max_depth` is
+//!   reached; a child needs `min_child_samples` rows. The smaller child's histogram is built and
+//!   the larger one's is the parent's minus it.
+//! - Every node keeps its value `-G/(H+λ) × learning rate`, so that a prediction can be split
+//!   exactly into per-feature contributions along its path (Saabas' method): the contribution of a
+//!   split's feature is the change of value from the node to the child taken.
+
+use serde::{Deserialize, Serialize};
+
+/// Training parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BoostParams {
+    pub trees: usize,
+    pub learning_rate: f64,
+    pub max_depth: usize,
+    pub max_leaves: usize,
+    pub min_child_samples: usize,
+    /// L2 regularisation λ of the leaf values.
+    pub lambda: f64,
+    pub max_bins: usize,
+    /// Threads for building histograms.
+    pub threads: usize,
+}
+
+impl Default for BoostParams {
+    /// The baseline of PRODUCT.md: 100 trees of depth 4.
+    fn default() -> Self {
+        BoostParams {
+            trees: 100,
+            learning_rate: 0.1,
+            max_depth: 4,
+            max_leaves: 16,
+            min_child_samples: 20,
+            lambda: 1.0,
+            max_bins: 255,
+            threads: 1,
+        }
+    }
+}
+
+/// A tree node. A leaf has `left == right == 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub feature: u32,
+    /// Rows with `x <= threshold` or a missing x go left.
+    pub threshold: f64,
+    pub left: u32,
+    pub right: u32,
+    pub value: f64,
+}
+
+impl Node {
+    pub fn is_leaf(&self) -> bool {
+        self.left == 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+}
+
+/// A trained ensemble: `raw score = init + Σ tree leaf values`, probability = sigmoid(raw).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booster {
+    pub init: f64,
+    pub trees: Vec<Tree>,
+    pub feature_count: usize,
+}
+
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl Tree {
+    fn leaf_value(&self, x: &[f64]) -> f64 {
+        let mut n = &self.nodes[0];
+        while !n.is_leaf() {
+            let v = x[n.feature as usize];
+            n = &self.nodes[if v.is_nan() || v <= n.threshold {
+                n.left
+            } else {
+                n.right
+            } as usize];
+        }
+        n.value
+    }
+}
+
+impl Booster {
+    /// The raw score (log-odds) of one feature vector.
+    pub fn raw_score(&self, x: &[f64]) -> f64 {
+        self.init + self.trees.iter().map(|t| t.leaf_value(x)).sum::<f64>()
+    }
+
+    /// The probability of the positive class.
+    pub fn probability(&self, x: &[f64]) -> f64 {
+        sigmoid(self.raw_score(x))
+    }
+
+    /// Splits the raw score into a bias and one contribution per feature, added into
+    /// `contributions` (length `feature_count`); returns the bias. Bias plus contributions equal
+    /// [`Booster::raw_score`].
+    pub fn contributions(&self, x: &[f64], contributions: &mut [f64]) -> f64 {
+        let mut bias = self.init;
+        for t in &self.trees {
+            let mut n = &t.nodes[0];
+            bias += n.value;
+            while !n.is_leaf() {
+                let v = x[n.feature as usize];
+                let child = &t.nodes[if v.is_nan() || v <= n.threshold {
+                    n.left
+                } else {
+                    n.right
+                } as usize];
+                contributions[n.feature as usize] += child.value - n.value;
+                n = child;
+            }
+        }
+        bias
+    }
+
+    /// Trains on feature columns (one `Vec` per feature, NaN = missing) and 0/1 labels.
+    /// `progress` is called after each tree with the number of trees built.
+    pub fn train(
+        columns: &[Vec<f64>],
+        labels: &[bool],
+        params: &BoostParams,
+        progress: &dyn Fn(usize),
+    ) -> Booster {
+        let n = labels.len();
+        assert!(
+            columns.iter().all(|c| c.len() == n),
+            "one value per row in every column"
+        );
+        let binned: Vec<BinnedFeature> = columns
+            .iter()
+            .map(|c| BinnedFeature::new(c, params.max_bins.clamp(2, 255)))
+            .collect();
+        let positives = labels.iter().filter(|y| **y).count() as f64;
+        let base = (positives / n.max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
+        let init = (base / (1.0 - base)).ln();
+        let mut raw = vec![init; n];
+        let mut grad = vec![0.0; n];
+        let mut hess = vec![0.0; n];
+        let mut trees = Vec::with_capacity(params.trees);
+        for t in 0..params.trees {
+            for i in 0..n {
+                let p = sigmoid(raw[i]);
+                grad[i] = p - f64::from(u8::from(labels[i]));
+                hess[i] = (p * (1.0 - p)).max(1e-16);
+            }
+            let (tree, leaf_of_rows) = grow_tree(&binned, &grad, &hess, params);
+            for (leaf, rows) in leaf_of_rows {
+                let v = tree.nodes[leaf].value;
+                for r in rows {
+                    raw[r as usize] += v;
+                }
+            }
+            trees.push(tree);
+            progress(t + 1);
+        }
+        Booster {
+            init,
+            trees,
+            feature_count: columns.len(),
+        }
+    }
+}
+
+/// A feature cut into bins; `uppers[b - 1]` is the largest value of bin b (b >= 1).
+struct BinnedFeature {
+    bins: Vec<u8>,
+    uppers: Vec<f64>,
+}
+
+impl BinnedFeature {
+    fn new(values: &[f64], max_bins: usize) -> BinnedFeature {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let mut distinct = sorted.clone();
+        distinct.dedup();
+        let slots = max_bins - 1;
+        let uppers: Vec<f64> = if distinct.len() <= slots {
+            distinct
+        } else {
+            // Quantile cut points over all values, so that each bin holds about as many rows.
+            let mut cuts: Vec<f64> = (1..=slots)
+                .map(|k| sorted[(k * sorted.len() / slots).min(sorted.len()) - 1])
+                .collect();
+            cuts.dedup();
+            if cuts.last() != sorted.last() {
+                cuts.push(*sorted.last().expect("values"));
+            }
+            cuts
+        };
+        let bins = values
+            .iter()
+            .map(|v| {
+                if v.is_nan() {
+                    0
+                } else {
+                    (uppers.partition_point(|u| u < v).min(uppers.len() - 1) + 1) as u8
+                }
+            })
+            .collect();
+        BinnedFeature { bins, uppers }
+    }
+
+    fn bin_count(&self) -> usize {
+        self.uppers.len() + 1
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Bin {
+    g: f64,
+    h: f64,
+    n: u32,
+}
+
+/// Histograms of every feature for one leaf, features laid end to end.
+#[derive(Clone)]
+struct Histogram {
+    bins: Vec<Bin>,
+}
+
+struct Split {
+    gain: f64,
+    feature: usize,
+    bin: usize,
+}
+
+struct Leaf {
+    node: usize,
+    rows: Vec<u32>,
+    depth: usize,
+    g: f64,
+    h: f64,
+    hist: Histogram,
+    best: Option<Split>,
+}
+
+fn offsets(features: &[BinnedFeature]) -> Vec<usize> {
+    let mut o = Vec::with_capacity(features.len() + 1);
+    let mut acc = 0;
+    for f in features {
+        o.push(acc);
+        acc += f.bin_count();
+    }
+    o.push(acc);
+    o
+}
+
+fn build_histogram(
+    features: &[BinnedFeature],
+    offsets: &[usize],
+    rows: &[u32],
+    grad: &[f64],
+    hess: &[f64],
+    threads: usize,
+) -> Histogram {
+    let mut bins = vec![Bin::default(); *offsets.last().expect("offsets")];
+    let fill = |first: usize, chunk: &mut [Bin]| {
+        let base = offsets[first];
+        for (k, f) in features[first..].iter().enumerate() {
+            let start = offsets[first + k] - base;
+            if start >= chunk.len() {
+                break;
+            }
+            let hist = &mut chunk[start..start + f.bin_count()];
+            for &r in rows {
+                let b = &mut hist[f.bins[r as usize] as usize];
+                b.g += grad[r as usize];
+                b.h += hess[r as usize];
+                b.n += 1;
+            }
+        }
+    };
+    // Threads only pay off on large leaves.
+    let threads = if rows.len() * features.len() < 200_000 {
+        1
+    } else {
+        threads.max(1)
+    };
+    if threads == 1 {
+        fill(0, &mut bins);
+    } else {
+        let per = features.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let mut rest: &mut [Bin] = &mut bins;
+            for first in (0..features.len()).step_by(per) {
+                let last = (first + per).min(features.len());
+                let (chunk, tail) = rest.split_at_mut(offsets[last] - offsets[first]);
+                rest = tail;
+                let fill = &fill;
+                s.spawn(move || fill(first, chunk));
+            }
+        });
+    }
+    Histogram { bins }
+}
+
+fn best_split(
+    hist: &Histogram,
+    features: &[BinnedFeature],
+    offsets: &[usize],
+    g: f64,
+    h: f64,
+    params: &BoostParams,
+) -> Option<Split> {
+    let lambda = params.lambda;
+    let parent = g * g / (h + lambda);
+    let total_n: u32 = hist.bins[offsets[0]..offsets[1]].iter().map(|b| b.n).sum();
+    let min = params.min_child_samples.max(1) as u32;
+    let mut best: Option<Split> = None;
+    for (f, feature) in features.iter().enumerate() {
+        let bins = &hist.bins[offsets[f]..offsets[f] + feature.bin_count()];
+        let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0u32);
+        for (b, bin) in bins.iter().enumerate().take(bins.len() - 1) {
+            gl += bin.g;
+            hl += bin.h;
+            nl += bin.n;
+            if nl < min {
+                continue;
+            }
+            let nr = total_n - nl;
+            if nr < min {
+                break;
+            }
+            let (gr, hr) = (g - gl, h - hl);
+            let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent;
+            if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
+                best = Some(Split {
+                    gain,
+                    feature: f,
+                    bin: b,
+                });
+            }
+        }
+    }
+    best
+}
+
+type LeafRows = Vec<(usize, Vec<u32>)>;
+
+fn grow_tree(
+    features: &[BinnedFeature],
+    grad: &[f64],
+    hess: &[f64],
+    params: &BoostParams,
+) -> (Tree, LeafRows) {
+    let offsets = offsets(features);
+    let value = |g: f64, h: f64| -g / (h + params.lambda) * params.learning_rate;
+    let rows: Vec<u32> = (0..grad.len() as u32).collect();
+    let (g, h) = (grad.iter().sum::<f64>(), hess.iter().sum::<f64>());
+    let hist = build_histogram(features, &offsets, &rows, grad, hess, params.threads);
+    let mut nodes = vec![Node {
+        feature: 0,
+        threshold: 0.0,
+        left: 0,
+        right: 0,
+        value: value(g, h),
+    }];
+    let splittable = |depth: usize| depth < params.max_depth;
+    let best = if splittable(0) && !features.is_empty() {
+        best_split(&hist, features, &offsets, g, h, params)
+    } else {
+        None
+    };
+    let mut leaves = vec![Leaf {
+        node: 0,
+        rows,
+        depth: 0,
+        g,
+        h,
+        hist,
+        best,
+    }];
+    while leaves.len() < params.max_leaves.max(2) {
+        let Some(pick) = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.best.as_ref().map(|s| (i, s.gain)))
+            .fold(None, |acc: Option<(usize, f64)>, (i, gain)| match acc {
+                Some((_, g)) if g >= gain => acc,
+                _ => Some((i, gain)),
+            })
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        let leaf = leaves.swap_remove(pick);
+        let split = leaf.best.expect("picked leaves have a split");
+        let feature = &features[split.feature];
+        let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = leaf
+            .rows
+            .iter()
+            .partition(|&&r| feature.bins[r as usize] as usize <= split.bin);
+        let sum = |rows: &[u32]| {
+            rows.iter().fold((0.0, 0.0), |(g, h), &r| {
+                (g + grad[r as usize], h + hess[r as usize])
+            })
+        };
+        let (lg, lh) = sum(&left_rows);
+        let (rg, rh) = (leaf.g - lg, leaf.h - lh);
+        // Build the smaller child's histogram; the larger is the parent's minus it.
+        let left_smaller = left_rows.len() <= right_rows.len();
+        let small = build_histogram(
+            features,
+            &offsets,
+            if left_smaller {
+                &left_rows
+            } else {
+                &right_rows
+            },
+            grad,
+            hess,
+            params.threads,
+        );
+        let mut large = leaf.hist;
+        for (l, s) in large.bins.iter_mut().zip(&small.bins) {
+            l.g -= s.g;
+            l.h -= s.h;
+            l.n -= s.n;
+        }
+        let (left_hist, right_hist) = if left_smaller {
+            (small, large)
+        } else {
+            (large, small)
+        };
+        let left_node = nodes.len();
+        nodes[leaf.node].feature = split.feature as u32;
+        nodes[leaf.node].threshold = feature.uppers[split.bin - 1];
+        nodes[leaf.node].left = left_node as u32;
+        nodes[leaf.node].right = left_node as u32 + 1;
+        let depth = leaf.depth + 1;
+        for (rows, g, h, hist) in [
+            (left_rows, lg, lh, left_hist),
+            (right_rows, rg, rh, right_hist),
+        ] {
+            nodes.push(Node {
+                feature: 0,
+                threshold: 0.0,
+                left: 0,
+                right: 0,
+                value: value(g, h),
+            });
+            let best = if splittable(depth) {
+                best_split(&hist, features, &offsets, g, h, params)
+            } else {
+                None
+            };
+            leaves.push(Leaf {
+                node: nodes.len() - 1,
+                rows,
+                depth,
+                g,
+                h,
+                hist,
+                best,
+            });
+        }
+    }
+    let leaf_rows = leaves.into_iter().map(|l| (l.node, l.rows)).collect();
+    (Tree { nodes }, leaf_rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_keep_order_and_put_missing_first() {
+        let b = BinnedFeature::new(&[3.0, f64::NAN, 1.0, 2.0, 3.0], 255);
+        assert_eq!(b.uppers, vec![1.0, 2.0, 3.0]);
+        assert_eq!(b.bins, vec![3, 0, 1, 2, 3]);
+        // More distinct values than bins: quantile cuts, order kept, last upper = max.
+        let values: Vec<f64> = (0..1000).map(f64::from).collect();
+        let b = BinnedFeature::new(&values, 11);
+        assert_eq!(b.uppers.len(), 10);
+        assert_eq!(*b.uppers.last().unwrap(), 999.0);
+        assert!(b.bins.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(b.bins[0], 1);
+        assert_eq!(b.bins[999], 10);
+    }
+
+    /// y = 1 exactly when x0 > 0.5 (x1 is noise): the model separates the classes, splits on x0
+    /// at the boundary, and the contributions add up to the raw score.
+    #[test]
+    fn learns_a_threshold_and_explains_itself() {
+        let n = 2000;
+        let x0: Vec<f64> = (0..n).map(|i| (i as f64 * 0.618_033_988_7) % 1.0).collect();
+        let x1: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64).collect();
+        let y: Vec<bool> = x0.iter().map(|v| *v > 0.5).collect();
+        let params = BoostParams {
+            trees: 30,
+            threads: 2,
+            ..BoostParams::default()
+        };
+        let model = Booster::train(&[x0.clone(), x1.clone()], &y, &params, &|_| {});
+        assert_eq!(model.trees.len(), 30);
+        let root = model.trees[0].nodes[0];
+        assert_eq!(root.feature, 0);
+        assert!((root.threshold - 0.5).abs() < 0.01, "{}", root.threshold);
+        for i in 0..n {
+            let x = [x0[i], x1[i]];
+            let p = model.probability(&x);
+            assert_eq!(p > 0.5, y[i], "row {i}");
+            let mut c = [0.0; 2];
+            let bias = model.contributions(&x, &mut c);
+            assert!((bias + c[0] + c[1] - model.raw_score(&x)).abs() < 1e-9);
+            assert!(c[0].abs() > c[1].abs(), "x0 carries the signal");
+        }
+        // Missing x0 goes left (with x0 <= 0.5), so it scores like a negative.
+        assert!(model.probability(&[f64::NAN, 3.0]) < 0.5);
+    }
+
+    #[test]
+    fn limits_are_respected_and_training_is_deterministic() {
+        let n = 500;
+        let cols: Vec<Vec<f64>> = (0..4)
+            .map(|f| (0..n).map(|i| ((i * (f + 3) * 31) % 97) as f64).collect())
+            .collect();
+        let y: Vec<bool> = (0..n).map(|i| (i * 13) % 5 == 0).collect();
+        let params = BoostParams {
+            trees: 5,
+            max_depth: 2,
+            max_leaves: 31,
+            min_child_samples: 30,
+            ..BoostParams::default()
+        };
+        let a = Booster::train(&cols, &y, &params, &|_| {});
+        let b = Booster::train(
+            &cols,
+            &y,
+            &BoostParams {
+                threads: 2,
+                ..params
+            },
+            &|_| {},
+        );
+        assert_eq!(a, b, "threads do not change the model");
+        for t in &a.trees {
+            let leaves = t.nodes.iter().filter(|n| n.is_leaf()).count();
+            assert!(leaves <= 4, "depth 2 allows 4 leaves, got {leaves}");
+        }
+    }
+}
