@@ -2,6 +2,7 @@
 //! arguments, shows progress, and calls the library crates, which do the work.
 
 mod progress;
+mod risk;
 mod trs;
 
 use std::path::PathBuf;
@@ -34,6 +35,11 @@ enum Command {
         #[command(subcommand)]
         what: TrsCommand,
     },
+    /// Risk management: rules, selectivity, models, evaluation.
+    Risk {
+        #[command(subcommand)]
+        what: risk::RiskCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         Command::Trs {
             what: TrsCommand::Run(a),
         } => trs::run(a),
+        Command::Risk { what } => risk::run(what),
     };
     match result {
         Ok(code) => code,

@@ -95,6 +95,7 @@ pub fn read_declarations(
                 .collect();
             let mut builder = Builder::new(&file, mapping, &header)?;
             let mut record = csv::StringRecord::new();
+            let mut reported = 0;
             loop {
                 match reader.read_record(&mut record) {
                     Ok(false) => break,
@@ -102,7 +103,9 @@ pub fn read_declarations(
                         let line = record.position().map_or(0, |p| p.line());
                         builder.row(line, |i| record.get(i));
                         if builder.out.rows_read % 4096 == 0 {
-                            progress.advance(record.position().map_or(0, |p| p.byte()));
+                            let at = record.position().map_or(reported, |p| p.byte());
+                            progress.advance(at - reported);
+                            reported = at;
                         }
                     }
                     Err(e) => {
@@ -111,7 +114,7 @@ pub fn read_declarations(
                     }
                 }
             }
-            progress.advance(total);
+            progress.advance(total.saturating_sub(reported));
             Ok(builder.finish())
         }
         Some(InputKind::Excel) => {
@@ -140,7 +143,7 @@ pub fn read_declarations(
                 builder.row(first_row + 2 + i as u64, |c| {
                     cells.get(c).map(String::as_str)
                 });
-                progress.advance(i as u64 + 1);
+                progress.advance(1);
             }
             Ok(builder.finish())
         }
@@ -181,7 +184,7 @@ pub fn read_declarations(
                         columns.get(c).filter(|a| a.is_valid(r)).map(|a| a.value(r))
                     });
                 }
-                progress.advance(line);
+                progress.advance(batch.num_rows() as u64);
             }
             Ok(builder.finish())
         }

@@ -437,7 +437,12 @@ fn grow_tree(
         };
         let left_node = nodes.len();
         nodes[leaf.node].feature = split.feature as u32;
-        nodes[leaf.node].threshold = feature.uppers[split.bin - 1];
+        // A split after bin 0 separates missing values from all others; f64::MIN stands for
+        // "below every value" (JSON has no infinity).
+        nodes[leaf.node].threshold = match split.bin {
+            0 => f64::MIN,
+            b => feature.uppers[b - 1],
+        };
         nodes[leaf.node].left = left_node as u32;
         nodes[leaf.node].right = left_node as u32 + 1;
         let depth = leaf.depth + 1;

@@ -10,8 +10,10 @@ pub mod rules;
 
 pub use rules::{RuleError, RuleSet, parse_rules};
 pub mod draw;
+pub mod evaluation;
 pub mod features;
 pub mod gbdt;
 pub mod metrics;
 pub mod model;
 pub mod selectivity;
+pub mod value_bands;

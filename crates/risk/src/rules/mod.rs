@@ -35,7 +35,7 @@
 mod lexer;
 mod parser;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -43,6 +43,8 @@ use chrono::NaiveDate;
 use smartborder_model::{Declaration, DeclarationField, Lane};
 
 pub use parser::parse_rules;
+
+use crate::value_bands::ValueBands;
 
 /// A rule file that could not be read: where, and what was expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -98,49 +100,6 @@ pub struct Actions {
 pub struct ValueControl {
     pub measure: DeclarationField,
     pub bands: Arc<ValueBands>,
-}
-
-/// Unit-value bands by commodity-code prefix and origin ("" = any origin).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ValueBands {
-    bands: HashMap<(String, String), (f64, f64)>,
-}
-
-impl ValueBands {
-    pub fn insert(&mut self, hs_prefix: &str, origin: &str, low: f64, high: f64) {
-        self.bands
-            .insert((hs_prefix.to_string(), origin.to_string()), (low, high));
-    }
-
-    pub fn len(&self) -> usize {
-        self.bands.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bands.is_empty()
-    }
-
-    /// The most specific band: the longest commodity-code prefix, the declaration's origin
-    /// before "any origin" at the same length.
-    pub fn band(&self, hs_code: &str, origin: Option<&str>) -> Option<(f64, f64)> {
-        let mut key = (String::new(), String::new());
-        for len in (2..=hs_code.len()).rev() {
-            key.0.clear();
-            key.0.push_str(&hs_code[..len]);
-            if let Some(o) = origin {
-                key.1.clear();
-                key.1.push_str(o);
-                if let Some(b) = self.bands.get(&key) {
-                    return Some(*b);
-                }
-            }
-            key.1.clear();
-            if let Some(b) = self.bands.get(&key) {
-                return Some(*b);
-            }
-        }
-        None
-    }
 }
 
 /// A declaration field or a mapped attribute.
@@ -257,7 +216,7 @@ impl Profile {
     pub fn in_scope(&self, d: &Declaration) -> bool {
         self.valid_from.is_none_or(|from| d.date >= from)
             && self.valid_to.is_none_or(|to| d.date <= to)
-            && (self.offices.is_empty() || self.offices.iter().any(|o| *o == d.office))
+            && (self.offices.is_empty() || self.offices.contains(&d.office))
             && (self.regimes.is_empty()
                 || d.regime
                     .as_deref()

@@ -9,9 +9,9 @@ use smartborder_model::{DeclarationField, FieldKind, Lane};
 
 use super::lexer::{Spanned, Tok, tokenize};
 use super::{
-    Actions, Comparison, Condition, FieldRef, Profile, RuleError, RuleSet, Test, ValueBands,
-    ValueControl,
+    Actions, Comparison, Condition, FieldRef, Profile, RuleError, RuleSet, Test, ValueControl,
 };
+use crate::value_bands::ValueBands;
 
 /// Parses and checks a rule file. `file` names it in errors; list and band files are read
 /// relative to `base_dir`; `attributes` are the attribute names of the declaration mapping,
@@ -624,71 +624,24 @@ impl Parser<'_> {
         }
     }
 
-    /// Reads a bands file: CSV with the header `hs_code,origin,low,high`.
+    /// Reads a bands file named at `at`; its errors name the bands file and line.
     fn bands_file(&self, path: &str, at: &Spanned) -> Result<ValueBands, RuleError> {
         let full = self.base_dir.map_or_else(|| path.into(), |b| b.join(path));
-        let shown = full.display().to_string();
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(&full)
-            .map_err(|e| {
-                self.error_at(at, format!("bands file \"{shown}\" cannot be read: {e}"))
-            })?;
-        let err = |line: u64, message: String| RuleError {
-            file: shown.clone(),
-            line: line as usize,
-            column: 1,
-            message,
-        };
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| err(1, e.to_string()))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
-        let column = |name: &str| {
-            header.iter().position(|h| h == name).ok_or_else(|| {
-                err(1, format!("expected the header hs_code,origin,low,high; column `{name}` is missing (found {})", header.join(",")))
-            })
-        };
-        let (hs, origin, low, high) = (
-            column("hs_code")?,
-            column("origin")?,
-            column("low")?,
-            column("high")?,
-        );
-        let mut bands = ValueBands::default();
-        for record in reader.records() {
-            let record =
-                record.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
-            let line = record.position().map_or(0, |p| p.line());
-            let cell = |i: usize| record.get(i).unwrap_or("").trim();
-            let code = cell(hs);
-            if code.len() < 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err(
-                    line,
-                    format!("hs_code: expected 2 or more digits, found \"{code}\""),
-                ));
+        ValueBands::read_csv(&full).map_err(|e| {
+            if e.line == 0 {
+                self.error_at(
+                    at,
+                    format!("bands file \"{}\" {}", full.display(), e.message),
+                )
+            } else {
+                RuleError {
+                    file: full.display().to_string(),
+                    line: e.line as usize,
+                    column: 1,
+                    message: e.message,
+                }
             }
-            let bound = |i: usize, name: &str| {
-                cell(i)
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite())
-                    .ok_or_else(|| {
-                        err(
-                            line,
-                            format!("{name}: expected a number, found \"{}\"", cell(i)),
-                        )
-                    })
-            };
-            let (lo, hi) = (bound(low, "low")?, bound(high, "high")?);
-            if lo > hi {
-                return Err(err(line, format!("low {lo} is above high {hi}")));
-            }
-            bands.insert(code, cell(origin), lo, hi);
-        }
-        Ok(bands)
+        })
     }
 }
 
