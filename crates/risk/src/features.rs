@@ -161,6 +161,7 @@ impl FeatureEncoder {
         set: &DeclarationSet,
         labels: &[bool],
         seed: u64,
+        threads: usize,
     ) -> (FeatureEncoder, FeatureColumns) {
         assert_eq!(
             set.declarations.len(),
@@ -168,58 +169,38 @@ impl FeatureEncoder {
             "one label per declaration"
         );
         let n = labels.len();
-        let fold: Vec<usize> = set
+        let fold: Vec<u8> = set
             .declarations
             .iter()
-            .map(|d| ((draw::uniform(seed, "fold", &d.id) * FOLDS as f64) as usize).min(FOLDS - 1))
+            .map(|d| fold_of(seed, d) as u8)
             .collect();
         let mut encoder = FeatureEncoder {
             keys: Vec::new(),
             base_rate: labels.iter().filter(|y| **y).count() as f64 / n.max(1) as f64,
         };
-        let mut key_columns: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
-        let mut buf = String::new();
-        for (name, parts) in Self::candidate_keys(&set.attributes) {
-            let bound = bind(&parts, &set.attributes);
-            // Category text of every row (None when a part is absent).
-            let categories: Vec<Option<String>> = set
-                .declarations
-                .iter()
-                .map(|d| category(&bound, d, &mut buf).then(|| buf.clone()))
-                .collect();
-            if categories.iter().all(Option::is_none) {
-                continue;
+        // Keys are independent: fit them on `threads` threads, keeping the candidate order.
+        let candidates = Self::candidate_keys(&set.attributes);
+        let mut fitted: Vec<Option<FittedKey>> = vec![None; candidates.len()];
+        let threads = threads.clamp(1, candidates.len().max(1));
+        std::thread::scope(|s| {
+            let mut work: Vec<Vec<(&(String, Vec<KeyPart>), &mut Option<FittedKey>)>> =
+                (0..threads).map(|_| Vec::new()).collect();
+            for (i, slot) in candidates.iter().zip(fitted.iter_mut()).enumerate() {
+                work[i % threads].push(slot);
             }
-            // Per category: (count, illicit) in each fold.
-            let mut per_fold: HashMap<&str, [(u32, u32); FOLDS]> = HashMap::new();
-            for (i, c) in categories.iter().enumerate() {
-                if let Some(c) = c {
-                    let e = per_fold.entry(c.as_str()).or_insert([(0, 0); FOLDS]);
-                    e[fold[i]].0 += 1;
-                    e[fold[i]].1 += u32::from(labels[i]);
-                }
+            for slots in work {
+                let fold = &fold;
+                s.spawn(move || {
+                    for ((name, parts), out) in slots {
+                        *out = fit_key(name, parts, set, labels, fold);
+                    }
+                });
             }
-            let totals = |folds: &[(u32, u32); FOLDS]| {
-                folds.iter().fold((0, 0), |(c, y), f| (c + f.0, y + f.1))
-            };
-            let mut rate = vec![f64::NAN; n];
-            let mut count = vec![f64::NAN; n];
-            for (i, c) in categories.iter().enumerate() {
-                if let Some(c) = c {
-                    let folds = &per_fold[c.as_str()];
-                    let (all_count, all_illicit) = totals(folds);
-                    let (out_count, out_illicit) =
-                        (all_count - folds[fold[i]].0, all_illicit - folds[fold[i]].1);
-                    rate[i] = f64::from(out_illicit) / (f64::from(out_count) + SMOOTHING);
-                    count[i] = f64::from(all_count - 1);
-                }
-            }
-            let stats = per_fold
-                .iter()
-                .map(|(c, folds)| (c.to_string(), totals(folds)))
-                .collect();
-            encoder.keys.push(CategoryKey { name, parts, stats });
-            key_columns.push((rate, count));
+        });
+        let mut key_columns = Vec::new();
+        for f in fitted.into_iter().flatten() {
+            encoder.keys.push(f.key);
+            key_columns.push((f.rate, f.count));
         }
         let mut columns: Vec<Vec<f64>> = AMOUNTS
             .iter()
@@ -266,6 +247,85 @@ impl FeatureEncoder {
     pub fn feature_count(&self) -> usize {
         AMOUNTS.len() + 2 + 2 * self.keys.len()
     }
+}
+
+/// The out-of-fold group of a training declaration.
+fn fold_of(seed: u64, d: &Declaration) -> usize {
+    ((draw::uniform(seed, "fold", &d.id) * FOLDS as f64) as usize).min(FOLDS - 1)
+}
+
+/// A fitted category key and its leakage-free training columns.
+#[derive(Clone)]
+struct FittedKey {
+    key: CategoryKey,
+    rate: Vec<f64>,
+    count: Vec<f64>,
+}
+
+/// Fits one category key; `None` when no declaration has a value for it.
+fn fit_key(
+    name: &str,
+    parts: &[KeyPart],
+    set: &DeclarationSet,
+    labels: &[bool],
+    fold: &[u8],
+) -> Option<FittedKey> {
+    let bound = bind(parts, &set.attributes);
+    let n = labels.len();
+    // Intern the categories: one hash lookup per row, (count, illicit) per fold per category.
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut per_fold: Vec<[(u32, u32); FOLDS]> = Vec::new();
+    let mut row_category: Vec<u32> = vec![u32::MAX; n];
+    let mut buf = String::new();
+    for (i, d) in set.declarations.iter().enumerate() {
+        if !category(&bound, d, &mut buf) {
+            continue;
+        }
+        let id = match ids.get(buf.as_str()) {
+            Some(&id) => id,
+            None => {
+                let id = per_fold.len() as u32;
+                ids.insert(buf.clone(), id);
+                per_fold.push([(0, 0); FOLDS]);
+                id
+            }
+        };
+        row_category[i] = id;
+        let cell = &mut per_fold[id as usize][fold[i] as usize];
+        cell.0 += 1;
+        cell.1 += u32::from(labels[i]);
+    }
+    if per_fold.is_empty() {
+        return None;
+    }
+    let totals: Vec<(u32, u32)> = per_fold
+        .iter()
+        .map(|folds| folds.iter().fold((0, 0), |(c, y), f| (c + f.0, y + f.1)))
+        .collect();
+    let mut rate = vec![f64::NAN; n];
+    let mut count = vec![f64::NAN; n];
+    for (i, &id) in row_category.iter().enumerate() {
+        if id == u32::MAX {
+            continue;
+        }
+        let (all_count, all_illicit) = totals[id as usize];
+        let own = per_fold[id as usize][fold[i] as usize];
+        rate[i] = f64::from(all_illicit - own.1) / (f64::from(all_count - own.0) + SMOOTHING);
+        count[i] = f64::from(all_count - 1);
+    }
+    let stats = ids
+        .into_iter()
+        .map(|(c, id)| (c, totals[id as usize]))
+        .collect();
+    Some(FittedKey {
+        key: CategoryKey {
+            name: name.to_string(),
+            parts: parts.to_vec(),
+            stats,
+        },
+        rate,
+        count,
+    })
 }
 
 fn bind(parts: &[KeyPart], attributes: &[String]) -> Vec<BoundPart> {
@@ -369,7 +429,7 @@ mod tests {
     #[test]
     fn keys_without_values_are_dropped_and_names_match_columns() {
         let (s, y) = set(200);
-        let (enc, cols) = FeatureEncoder::fit(&s, &y, 1);
+        let (enc, cols) = FeatureEncoder::fit(&s, &y, 1, 2);
         let names: Vec<&str> = enc.keys.iter().map(|k| k.name.as_str()).collect();
         assert!(!names.contains(&"seller") && !names.contains(&"regime"));
         assert!(names.contains(&"tax_type") && names.contains(&"office_x_importer"));
@@ -382,11 +442,11 @@ mod tests {
     #[test]
     fn a_row_never_sees_its_own_label() {
         let (s, y) = set(300);
-        let (_, base) = FeatureEncoder::fit(&s, &y, 1);
+        let (_, base) = FeatureEncoder::fit(&s, &y, 1, 2);
         for row in [0, 1, 7, 150, 299] {
             let mut flipped = y.clone();
             flipped[row] = !flipped[row];
-            let (_, other) = FeatureEncoder::fit(&s, &flipped, 1);
+            let (_, other) = FeatureEncoder::fit(&s, &flipped, 1, 1);
             for (c, (a, b)) in base.columns.iter().zip(&other.columns).enumerate() {
                 assert!(
                     a[row].total_cmp(&b[row]).is_eq(),
@@ -402,15 +462,13 @@ mod tests {
     #[test]
     fn rates_match_an_independent_count() {
         let (s, y) = set(300);
-        let (enc, cols) = FeatureEncoder::fit(&s, &y, 3);
+        let (enc, cols) = FeatureEncoder::fit(&s, &y, 3, 2);
         let k = cols
             .names
             .iter()
             .position(|n| n == "risk:importer")
             .unwrap();
-        let fold = |d: &Declaration| {
-            ((draw::uniform(3, "fold", &d.id) * FOLDS as f64) as usize).min(FOLDS - 1)
-        };
+        let fold = |d: &Declaration| fold_of(3, d);
         for row in [0usize, 5, 77] {
             let d = &s.declarations[row];
             let (mut c, mut ill) = (0.0, 0.0);

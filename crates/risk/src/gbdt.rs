@@ -139,24 +139,43 @@ impl Booster {
             columns.iter().all(|c| c.len() == n),
             "one value per row in every column"
         );
-        let binned: Vec<BinnedFeature> = columns
-            .iter()
-            .map(|c| BinnedFeature::new(c, params.max_bins.clamp(2, 255)))
-            .collect();
+        // Bin the features on `threads` threads (each feature is sorted on its own).
+        let max_bins = params.max_bins.clamp(2, 255);
+        let per = columns.len().div_ceil(params.threads.max(1)).max(1);
+        let features: Vec<BinnedFeature> = std::thread::scope(|s| {
+            let handles: Vec<_> = columns
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|c| BinnedFeature::new(c, max_bins))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("binning does not panic"))
+                .collect()
+        });
+        let binned = Binned::new(features, n);
         let positives = labels.iter().filter(|y| **y).count() as f64;
         let base = (positives / n.max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
         let init = (base / (1.0 - base)).ln();
         let mut raw = vec![init; n];
-        let mut grad = vec![0.0; n];
-        let mut hess = vec![0.0; n];
+        // Gradient and hessian of the log-loss per row.
+        let mut gh = vec![(0.0, 0.0); n];
         let mut trees = Vec::with_capacity(params.trees);
         for t in 0..params.trees {
             for i in 0..n {
                 let p = sigmoid(raw[i]);
-                grad[i] = p - f64::from(u8::from(labels[i]));
-                hess[i] = (p * (1.0 - p)).max(1e-16);
+                gh[i] = (
+                    p - f64::from(u8::from(labels[i])),
+                    (p * (1.0 - p)).max(1e-16),
+                );
             }
-            let (tree, leaf_of_rows) = grow_tree(&binned, &grad, &hess, params);
+            let (tree, leaf_of_rows) = grow_tree(&binned, &gh, params);
             for (leaf, rows) in leaf_of_rows {
                 let v = tree.nodes[leaf].value;
                 for r in rows {
@@ -247,80 +266,109 @@ struct Leaf {
     best: Option<Split>,
 }
 
-fn offsets(features: &[BinnedFeature]) -> Vec<usize> {
-    let mut o = Vec::with_capacity(features.len() + 1);
-    let mut acc = 0;
-    for f in features {
-        o.push(acc);
-        acc += f.bin_count();
-    }
-    o.push(acc);
-    o
+/// The binned training matrix, row-major (one row's bins side by side), so that building a
+/// histogram reads each row's gradient once and its bins in one sweep.
+struct Binned {
+    features: Vec<BinnedFeature>,
+    width: usize,
+    rows: Vec<u8>,
+    /// Start of each feature's bins in a histogram; the last entry is the histogram's length.
+    offsets: Vec<usize>,
 }
 
-fn build_histogram(
-    features: &[BinnedFeature],
-    offsets: &[usize],
-    rows: &[u32],
-    grad: &[f64],
-    hess: &[f64],
-    threads: usize,
-) -> Histogram {
-    let mut bins = vec![Bin::default(); *offsets.last().expect("offsets")];
-    let fill = |first: usize, chunk: &mut [Bin]| {
-        let base = offsets[first];
-        for (k, f) in features[first..].iter().enumerate() {
-            let start = offsets[first + k] - base;
-            if start >= chunk.len() {
-                break;
-            }
-            let hist = &mut chunk[start..start + f.bin_count()];
-            for &r in rows {
-                let b = &mut hist[f.bins[r as usize] as usize];
-                b.g += grad[r as usize];
-                b.h += hess[r as usize];
-                b.n += 1;
+impl Binned {
+    fn new(features: Vec<BinnedFeature>, n: usize) -> Binned {
+        let width = features.len();
+        let mut rows = vec![0u8; n * width];
+        for (f, feature) in features.iter().enumerate() {
+            for (r, &b) in feature.bins.iter().enumerate() {
+                rows[r * width + f] = b;
             }
         }
-    };
-    // Threads only pay off on large leaves.
-    let threads = if rows.len() * features.len() < 200_000 {
-        1
-    } else {
-        threads.max(1)
-    };
-    if threads == 1 {
-        fill(0, &mut bins);
-    } else {
-        let per = features.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let mut rest: &mut [Bin] = &mut bins;
-            for first in (0..features.len()).step_by(per) {
-                let last = (first + per).min(features.len());
-                let (chunk, tail) = rest.split_at_mut(offsets[last] - offsets[first]);
-                rest = tail;
-                let fill = &fill;
-                s.spawn(move || fill(first, chunk));
+        let mut offsets = Vec::with_capacity(width + 1);
+        let mut acc = 0;
+        for f in &features {
+            offsets.push(acc);
+            acc += f.bin_count();
+        }
+        offsets.push(acc);
+        Binned {
+            features,
+            width,
+            rows,
+            offsets,
+        }
+    }
+
+    fn bin(&self, row: u32, feature: usize) -> usize {
+        self.rows[row as usize * self.width + feature] as usize
+    }
+}
+
+/// Rows of a leaf are cut into this many chunks (when large), each chunk's histogram built on
+/// its own and the chunks summed in order: the model does not depend on the number of threads.
+const HISTOGRAM_CHUNKS: usize = 8;
+const MIN_CHUNK_ROWS: usize = 4096;
+
+fn build_histogram(m: &Binned, rows: &[u32], gh: &[(f64, f64)], threads: usize) -> Histogram {
+    let len = *m.offsets.last().expect("offsets");
+    let fill = |rows: &[u32]| {
+        let mut bins = vec![Bin::default(); len];
+        for &r in rows {
+            let (g, h) = gh[r as usize];
+            let start = r as usize * m.width;
+            for (&b, &offset) in m.rows[start..start + m.width].iter().zip(&m.offsets) {
+                let bin = &mut bins[offset + b as usize];
+                bin.g += g;
+                bin.h += h;
+                bin.n += 1;
             }
-        });
+        }
+        bins
+    };
+    if rows.len() < 2 * MIN_CHUNK_ROWS {
+        return Histogram { bins: fill(rows) };
+    }
+    let chunk = rows.len().div_ceil(HISTOGRAM_CHUNKS).max(MIN_CHUNK_ROWS);
+    let chunks: Vec<&[u32]> = rows.chunks(chunk).collect();
+    let mut parts: Vec<Vec<Bin>> = vec![Vec::new(); chunks.len()];
+    let threads = threads.clamp(1, chunks.len());
+    std::thread::scope(|s| {
+        // Worker t builds chunks t, t + threads, ...
+        let mut slots: Vec<Vec<(usize, &mut Vec<Bin>)>> =
+            (0..threads).map(|_| Vec::new()).collect();
+        for (i, part) in parts.iter_mut().enumerate() {
+            slots[i % threads].push((i, part));
+        }
+        for work in slots {
+            let (fill, chunks) = (&fill, &chunks);
+            s.spawn(move || {
+                for (i, part) in work {
+                    *part = fill(chunks[i]);
+                }
+            });
+        }
+    });
+    let mut parts = parts.into_iter();
+    let mut bins = parts.next().expect("at least one chunk");
+    for part in parts {
+        for (b, p) in bins.iter_mut().zip(part) {
+            b.g += p.g;
+            b.h += p.h;
+            b.n += p.n;
+        }
     }
     Histogram { bins }
 }
 
-fn best_split(
-    hist: &Histogram,
-    features: &[BinnedFeature],
-    offsets: &[usize],
-    g: f64,
-    h: f64,
-    params: &BoostParams,
-) -> Option<Split> {
+fn best_split(hist: &Histogram, m: &Binned, g: f64, h: f64, params: &BoostParams) -> Option<Split> {
     let lambda = params.lambda;
     let parent = g * g / (h + lambda);
+    let offsets = &m.offsets;
     let total_n: u32 = hist.bins[offsets[0]..offsets[1]].iter().map(|b| b.n).sum();
     let min = params.min_child_samples.max(1) as u32;
     let mut best: Option<Split> = None;
-    for (f, feature) in features.iter().enumerate() {
+    for (f, feature) in m.features.iter().enumerate() {
         let bins = &hist.bins[offsets[f]..offsets[f] + feature.bin_count()];
         let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0u32);
         for (b, bin) in bins.iter().enumerate().take(bins.len() - 1) {
@@ -350,17 +398,11 @@ fn best_split(
 
 type LeafRows = Vec<(usize, Vec<u32>)>;
 
-fn grow_tree(
-    features: &[BinnedFeature],
-    grad: &[f64],
-    hess: &[f64],
-    params: &BoostParams,
-) -> (Tree, LeafRows) {
-    let offsets = offsets(features);
+fn grow_tree(m: &Binned, gh: &[(f64, f64)], params: &BoostParams) -> (Tree, LeafRows) {
     let value = |g: f64, h: f64| -g / (h + params.lambda) * params.learning_rate;
-    let rows: Vec<u32> = (0..grad.len() as u32).collect();
-    let (g, h) = (grad.iter().sum::<f64>(), hess.iter().sum::<f64>());
-    let hist = build_histogram(features, &offsets, &rows, grad, hess, params.threads);
+    let rows: Vec<u32> = (0..gh.len() as u32).collect();
+    let (g, h) = gh.iter().fold((0.0, 0.0), |(g, h), p| (g + p.0, h + p.1));
+    let hist = build_histogram(m, &rows, gh, params.threads);
     let mut nodes = vec![Node {
         feature: 0,
         threshold: 0.0,
@@ -369,8 +411,8 @@ fn grow_tree(
         value: value(g, h),
     }];
     let splittable = |depth: usize| depth < params.max_depth;
-    let best = if splittable(0) && !features.is_empty() {
-        best_split(&hist, features, &offsets, g, h, params)
+    let best = if splittable(0) && m.width > 0 {
+        best_split(&hist, m, g, h, params)
     } else {
         None
     };
@@ -398,14 +440,14 @@ fn grow_tree(
         };
         let leaf = leaves.swap_remove(pick);
         let split = leaf.best.expect("picked leaves have a split");
-        let feature = &features[split.feature];
+        let feature = &m.features[split.feature];
         let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = leaf
             .rows
             .iter()
-            .partition(|&&r| feature.bins[r as usize] as usize <= split.bin);
+            .partition(|&&r| m.bin(r, split.feature) <= split.bin);
         let sum = |rows: &[u32]| {
             rows.iter().fold((0.0, 0.0), |(g, h), &r| {
-                (g + grad[r as usize], h + hess[r as usize])
+                (g + gh[r as usize].0, h + gh[r as usize].1)
             })
         };
         let (lg, lh) = sum(&left_rows);
@@ -413,15 +455,13 @@ fn grow_tree(
         // Build the smaller child's histogram; the larger is the parent's minus it.
         let left_smaller = left_rows.len() <= right_rows.len();
         let small = build_histogram(
-            features,
-            &offsets,
+            m,
             if left_smaller {
                 &left_rows
             } else {
                 &right_rows
             },
-            grad,
-            hess,
+            gh,
             params.threads,
         );
         let mut large = leaf.hist;
@@ -458,7 +498,7 @@ fn grow_tree(
                 value: value(g, h),
             });
             let best = if splittable(depth) {
-                best_split(&hist, features, &offsets, g, h, params)
+                best_split(&hist, m, g, h, params)
             } else {
                 None
             };
@@ -529,7 +569,8 @@ mod tests {
 
     #[test]
     fn limits_are_respected_and_training_is_deterministic() {
-        let n = 500;
+        // Large enough for leaves to be built in chunks on several threads.
+        let n = 20_000;
         let cols: Vec<Vec<f64>> = (0..4)
             .map(|f| (0..n).map(|i| ((i * (f + 3) * 31) % 97) as f64).collect())
             .collect();

@@ -104,7 +104,7 @@ impl RiskModel {
                 illicit,
             });
         }
-        let (encoder, features) = FeatureEncoder::fit(&inspected, &labels, seed);
+        let (encoder, features) = FeatureEncoder::fit(&inspected, &labels, seed, params.threads);
         let booster = Booster::train(&features.columns, &labels, params, progress);
         let dates = inspected.declarations.iter().map(|d| d.date);
         Ok(RiskModel {
