@@ -182,17 +182,13 @@ impl FeatureEncoder {
         let candidates = Self::candidate_keys(&set.attributes);
         let mut fitted: Vec<Option<FittedKey>> = vec![None; candidates.len()];
         let threads = threads.clamp(1, candidates.len().max(1));
+        let per = candidates.len().div_ceil(threads).max(1);
         std::thread::scope(|s| {
-            let mut work: Vec<Vec<(&(String, Vec<KeyPart>), &mut Option<FittedKey>)>> =
-                (0..threads).map(|_| Vec::new()).collect();
-            for (i, slot) in candidates.iter().zip(fitted.iter_mut()).enumerate() {
-                work[i % threads].push(slot);
-            }
-            for slots in work {
+            for (keys, out) in candidates.chunks(per).zip(fitted.chunks_mut(per)) {
                 let fold = &fold;
                 s.spawn(move || {
-                    for ((name, parts), out) in slots {
-                        *out = fit_key(name, parts, set, labels, fold);
+                    for ((name, parts), slot) in keys.iter().zip(out) {
+                        *slot = fit_key(name, parts, set, labels, fold);
                     }
                 });
             }
