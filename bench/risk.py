@@ -40,7 +40,7 @@ def lgb_features(df, categories=None):
     x["taxes"] = df["Item Price"] * df["Tax Rate"] / 100
     date = pd.to_datetime(df["Date"])
     x["month"] = date.dt.month
-    x["weekday"] = date.dt.weekday
+    x["weekday"] = date.dt.day_of_week
     hs = df["HS6 Code"].astype(str).str.zfill(6)
     codes = df.assign(hs2=hs.str[:2], hs4=hs.str[:4])
     for c in CATEGORICAL:
