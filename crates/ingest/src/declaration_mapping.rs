@@ -120,11 +120,13 @@ impl DeclarationMapping {
         let delimiter = crate::mapping::parse_delimiter(raw.input.delimiter.as_deref())
             .map_err(|m| err(format!("[input] delimiter: {m}")))?;
         if let Some(f) = &raw.input.date_format {
-            let probe = chrono::NaiveDate::from_ymd_opt(2020, 12, 31)
-                .expect("valid date")
-                .format(f)
-                .to_string();
-            if chrono::NaiveDate::parse_from_str(&probe, f).is_err() {
+            // Format a known date and read it back; a format without a day, or with a time or
+            // an unknown specifier, fails one of the two (without panicking).
+            let mut probe = String::new();
+            let date = chrono::NaiveDate::from_ymd_opt(2020, 12, 31).expect("valid date");
+            let formatted =
+                std::fmt::Write::write_fmt(&mut probe, format_args!("{}", date.format(f)));
+            if formatted.is_err() || chrono::NaiveDate::parse_from_str(&probe, f).is_err() {
                 return Err(err(format!(
                     "[input] date_format: \"{f}\" does not give a date (it needs a year, month and day, e.g. \"%d.%m.%Y\")"
                 )));
@@ -242,6 +244,14 @@ hs_code = "HS"
             ),
             (
                 format!("[input]\ndate_format = \"%H:%M\"\n{MINIMAL}"),
+                "does not give a date",
+            ),
+            (
+                format!("[input]\ndate_format = \"%Y\"\n{MINIMAL}"),
+                "does not give a date",
+            ),
+            (
+                format!("[input]\ndate_format = \"%Q-%m\"\n{MINIMAL}"),
                 "does not give a date",
             ),
             (

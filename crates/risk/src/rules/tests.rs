@@ -327,3 +327,38 @@ fn bands_file_errors_name_the_bands_line() {
     assert_eq!(e.line, 3);
     assert!(e.message.contains("found \"61x9\""), "{e}");
 }
+
+/// Mangled programs (truncated, characters dropped, swapped or inserted) give an error or a rule
+/// set, never a panic.
+#[test]
+fn mangled_programs_never_panic() {
+    let source: Vec<char> = PROGRAM.chars().collect();
+    let alphabet: Vec<char> = "\"{}()[],=<>!%#-.0123456789 \naeinorstw_é"
+        .chars()
+        .collect();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for _ in 0..3000 {
+        let mut text = source.clone();
+        for _ in 0..1 + next(4) {
+            let at = next(text.len() + 1);
+            match next(4) {
+                0 => text.truncate(at),
+                1 if at < text.len() => {
+                    text.remove(at);
+                }
+                2 if at + 1 < text.len() => text.swap(at, at + 1),
+                _ => text.insert(at, alphabet[next(alphabet.len())]),
+            }
+        }
+        let text: String = text.into_iter().collect();
+        if let Err(e) = parse(&text) {
+            assert!(e.line >= 1 && e.column >= 1, "{e}");
+        }
+    }
+}
