@@ -1,0 +1,14 @@
+//! Transit on the Single Window principle, with NCTS Phase 5 semantics: MRNs, the movement
+//! lifecycle from lodgement to write-off, who may see and write what along the route, and the
+//! corridor times that crossings give. Pure logic: no storage, no HTTP.
+
+pub mod access;
+pub mod corridor;
+pub mod movement;
+pub mod mrn;
+
+pub use access::{AccessError, Principal};
+pub use movement::{
+    Event, EventKind, Movement, MovementStatus, OfficeRef, Route, TransitOffice, TransitionError,
+};
+pub use mrn::{Mrn, MrnError};

@@ -1,0 +1,539 @@
+//! The life of a transit movement, with the message semantics of NCTS Phase 5:
+//!
+//! ```text
+//! lodged (IE015) ──▶ accepted (IE028, MRN allocated) ──▶ released for transit (IE029)
+//!   │  ▲ amended (IE013)     │                               │ at each office of transit:
+//!   │  └─────────────────────┤                               │   anticipated record (IE050),
+//!   ├─▶ rejected (IE056)     ├─▶ not released (IE051)        │   arrival, frontier crossed (IE118)
+//!   └─▶ invalidated (IE014 / IE009, before release) ◀────────┤ incidents (IE180)
+//!                                                            ▼
+//!                        arrival at destination (IE007) ──▶ unloading remarks (IE044)
+//!                          ▲                               ──▶ goods released (IE025)
+//!   limit date passed: enquiry (IE140) ── recovery          ──▶ written off (IE045)
+//! ```
+//!
+//! Every event keeps its instant in UTC and the IANA zone of the office where it happened, so
+//! local times can always be recovered. An event that the lifecycle does not allow in the
+//! movement's state is refused with a [`TransitionError`] that says what was expected.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::mrn::Mrn;
+
+/// A customs office reference number (NCTS: 2-letter country code + 6 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OfficeRef(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "customs office reference \"{0}\": expected 8 characters, a country code (2 capital letters) then 6 capital letters or digits, e.g. GE100100"
+)]
+pub struct OfficeRefError(pub String);
+
+impl OfficeRef {
+    pub fn parse(s: &str) -> Result<OfficeRef, OfficeRefError> {
+        let b = s.as_bytes();
+        let ok = b.len() == 8
+            && b[..2].iter().all(u8::is_ascii_uppercase)
+            && b[2..]
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if ok {
+            Ok(OfficeRef(s.to_string()))
+        } else {
+            Err(OfficeRefError(s.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The country of the office (ISO 3166 alpha-2).
+    pub fn country(&self) -> &str {
+        &self.0[..2]
+    }
+}
+
+impl std::fmt::Display for OfficeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for OfficeRef {
+    type Error = OfficeRefError;
+    fn try_from(s: String) -> Result<OfficeRef, OfficeRefError> {
+        OfficeRef::parse(&s)
+    }
+}
+
+impl From<OfficeRef> for String {
+    fn from(o: OfficeRef) -> String {
+        o.0
+    }
+}
+
+/// An office of transit with the estimated arrival the declarant gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransitOffice {
+    pub office: OfficeRef,
+    pub estimated_arrival: Option<DateTime<Utc>>,
+}
+
+/// The route of a movement: departure, up to nine offices of transit, destination.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub departure: OfficeRef,
+    pub transit: Vec<TransitOffice>,
+    pub destination: OfficeRef,
+}
+
+/// The most offices of transit a declaration may name (NCTS Phase 5).
+pub const MAX_TRANSIT_OFFICES: usize = 9;
+
+impl Route {
+    /// Every office on the route, in order.
+    pub fn offices(&self) -> impl Iterator<Item = &OfficeRef> {
+        std::iter::once(&self.departure)
+            .chain(self.transit.iter().map(|t| &t.office))
+            .chain(std::iter::once(&self.destination))
+    }
+
+    /// The countries of the route, in order, without repeats.
+    pub fn countries(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for o in self.offices() {
+            if !out.contains(&o.country()) {
+                out.push(o.country());
+            }
+        }
+        out
+    }
+
+    fn transit_index(&self, office: &OfficeRef) -> Option<usize> {
+        self.transit.iter().position(|t| t.office == *office)
+    }
+}
+
+/// Where a movement stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementStatus {
+    Lodged,
+    Rejected,
+    Accepted,
+    NotReleased,
+    ReleasedForTransit,
+    Invalidated,
+    ArrivedAtDestination,
+    UnloadingRemarks,
+    GoodsReleased,
+    WrittenOff,
+    UnderEnquiry,
+    Recovery,
+}
+
+impl MovementStatus {
+    /// No event may follow.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            MovementStatus::Rejected
+                | MovementStatus::NotReleased
+                | MovementStatus::Invalidated
+                | MovementStatus::WrittenOff
+                | MovementStatus::Recovery
+        )
+    }
+}
+
+/// What happened, named after the NCTS Phase 5 message that carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// IE013: the declaration is amended before release.
+    Amended,
+    /// IE056: the declaration is rejected.
+    Rejected { reason: String },
+    /// IE028: accepted, MRN allocated.
+    Accepted { mrn: Mrn },
+    /// IE051: not released for transit.
+    NotReleased { reason: String },
+    /// IE029: released for transit, with the time limit for presentation at destination.
+    ReleasedForTransit { limit_date: DateTime<Utc> },
+    /// IE014 request and IE009 decision: invalidated before release.
+    Invalidated { reason: String },
+    /// IE050: the anticipated transit record reached an office of transit (pre-arrival).
+    AnticipatedTransitRecord,
+    /// Arrival of the goods at an office of transit.
+    ArrivalAtTransit,
+    /// IE118: the office of transit notifies the crossing of the frontier.
+    FrontierCrossed,
+    /// IE180 / IE182: an incident en route.
+    Incident { description: String },
+    /// IE007: arrival notification at the office of destination.
+    ArrivalAtDestination,
+    /// IE044: unloading remarks.
+    UnloadingRemarks { conform: bool },
+    /// IE025: goods released at destination.
+    GoodsReleased,
+    /// IE045: write-off notification to the office of departure.
+    WrittenOff,
+    /// IE140: enquiry opened because the limit date passed without arrival.
+    EnquiryOpened,
+    /// Recovery started after an unanswered enquiry.
+    RecoveryStarted,
+}
+
+impl EventKind {
+    /// The snake_case name of the event (also its `type` in JSON).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Amended => "amended",
+            EventKind::Rejected { .. } => "rejected",
+            EventKind::Accepted { .. } => "accepted",
+            EventKind::NotReleased { .. } => "not_released",
+            EventKind::ReleasedForTransit { .. } => "released_for_transit",
+            EventKind::Invalidated { .. } => "invalidated",
+            EventKind::AnticipatedTransitRecord => "anticipated_transit_record",
+            EventKind::ArrivalAtTransit => "arrival_at_transit",
+            EventKind::FrontierCrossed => "frontier_crossed",
+            EventKind::Incident { .. } => "incident",
+            EventKind::ArrivalAtDestination => "arrival_at_destination",
+            EventKind::UnloadingRemarks { .. } => "unloading_remarks",
+            EventKind::GoodsReleased => "goods_released",
+            EventKind::WrittenOff => "written_off",
+            EventKind::EnquiryOpened => "enquiry_opened",
+            EventKind::RecoveryStarted => "recovery_started",
+        }
+    }
+}
+
+/// An event of a movement: what, where, when (UTC) and in which zone the office keeps time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(flatten)]
+    pub kind: EventKind,
+    pub office: OfficeRef,
+    pub at: DateTime<Utc>,
+    pub zone: Tz,
+}
+
+/// Why an event was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("{event} is not allowed when the movement is {status:?}; {expected}")]
+    NotAllowed {
+        event: &'static str,
+        status: MovementStatus,
+        expected: String,
+    },
+    #[error("{event} at {office}: {expected}")]
+    WrongOffice {
+        event: &'static str,
+        office: String,
+        expected: String,
+    },
+    #[error("{event} at {office}: already recorded")]
+    Repeated { event: &'static str, office: String },
+    #[error("{event} at {office}: {expected} comes first")]
+    OutOfOrder {
+        event: &'static str,
+        office: String,
+        expected: &'static str,
+    },
+    #[error("{event} at {at}: earlier than the movement's last event ({last})")]
+    BeforeLastEvent {
+        event: &'static str,
+        at: DateTime<Utc>,
+        last: DateTime<Utc>,
+    },
+}
+
+/// Progress at one office of transit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitProgress {
+    pub anticipated_record: Option<DateTime<Utc>>,
+    pub arrival: Option<DateTime<Utc>>,
+    pub frontier_crossed: Option<DateTime<Utc>>,
+}
+
+/// A transit movement: the declaration's route and reference, its status and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Movement {
+    /// Local reference number given by the declarant.
+    pub lrn: String,
+    pub mrn: Option<Mrn>,
+    pub route: Route,
+    pub status: MovementStatus,
+    /// Time limit for presentation at destination, set at release.
+    pub limit_date: Option<DateTime<Utc>>,
+    /// Progress at each office of transit, in route order.
+    pub transit_progress: Vec<TransitProgress>,
+    /// The office where the goods actually arrived (may differ from the declared destination).
+    pub actual_destination: Option<OfficeRef>,
+    pub events: Vec<Event>,
+}
+
+impl Movement {
+    /// A movement as lodged (IE015), before acceptance.
+    pub fn lodged(lrn: &str, route: Route) -> Movement {
+        Movement {
+            lrn: lrn.to_string(),
+            mrn: None,
+            transit_progress: vec![TransitProgress::default(); route.transit.len()],
+            route,
+            status: MovementStatus::Lodged,
+            limit_date: None,
+            actual_destination: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// Applies an event if the lifecycle allows it; otherwise the movement is unchanged.
+    pub fn apply(&mut self, event: Event) -> Result<(), TransitionError> {
+        use EventKind as E;
+        use MovementStatus as S;
+        let name = event.kind.name();
+        let status = self.status;
+        let not_allowed = |expected: &str| TransitionError::NotAllowed {
+            event: name,
+            status,
+            expected: expected.to_string(),
+        };
+        if let Some(last) = self.events.last()
+            && event.at < last.at
+        {
+            return Err(TransitionError::BeforeLastEvent {
+                event: name,
+                at: event.at,
+                last: last.at,
+            });
+        }
+        let at_departure = || {
+            if event.office == self.route.departure {
+                Ok(())
+            } else {
+                Err(TransitionError::WrongOffice {
+                    event: name,
+                    office: event.office.to_string(),
+                    expected: format!(
+                        "only the office of departure ({}) decides this",
+                        self.route.departure
+                    ),
+                })
+            }
+        };
+        let next = match (&event.kind, status) {
+            (_, s) if s.is_final() => {
+                return Err(not_allowed("the movement is closed"));
+            }
+            (E::Amended, S::Lodged | S::Accepted) => {
+                at_departure()?;
+                status
+            }
+            (E::Amended, _) => {
+                return Err(not_allowed(
+                    "a declaration can be amended only before release",
+                ));
+            }
+            (E::Rejected { .. }, S::Lodged) => {
+                at_departure()?;
+                S::Rejected
+            }
+            (E::Rejected { .. }, _) => {
+                return Err(not_allowed("only a lodged declaration can be rejected"));
+            }
+            (E::Accepted { mrn }, S::Lodged) => {
+                at_departure()?;
+                self.mrn = Some(mrn.clone());
+                S::Accepted
+            }
+            (E::Accepted { .. }, _) => {
+                return Err(not_allowed("only a lodged declaration can be accepted"));
+            }
+            (E::NotReleased { .. }, S::Accepted) => {
+                at_departure()?;
+                S::NotReleased
+            }
+            (E::ReleasedForTransit { limit_date }, S::Accepted) => {
+                at_departure()?;
+                if *limit_date <= event.at {
+                    return Err(not_allowed("the limit date must be after the release"));
+                }
+                self.limit_date = Some(*limit_date);
+                S::ReleasedForTransit
+            }
+            (E::NotReleased { .. } | E::ReleasedForTransit { .. }, _) => {
+                return Err(not_allowed("release is decided on an accepted declaration"));
+            }
+            (E::Invalidated { .. }, S::Lodged | S::Accepted) => {
+                at_departure()?;
+                S::Invalidated
+            }
+            (E::Invalidated { .. }, _) => {
+                return Err(not_allowed(
+                    "a declaration can be invalidated only before release",
+                ));
+            }
+            (
+                E::AnticipatedTransitRecord | E::ArrivalAtTransit | E::FrontierCrossed,
+                S::ReleasedForTransit | S::UnderEnquiry,
+            ) => {
+                let Some(i) = self.route.transit_index(&event.office) else {
+                    return Err(TransitionError::WrongOffice {
+                        event: name,
+                        office: event.office.to_string(),
+                        expected: format!(
+                            "not an office of transit of this movement ({})",
+                            self.route
+                                .transit
+                                .iter()
+                                .map(|t| t.office.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                };
+                let progress = &mut self.transit_progress[i];
+                let (slot, before): (&mut Option<DateTime<Utc>>, Option<(&'static str, bool)>) =
+                    match event.kind {
+                        E::AnticipatedTransitRecord => (&mut progress.anticipated_record, None),
+                        E::ArrivalAtTransit => (&mut progress.arrival, None),
+                        _ => {
+                            let arrived = progress.arrival.is_some();
+                            (
+                                &mut progress.frontier_crossed,
+                                Some(("arrival_at_transit", arrived)),
+                            )
+                        }
+                    };
+                if slot.is_some() {
+                    return Err(TransitionError::Repeated {
+                        event: name,
+                        office: event.office.to_string(),
+                    });
+                }
+                if let Some((expected, false)) = before {
+                    return Err(TransitionError::OutOfOrder {
+                        event: name,
+                        office: event.office.to_string(),
+                        expected,
+                    });
+                }
+                *slot = Some(event.at);
+                status
+            }
+            (E::AnticipatedTransitRecord | E::ArrivalAtTransit | E::FrontierCrossed, _) => {
+                return Err(not_allowed(
+                    "events at offices of transit need a movement released for transit",
+                ));
+            }
+            (E::Incident { .. }, S::ReleasedForTransit | S::UnderEnquiry) => {
+                if !self.route.offices().any(|o| *o == event.office) {
+                    return Err(TransitionError::WrongOffice {
+                        event: name,
+                        office: event.office.to_string(),
+                        expected: "incidents are recorded by an office on the route".into(),
+                    });
+                }
+                status
+            }
+            (E::Incident { .. }, _) => {
+                return Err(not_allowed("incidents happen between release and arrival"));
+            }
+            (E::ArrivalAtDestination, S::ReleasedForTransit | S::UnderEnquiry) => {
+                if event.office.country() != self.route.destination.country() {
+                    return Err(TransitionError::WrongOffice {
+                        event: name,
+                        office: event.office.to_string(),
+                        expected: format!(
+                            "the goods arrive at an office of the destination country ({}, declared {})",
+                            self.route.destination.country(),
+                            self.route.destination
+                        ),
+                    });
+                }
+                self.actual_destination = Some(event.office.clone());
+                S::ArrivedAtDestination
+            }
+            (E::ArrivalAtDestination, _) => {
+                return Err(not_allowed("arrival needs a movement released for transit"));
+            }
+            (E::UnloadingRemarks { .. }, S::ArrivedAtDestination) => {
+                self.at_actual_destination(&event)?;
+                S::UnloadingRemarks
+            }
+            (E::UnloadingRemarks { .. }, _) => {
+                return Err(not_allowed(
+                    "unloading remarks follow the arrival at destination",
+                ));
+            }
+            (E::GoodsReleased, S::ArrivedAtDestination | S::UnloadingRemarks) => {
+                self.at_actual_destination(&event)?;
+                S::GoodsReleased
+            }
+            (E::GoodsReleased, _) => {
+                return Err(not_allowed(
+                    "goods are released at destination after arrival",
+                ));
+            }
+            (E::WrittenOff, S::GoodsReleased) => {
+                at_departure()?;
+                S::WrittenOff
+            }
+            (E::WrittenOff, _) => {
+                return Err(not_allowed(
+                    "the movement is written off after the goods are released at destination",
+                ));
+            }
+            (E::EnquiryOpened, S::ReleasedForTransit) => {
+                at_departure()?;
+                if self.limit_date.is_some_and(|l| event.at <= l) {
+                    return Err(not_allowed("an enquiry opens only after the limit date"));
+                }
+                S::UnderEnquiry
+            }
+            (E::EnquiryOpened, _) => {
+                return Err(not_allowed(
+                    "an enquiry opens on a movement released for transit",
+                ));
+            }
+            (E::RecoveryStarted, S::UnderEnquiry) => {
+                at_departure()?;
+                S::Recovery
+            }
+            (E::RecoveryStarted, _) => return Err(not_allowed("recovery follows an enquiry")),
+        };
+        self.status = next;
+        self.events.push(event);
+        Ok(())
+    }
+
+    fn at_actual_destination(&self, event: &Event) -> Result<(), TransitionError> {
+        match &self.actual_destination {
+            Some(o) if *o == event.office => Ok(()),
+            other => Err(TransitionError::WrongOffice {
+                event: event.kind.name(),
+                office: event.office.to_string(),
+                expected: format!(
+                    "only the office where the goods arrived ({}) records this",
+                    other.as_ref().map_or("none", |o| o.as_str())
+                ),
+            }),
+        }
+    }
+
+    /// Whether the limit date has passed at `now` without arrival: an enquiry is due.
+    pub fn enquiry_due(&self, now: DateTime<Utc>) -> bool {
+        self.status == MovementStatus::ReleasedForTransit
+            && self.limit_date.is_some_and(|l| now > l)
+    }
+}
+
+#[cfg(test)]
+mod tests;
