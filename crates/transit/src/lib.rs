@@ -10,5 +10,6 @@ pub mod mrn;
 pub use access::{AccessError, Principal};
 pub use movement::{
     Event, EventKind, Movement, MovementStatus, OfficeRef, Route, TransitOffice, TransitionError,
+    country_zone,
 };
 pub use mrn::{Mrn, MrnError};

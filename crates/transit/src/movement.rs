@@ -77,6 +77,26 @@ impl From<OfficeRef> for String {
     }
 }
 
+/// The IANA zone customs offices of a corridor country keep time in, where the country has one
+/// zone (Kazakhstan has been on UTC+5 everywhere since 2024-03-01, `Asia/Almaty`). `None`
+/// elsewhere: the caller must then say the zone.
+pub fn country_zone(country: &str) -> Option<Tz> {
+    let name = match country {
+        "KZ" => "Asia/Almaty",
+        "KG" => "Asia/Bishkek",
+        "UZ" => "Asia/Tashkent",
+        "TJ" => "Asia/Dushanbe",
+        "TM" => "Asia/Ashgabat",
+        "AZ" => "Asia/Baku",
+        "GE" => "Asia/Tbilisi",
+        "AM" => "Asia/Yerevan",
+        "TR" => "Europe/Istanbul",
+        "CN" => "Asia/Shanghai",
+        _ => return None,
+    };
+    name.parse().ok()
+}
+
 /// An office of transit with the estimated arrival the declarant gave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransitOffice {

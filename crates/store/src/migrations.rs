@@ -1,0 +1,71 @@
+//! The schema, as numbered migrations in SQL that SQLite and PostgreSQL both accept: the same
+//! statements run on both (BIGINT, TEXT, INTEGER; no engine-specific types or defaults).
+
+/// (version, name, statements). Applied in order, each once, recorded in `schema_migrations`.
+pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
+    1,
+    "transit movements, events, notifications, api keys, audit log, idempotency",
+    &[
+        "CREATE TABLE movements (
+            id BIGINT PRIMARY KEY,
+            lrn TEXT NOT NULL,
+            mrn TEXT UNIQUE,
+            departure_country TEXT NOT NULL,
+            status TEXT NOT NULL,
+            body TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            UNIQUE (departure_country, lrn)
+        )",
+        "CREATE TABLE movement_countries (
+            movement_id BIGINT NOT NULL,
+            country TEXT NOT NULL,
+            PRIMARY KEY (movement_id, country)
+        )",
+        "CREATE INDEX movement_countries_country ON movement_countries (country, movement_id)",
+        "CREATE TABLE events (
+            movement_id BIGINT NOT NULL,
+            seq BIGINT NOT NULL,
+            type TEXT NOT NULL,
+            office TEXT NOT NULL,
+            at_utc TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            body TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (movement_id, seq)
+        )",
+        "CREATE TABLE notifications (
+            id BIGINT PRIMARY KEY,
+            country TEXT NOT NULL,
+            movement_id BIGINT NOT NULL,
+            body TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )",
+        "CREATE INDEX notifications_country ON notifications (country, id)",
+        "CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            key_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            country TEXT,
+            name TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        )",
+        "CREATE TABLE audit_log (
+            seq BIGINT PRIMARY KEY,
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body_sha256 TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )",
+        "CREATE TABLE idempotency (
+            actor TEXT NOT NULL,
+            key TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (actor, key)
+        )",
+    ],
+)];

@@ -1,0 +1,111 @@
+//! Reads: movements and the notification feed, filtered by who is asking.
+
+use serde::{Deserialize, Serialize};
+use smartborder_transit::{Movement, Principal};
+
+use crate::{Store, StoreError};
+
+fn parse_movement(body: &str) -> Result<Movement, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("movement: {e}")))
+}
+
+/// A movement by MRN, whoever may see it (the caller checks access on the route).
+pub async fn movement(store: &Store, mrn: &str) -> Result<Option<Movement>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT body FROM movements WHERE mrn = $1")
+        .bind(mrn)
+        .fetch_optional(&store.pool)
+        .await?;
+    row.map(|(b,)| parse_movement(&b)).transpose()
+}
+
+/// Movements the caller may see, oldest first, after the internal id `after`.
+/// Returns (id, movement) pairs; the last id is the cursor of the next page.
+pub async fn visible_movements(
+    store: &Store,
+    who: &Principal,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Movement)>, StoreError> {
+    let rows: Vec<(i64, String)> = match who {
+        Principal::Coordinator => {
+            sqlx::query_as("SELECT id, body FROM movements WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&store.pool)
+                .await?
+        }
+        Principal::Administration { country } => {
+            sqlx::query_as(
+                "SELECT m.id, m.body FROM movements m
+                 JOIN movement_countries c ON c.movement_id = m.id
+                 WHERE c.country = $1 AND m.id > $2 ORDER BY m.id LIMIT $3",
+            )
+            .bind(country)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&store.pool)
+            .await?
+        }
+    };
+    rows.into_iter()
+        .map(|(id, b)| Ok((id, parse_movement(&b)?)))
+        .collect()
+}
+
+/// One entry of the notification feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The cursor: pass the last one seen as `after` to get the next ones.
+    pub id: i64,
+    /// The administration it is for.
+    pub country: String,
+    #[serde(flatten)]
+    pub body: serde_json::Value,
+}
+
+/// Notifications for the caller after the cursor, in order (at least once: a client that
+/// loses its place asks again from its last confirmed cursor).
+pub async fn notifications(
+    store: &Store,
+    who: &Principal,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Notification>, StoreError> {
+    let rows: Vec<(i64, String, String)> = match who {
+        Principal::Coordinator => {
+            sqlx::query_as("SELECT id, country, body FROM notifications WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&store.pool)
+                .await?
+        }
+        Principal::Administration { country } => {
+            sqlx::query_as(
+                "SELECT id, country, body FROM notifications WHERE country = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(country)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&store.pool)
+            .await?
+        }
+    };
+    rows.into_iter()
+        .map(|(id, country, body)| {
+            let body = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("notification {id}: {e}")))?;
+            Ok(Notification { id, country, body })
+        })
+        .collect()
+}
+
+/// Number of events stored for a movement (for checks and tests).
+pub async fn event_count(store: &Store, mrn: &str) -> Result<i64, StoreError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM events e JOIN movements m ON m.id = e.movement_id WHERE m.mrn = $1",
+    )
+    .bind(mrn)
+    .fetch_one(&store.pool)
+    .await?;
+    Ok(n)
+}

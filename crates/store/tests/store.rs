@@ -1,0 +1,327 @@
+//! The store on SQLite, and on PostgreSQL when `SMARTBORDER_TEST_POSTGRES_URL` names a
+//! database (`.ci/run` starts a throwaway cluster and sets it): the same scenario on both.
+
+use chrono::{Duration, Utc};
+use smartborder_store::audit::{self, Verification};
+use smartborder_store::writer::{Answer, Command, Refusal, Request, Writer};
+use smartborder_store::{Store, keys, read};
+use smartborder_transit::{
+    Event, EventKind, MovementStatus, OfficeRef, Principal, Route, TransitOffice, country_zone,
+};
+
+fn o(s: &str) -> OfficeRef {
+    OfficeRef::parse(s).unwrap()
+}
+
+fn admin(c: &str) -> Principal {
+    Principal::Administration { country: c.into() }
+}
+
+fn route() -> Route {
+    Route {
+        departure: o("KZ000101"),
+        transit: vec![TransitOffice {
+            office: o("AZ000201"),
+            estimated_arrival: None,
+        }],
+        destination: o("GE000301"),
+    }
+}
+
+fn command(country: &str, request: Request, key: Option<&str>) -> Command {
+    Command {
+        actor: format!("key-{country}"),
+        principal: admin(country),
+        request,
+        idempotency_key: key.map(str::to_string),
+        body: b"{}".to_vec(),
+    }
+}
+
+fn event(kind: EventKind, office: &str, minutes: i64) -> Event {
+    let office = o(office);
+    Event {
+        zone: country_zone(office.country()).unwrap(),
+        kind,
+        office,
+        at: Utc::now() + Duration::minutes(minutes),
+    }
+}
+
+async fn scenario(url: &str) {
+    let store = Store::open(url).await.unwrap();
+    let writer = Writer::spawn(store.clone());
+
+    let (key_id, token) = keys::create(&store, "KZ customs", &admin("KZ"))
+        .await
+        .unwrap();
+    let (found, who) = keys::authenticate(&store, &token).await.unwrap().unwrap();
+    assert_eq!((found.as_str(), who), (key_id.as_str(), admin("KZ")));
+    assert!(
+        keys::authenticate(&store, "sbk_wrong")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Unique per run, so the scenario can run again on the same database.
+    let lrn = format!("LRN-{}", Utc::now().timestamp_micros());
+    let key = format!("idem-{lrn}");
+    let lodged = writer
+        .submit(command(
+            "KZ",
+            Request::Lodge {
+                lrn: lrn.clone(),
+                route: route(),
+            },
+            Some(&key),
+        ))
+        .await
+        .unwrap();
+    let Answer::Done { movement } = lodged.clone() else {
+        panic!("{lodged:?}")
+    };
+    let mrn = movement.mrn.clone().unwrap().to_string();
+    assert_eq!(movement.status, MovementStatus::Accepted);
+    // The same idempotency key replays the answer; nothing new is written.
+    let replay = writer
+        .submit(command(
+            "KZ",
+            Request::Lodge {
+                lrn: lrn.clone(),
+                route: route(),
+            },
+            Some(&key),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(replay, lodged);
+    // Without it, the LRN is a duplicate.
+    let dup = writer
+        .submit(command(
+            "KZ",
+            Request::Lodge {
+                lrn: lrn.clone(),
+                route: route(),
+            },
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            dup,
+            Answer::Refused {
+                refusal: Refusal::Conflict,
+                ..
+            }
+        ),
+        "{dup:?}"
+    );
+    // Georgia cannot lodge from a Kazakh office.
+    let foreign = writer
+        .submit(command(
+            "GE",
+            Request::Lodge {
+                lrn: "X".into(),
+                route: route(),
+            },
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(
+        foreign,
+        Answer::Refused {
+            refusal: Refusal::Forbidden,
+            ..
+        }
+    ));
+
+    // Many events at once: one batch, all durable, in order.
+    let release = EventKind::ReleasedForTransit {
+        limit_date: Utc::now() + Duration::days(8),
+    };
+    let steps = [
+        ("KZ", release, "KZ000101", 1),
+        ("AZ", EventKind::ArrivalAtTransit, "AZ000201", 2),
+        ("AZ", EventKind::FrontierCrossed, "AZ000201", 3),
+        ("GE", EventKind::ArrivalAtDestination, "GE000301", 4),
+    ];
+    let submit = |k: usize| {
+        let (c, kind, office, m) = &steps[k];
+        writer.submit(command(
+            c,
+            Request::Event {
+                mrn: mrn.clone(),
+                event: event(kind.clone(), office, *m),
+            },
+            None,
+        ))
+    };
+    // join! polls in order, so the four requests queue in order and commit together.
+    let (a, b, c, d) = tokio::join!(submit(0), submit(1), submit(2), submit(3));
+    for (answer, step) in [a, b, c, d].into_iter().zip(&steps) {
+        assert!(
+            matches!(answer.unwrap(), Answer::Done { .. }),
+            "{:?}",
+            step.1
+        );
+    }
+    // Refusals: Azerbaijan posting at a Georgian office; Uzbekistan not on the route.
+    let wrong_office = writer
+        .submit(command(
+            "AZ",
+            Request::Event {
+                mrn: mrn.clone(),
+                event: event(EventKind::GoodsReleased, "GE000301", 5),
+            },
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(
+        wrong_office,
+        Answer::Refused {
+            refusal: Refusal::Forbidden,
+            ..
+        }
+    ));
+    let not_on_route = writer
+        .submit(command(
+            "UZ",
+            Request::Event {
+                mrn: mrn.clone(),
+                event: event(EventKind::GoodsReleased, "UZ000001", 5),
+            },
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(
+        not_on_route,
+        Answer::Refused {
+            refusal: Refusal::NotFound,
+            ..
+        }
+    ));
+
+    let stored = read::movement(&store, &mrn).await.unwrap().unwrap();
+    assert_eq!(stored.status, MovementStatus::ArrivedAtDestination);
+    assert_eq!(read::event_count(&store, &mrn).await.unwrap(), 5);
+
+    // Visibility: AZ and GE see it, UZ does not, the coordinator does.
+    let ids = |v: Vec<(i64, smartborder_transit::Movement)>| {
+        v.into_iter().filter(|(_, m)| m.lrn == lrn).count()
+    };
+    assert_eq!(
+        ids(read::visible_movements(&store, &admin("AZ"), 0, 10_000)
+            .await
+            .unwrap()),
+        1
+    );
+    assert_eq!(
+        ids(read::visible_movements(&store, &admin("UZ"), 0, 10_000)
+            .await
+            .unwrap()),
+        0
+    );
+    assert_eq!(
+        ids(
+            read::visible_movements(&store, &Principal::Coordinator, 0, 10_000)
+                .await
+                .unwrap()
+        ),
+        1
+    );
+
+    // Georgia's feed: the release (with the anticipated transit record), then the AZ events,
+    // in order; nothing about its own arrival.
+    let feed: Vec<_> = read::notifications(&store, &admin("GE"), 0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.body["mrn"] == mrn.as_str())
+        .collect();
+    let types: Vec<&str> = feed
+        .iter()
+        .map(|n| n.body["event"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "released_for_transit",
+            "arrival_at_transit",
+            "frontier_crossed"
+        ]
+    );
+    assert!(feed[0].body["anticipated_transit_record"]["route"].is_object());
+    assert!(feed.windows(2).all(|w| w[0].id < w[1].id));
+    let after = read::notifications(&store, &admin("GE"), feed[1].id, 10_000)
+        .await
+        .unwrap();
+    assert!(after.iter().all(|n| n.id > feed[1].id));
+
+    // The audit chain holds every write; revoking a key is audited too.
+    assert!(keys::revoke(&store, &key_id).await.unwrap());
+    assert!(!keys::revoke(&store, &key_id).await.unwrap());
+    assert!(keys::authenticate(&store, &token).await.unwrap().is_none());
+    let Verification::Intact { entries } = audit::verify(&store).await.unwrap() else {
+        panic!("chain broken")
+    };
+    assert!(entries >= 7, "{entries}");
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_scenario_and_tamper_detection() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("transit.db").display());
+    scenario(&url).await;
+
+    // Reopen: everything is still there; then change one audit entry and verify finds it.
+    let store = Store::open(&url).await.unwrap();
+    assert!(matches!(
+        audit::verify(&store).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit::verify(&store).await.unwrap(),
+        Verification::Broken {
+            seq: 3,
+            reason: "hash does not match the entry's content".into()
+        }
+    );
+    sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        audit::verify(&store).await.unwrap(),
+        Verification::Broken { seq: 4, .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_scenario() {
+    let Ok(url) = std::env::var("SMARTBORDER_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "SMARTBORDER_TEST_POSTGRES_URL is not set; .ci/run sets it to a throwaway cluster"
+        );
+        return;
+    };
+    scenario(&url).await;
+}
+
+#[tokio::test]
+async fn bad_urls_are_named() {
+    let e = Store::open("mysql://x").await.err().unwrap().to_string();
+    assert!(
+        e.contains("mysql://x") && e.contains("sqlite://FILE"),
+        "{e}"
+    );
+}
