@@ -3,6 +3,7 @@
 
 mod progress;
 mod risk;
+mod transit;
 mod trs;
 
 use std::path::PathBuf;
@@ -40,6 +41,18 @@ enum Command {
         #[command(subcommand)]
         what: risk::RiskCommand,
     },
+    /// Run the transit single window (HTTP API on 127.0.0.1 by default).
+    Serve(transit::ServeArgs),
+    /// API keys of administrations.
+    Keys {
+        #[command(subcommand)]
+        what: transit::KeysCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        what: transit::AuditCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -65,6 +78,9 @@ fn main() -> ExitCode {
             what: TrsCommand::Run(a),
         } => trs::run(a),
         Command::Risk { what } => risk::run(what),
+        Command::Serve(a) => transit::serve(a),
+        Command::Keys { what } => transit::keys(what),
+        Command::Audit { what } => transit::audit(what),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,150 @@
+//! The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
+
+use serde_json::{Value, json};
+
+pub fn document() -> Value {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let errors = |codes: &[(&str, &str)]| {
+        let mut m = serde_json::Map::new();
+        for (code, what) in codes {
+            m.insert(
+                code.to_string(),
+                json!({"description": what, "content": {"application/json": {"schema": error}}}),
+            );
+        }
+        m
+    };
+    let movement_response = |what: &str| {
+        json!({"description": what, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["movement"], "properties": {"movement": {"$ref": "#/components/schemas/Movement"}}}}}})
+    };
+    let page_params = json!([
+        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "Cursor: the next_after of the previous page."},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+    ]);
+    let idempotency = json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128},
+        "description": "Repeating a write with the same key returns the first answer and writes nothing new."});
+    let mrn_param = json!({"name": "mrn", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{2}[A-Z]{2}[A-Z0-9]{12}[J-M][0-9]$"}});
+
+    let mut lodge_responses = errors(&[
+        ("400", "Malformed body or office reference"),
+        ("401", "Missing, unknown or revoked API key"),
+        ("403", "The office of departure is not the caller's"),
+        ("409", "The LRN was already lodged"),
+        ("413", "Body larger than 256 KiB"),
+        ("415", "Not application/json"),
+        (
+            "422",
+            "Invalid route (more than 9 offices of transit, no known zone)",
+        ),
+        ("503", "The store could not commit; nothing was written"),
+    ]);
+    lodge_responses.insert(
+        "201".into(),
+        movement_response("Accepted, MRN allocated (IE028); durable"),
+    );
+    let mut event_responses = errors(&[
+        ("400", "Malformed body, office reference or zone"),
+        ("401", "Missing, unknown or revoked API key"),
+        (
+            "403",
+            "The office is not the caller's, or the caller is the coordinator",
+        ),
+        ("404", "No movement with this MRN on the caller's routes"),
+        ("409", "The lifecycle does not allow this event now"),
+        ("413", "Body larger than 256 KiB"),
+        ("415", "Not application/json"),
+        ("503", "The store could not commit; nothing was written"),
+    ]);
+    event_responses.insert("200".into(), movement_response("Recorded; durable"));
+    let mut get_responses = errors(&[
+        ("401", "Missing, unknown or revoked API key"),
+        ("404", "No movement with this MRN on the caller's routes"),
+    ]);
+    get_responses.insert("200".into(), movement_response("The movement"));
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SmartBorder transit single window",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Lodge a transit declaration once; every administration on the route sees it, records its own offices' events, and receives pre-arrival information. Lifecycle and messages after NCTS Phase 5."
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI document"}}}},
+            "/api/v1/movements": {
+                "post": {
+                    "summary": "Lodge a transit declaration (IE015); answered with the accepted movement and its MRN (IE028)",
+                    "parameters": [idempotency],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Lodgement"}}}},
+                    "responses": lodge_responses
+                },
+                "get": {
+                    "summary": "Movements on the caller's routes (all for the coordinator), oldest first",
+                    "parameters": page_params,
+                    "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "movements": {"type": "array", "items": {"$ref": "#/components/schemas/Movement"}},
+                        "next_after": {"type": ["integer", "null"]}}}}}}, "401": {"description": "Missing, unknown or revoked API key"}}
+                }
+            },
+            "/api/v1/movements/{mrn}": {"get": {"summary": "One movement", "parameters": [mrn_param], "responses": get_responses}},
+            "/api/v1/movements/{mrn}/events": {"post": {
+                "summary": "Record an event at one of the caller's offices",
+                "parameters": [mrn_param, idempotency],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventRequest"}}}},
+                "responses": event_responses
+            }},
+            "/api/v1/notifications": {"get": {
+                "summary": "The caller's notification feed (pre-arrival information and events along its routes), at least once, in order per movement",
+                "parameters": page_params,
+                "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}},
+                    "next_after": {"type": "integer"}}}}}}, "401": {"description": "Missing, unknown or revoked API key"}}
+            }}
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "API key of an administration (smartborder keys create)"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["status", "code", "message"], "properties": {
+                    "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "Office": {"type": "string", "pattern": "^[A-Z]{2}[A-Z0-9]{6}$", "description": "Customs office reference number"},
+                "Lodgement": {"type": "object", "required": ["lrn", "route"], "additionalProperties": false, "properties": {
+                    "lrn": {"type": "string", "minLength": 1, "maxLength": 22},
+                    "route": {"type": "object", "required": ["departure", "destination"], "additionalProperties": false, "properties": {
+                        "departure": {"$ref": "#/components/schemas/Office"},
+                        "transit": {"type": "array", "maxItems": 9, "items": {"type": "object", "required": ["office"], "additionalProperties": false, "properties": {
+                            "office": {"$ref": "#/components/schemas/Office"}, "estimated_arrival": {"type": "string", "format": "date-time"}}}},
+                        "destination": {"$ref": "#/components/schemas/Office"}}}}},
+                "EventRequest": {"type": "object", "required": ["type", "office"], "properties": {
+                    "type": {"type": "string", "enum": ["amended", "rejected", "not_released", "released_for_transit", "invalidated", "anticipated_transit_record",
+                        "arrival_at_transit", "frontier_crossed", "incident", "arrival_at_destination", "unloading_remarks", "goods_released", "written_off",
+                        "enquiry_opened", "recovery_started"]},
+                    "office": {"$ref": "#/components/schemas/Office"},
+                    "at": {"type": "string", "format": "date-time", "description": "Instant of the event (default: now)"},
+                    "zone": {"type": "string", "description": "IANA zone of the office (default: the country's zone)"},
+                    "reason": {"type": "string", "description": "rejected, not_released, invalidated"},
+                    "limit_date": {"type": "string", "format": "date-time", "description": "released_for_transit"},
+                    "description": {"type": "string", "description": "incident"},
+                    "conform": {"type": "boolean", "description": "unloading_remarks"}}},
+                "Event": {"type": "object", "required": ["type", "office", "at", "zone"], "properties": {
+                    "type": {"type": "string"}, "office": {"$ref": "#/components/schemas/Office"},
+                    "at": {"type": "string", "format": "date-time"}, "zone": {"type": "string"}}},
+                "Movement": {"type": "object", "required": ["lrn", "route", "status", "events"], "properties": {
+                    "lrn": {"type": "string"}, "mrn": {"type": ["string", "null"]},
+                    "route": {"type": "object"},
+                    "status": {"type": "string", "enum": ["lodged", "rejected", "accepted", "not_released", "released_for_transit", "invalidated",
+                        "arrived_at_destination", "unloading_remarks", "goods_released", "written_off", "under_enquiry", "recovery"]},
+                    "limit_date": {"type": ["string", "null"], "format": "date-time"},
+                    "transit_progress": {"type": "array"},
+                    "actual_destination": {"type": ["string", "null"]},
+                    "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}},
+                "Notification": {"type": "object", "required": ["id", "country", "mrn", "event", "status"], "properties": {
+                    "id": {"type": "integer"}, "country": {"type": "string"}, "mrn": {"type": "string"},
+                    "event": {"$ref": "#/components/schemas/Event"}, "status": {"type": "string"},
+                    "anticipated_transit_record": {"type": "object", "description": "On release: route and limit date, for the offices ahead"}}}
+            }
+        }
+    })
+}
