@@ -4,7 +4,10 @@
 
 mod openapi;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -28,10 +31,15 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Largest page of a list.
 pub const MAX_PAGE: i64 = 1000;
 
+/// How long an authenticated key is remembered; a revocation takes effect within this time.
+pub const KEY_CACHE_SECONDS: u64 = 10;
+
 #[derive(Clone)]
 struct AppState {
     store: Store,
     writer: Writer,
+    /// Bearer token -> (key id, principal, when looked up).
+    keys: Arc<Mutex<HashMap<String, (String, Principal, Instant)>>>,
 }
 
 /// An API error: status, a stable code, and a message for people.
@@ -89,7 +97,11 @@ pub fn router(store: Store, writer: Writer) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(AppState { store, writer })
+        .with_state(AppState {
+            store,
+            writer,
+            keys: Arc::default(),
+        })
 }
 
 /// Opens the store, binds `addr`, calls `ready` with the bound address, and serves until
@@ -139,9 +151,21 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<(String, Princi
         .strip_prefix("Bearer ")
         .ok_or_else(|| unauthorized("expected Authorization: Bearer <API key>"))?
         .trim();
-    keys::authenticate(&state.store, token)
+    let fresh = Duration::from_secs(KEY_CACHE_SECONDS);
+    if let Some((id, who, at)) = state.keys.lock().expect("key cache").get(token)
+        && at.elapsed() < fresh
+    {
+        return Ok((id.clone(), who.clone()));
+    }
+    let (id, who) = keys::authenticate(&state.store, token)
         .await?
-        .ok_or_else(|| unauthorized("unknown or revoked API key"))
+        .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
+    let mut cache = state.keys.lock().expect("key cache");
+    if cache.len() > 10_000 {
+        cache.retain(|_, (_, _, at)| at.elapsed() < fresh);
+    }
+    cache.insert(token.to_string(), (id.clone(), who.clone(), Instant::now()));
+    Ok((id, who))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

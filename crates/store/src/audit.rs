@@ -52,25 +52,45 @@ pub async fn append(
             .fetch_optional(&mut **tx)
             .await?;
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_string()));
+    let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         seq += 1;
         let body = sha256_hex(e.body);
         let hash = entry_hash(&prev, seq, at, e.actor, e.action, e.subject, &body);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, subject, body_sha256, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(seq)
-        .bind(at)
-        .bind(e.actor)
-        .bind(e.action)
-        .bind(e.subject)
-        .bind(&body)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-        prev = hash;
+        rows.push((
+            seq,
+            e,
+            body,
+            std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        ));
+    }
+    // Multi-row inserts of at most 100 entries (8 parameters each).
+    for chunk in rows.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, body_sha256, prev_hash, hash) VALUES ",
+        );
+        for r in 0..chunk.len() {
+            let p: Vec<String> = (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
+            sql.push_str(&format!(
+                "{}({})",
+                if r > 0 { ", " } else { "" },
+                p.join(", ")
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for (seq, e, body, prev_hash, hash) in chunk {
+            q = q
+                .bind(*seq)
+                .bind(at)
+                .bind(e.actor)
+                .bind(e.action)
+                .bind(e.subject)
+                .bind(body.as_str())
+                .bind(prev_hash.as_str())
+                .bind(hash.as_str());
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }

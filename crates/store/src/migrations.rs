@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             departure_country TEXT NOT NULL,
             status TEXT NOT NULL,
             body TEXT NOT NULL,
+            event_count BIGINT NOT NULL,
             updated_at BIGINT NOT NULL,
             UNIQUE (departure_country, lrn)
         )",

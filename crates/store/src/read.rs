@@ -9,16 +9,35 @@ fn parse_movement(body: &str) -> Result<Movement, StoreError> {
     serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("movement: {e}")))
 }
 
-/// A movement by MRN, whoever may see it (the caller checks access on the route).
+/// A movement by MRN with its whole history, whoever may see it (the caller checks access on
+/// the route).
 pub async fn movement(store: &Store, mrn: &str) -> Result<Option<Movement>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT body FROM movements WHERE mrn = $1")
-        .bind(mrn)
-        .fetch_optional(&store.pool)
-        .await?;
-    row.map(|(b,)| parse_movement(&b)).transpose()
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, body FROM movements WHERE mrn = $1")
+            .bind(mrn)
+            .fetch_optional(&store.pool)
+            .await?;
+    let Some((id, body)) = row else {
+        return Ok(None);
+    };
+    let mut movement = parse_movement(&body)?;
+    let events: Vec<(String,)> =
+        sqlx::query_as("SELECT body FROM events WHERE movement_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&store.pool)
+            .await?;
+    movement.events = events
+        .into_iter()
+        .map(|(b,)| {
+            serde_json::from_str(&b)
+                .map_err(|e| StoreError::Corrupt(format!("event of {mrn}: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Some(movement))
 }
 
-/// Movements the caller may see, oldest first, after the internal id `after`.
+/// Movements the caller may see, oldest first, after the internal id `after`, each with its
+/// latest event only ([`movement`] gives the history).
 /// Returns (id, movement) pairs; the last id is the cursor of the next page.
 pub async fn visible_movements(
     store: &Store,

@@ -185,6 +185,17 @@ async fn commit_batch(
         load_counters(&mut tx, counters).await?;
     }
     let now = now_micros();
+    let mut pending = Pending::default();
+    let mut mrns: Vec<&str> = batch
+        .iter()
+        .filter_map(|(c, _)| match &c.request {
+            Request::Event { mrn, .. } => Some(mrn.as_str()),
+            Request::Lodge { .. } => None,
+        })
+        .collect();
+    mrns.sort_unstable();
+    mrns.dedup();
+    pending.prefetch(&mut tx, &mrns).await?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut audit_actions: Vec<(usize, String, String)> = Vec::new();
     for (i, (cmd, _)) in batch.iter().enumerate() {
@@ -203,9 +214,11 @@ async fn commit_batch(
             }
         }
         let answer = match &cmd.request {
-            Request::Lodge { lrn, route } => lodge(&mut tx, counters, cmd, lrn, route, now).await?,
+            Request::Lodge { lrn, route } => {
+                lodge(&mut tx, counters, &mut pending, cmd, lrn, route, now).await?
+            }
             Request::Event { mrn, event } => {
-                record(&mut tx, counters, cmd, mrn, event, now).await?
+                record(&mut tx, counters, &mut pending, cmd, mrn, event).await?
             }
         };
         if let Answer::Done { movement } = &answer {
@@ -240,9 +253,138 @@ async fn commit_batch(
             body: &batch[*i].0.body,
         })
         .collect();
+    pending.flush(&mut tx, now).await?;
     audit::append(&mut tx, &entries, now).await?;
     tx.commit().await?;
     Ok(answers)
+}
+
+/// Rows a batch writes at its end: movements touched (written once each, however many events
+/// they got) and multi-row inserts of events and notifications, to keep round trips per
+/// request low.
+#[derive(Default)]
+struct Pending {
+    /// MRN -> (id, movement state, events stored so far), loaded once per batch.
+    movements: HashMap<String, (i64, Movement, i64)>,
+    /// Movements changed by the batch, to write at its end.
+    dirty: std::collections::HashSet<String>,
+    events: Vec<(i64, i64, Event)>,
+    /// (id, country, movement id, body).
+    notifications: Vec<(i64, String, i64, String)>,
+}
+
+/// Rows per multi-row INSERT (8 columns: well under every engine's parameter limit).
+const ROWS_PER_INSERT: usize = 200;
+
+impl Pending {
+    /// Loads, in one query per chunk, the movements the batch's events refer to.
+    async fn prefetch(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        mrns: &[&str],
+    ) -> Result<(), StoreError> {
+        for chunk in mrns.chunks(ROWS_PER_INSERT) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, mrn, body, event_count FROM movements WHERE mrn IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(&sql);
+            for m in chunk {
+                q = q.bind(*m);
+            }
+            for (id, mrn, body, event_count) in q.fetch_all(&mut **tx).await? {
+                let movement: Movement = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("movement {mrn}: {e}")))?;
+                self.movements.insert(mrn, (id, movement, event_count));
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(self, tx: &mut Transaction<'static, Any>, now: i64) -> Result<(), StoreError> {
+        // One upsert per chunk of changed movements (SQLite and PostgreSQL share this syntax).
+        let dirty: Vec<&String> = self.dirty.iter().collect();
+        for chunk in dirty.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(
+                "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, event_count, updated_at) VALUES ",
+                8,
+                chunk.len(),
+            ) + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body, \
+                 event_count = excluded.event_count, updated_at = excluded.updated_at";
+            let mut q = sqlx::query(&sql);
+            for mrn in chunk {
+                let (id, movement, event_count) = &self.movements[*mrn];
+                q = q
+                    .bind(*id)
+                    .bind(movement.lrn.as_str())
+                    .bind(mrn.as_str())
+                    .bind(movement.route.departure.country())
+                    .bind(status_name(movement))
+                    .bind(state_body(movement))
+                    .bind(*event_count)
+                    .bind(now);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for chunk in self.events.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(
+                "INSERT INTO events (movement_id, seq, type, office, at_utc, zone, body, recorded_at) VALUES ",
+                8,
+                chunk.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for (movement_id, seq, e) in chunk {
+                q = q
+                    .bind(*movement_id)
+                    .bind(*seq)
+                    .bind(e.kind.name())
+                    .bind(e.office.as_str())
+                    .bind(e.at.to_rfc3339())
+                    .bind(e.zone.name())
+                    .bind(serde_json::to_string(e).expect("events serialise"))
+                    .bind(now);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for chunk in self.notifications.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(
+                "INSERT INTO notifications (id, country, movement_id, body, created_at) VALUES ",
+                5,
+                chunk.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, country, movement_id, body) in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(country.as_str())
+                    .bind(*movement_id)
+                    .bind(body.as_str())
+                    .bind(now);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `prefix ($1, ..., $c), (...), ...` for `rows` rows of `columns` columns.
+fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
+    let mut sql = String::from(prefix);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * columns + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 fn refused(refusal: Refusal, message: impl Into<String>) -> Answer {
@@ -252,55 +394,10 @@ fn refused(refusal: Refusal, message: impl Into<String>) -> Answer {
     }
 }
 
-async fn notify(
-    tx: &mut Transaction<'static, Any>,
-    counters: &mut Counters,
-    movement_id: i64,
-    countries: &[&str],
-    body: &serde_json::Value,
-    now: i64,
-) -> Result<(), StoreError> {
-    let text = body.to_string();
-    for country in countries {
-        counters.notification += 1;
-        sqlx::query("INSERT INTO notifications (id, country, movement_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(counters.notification)
-            .bind(*country)
-            .bind(movement_id)
-            .bind(&text)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
-async fn insert_event(
-    tx: &mut Transaction<'static, Any>,
-    movement_id: i64,
-    seq: usize,
-    e: &Event,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO events (movement_id, seq, type, office, at_utc, zone, body, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(movement_id)
-    .bind(seq as i64)
-    .bind(e.kind.name())
-    .bind(e.office.as_str())
-    .bind(e.at.to_rfc3339())
-    .bind(e.zone.name())
-    .bind(serde_json::to_string(e).expect("events serialise"))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 async fn lodge(
     tx: &mut Transaction<'static, Any>,
     counters: &mut Counters,
+    pending: &mut Pending,
     cmd: &Command,
     lrn: &str,
     route: &Route,
@@ -357,14 +454,14 @@ async fn lodge(
     counters.movement += 1;
     let id = counters.movement;
     sqlx::query(
-        "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, event_count, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
     )
     .bind(id)
     .bind(lrn)
     .bind(mrn.as_str())
     .bind(departure_country)
     .bind(status_name(&movement))
-    .bind(serde_json::to_string(&movement).expect("movements serialise"))
+    .bind(state_body(&movement))
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -375,10 +472,20 @@ async fn lodge(
             .execute(&mut **tx)
             .await?;
     }
-    insert_event(tx, id, 0, &movement.events[0], now).await?;
+    pending.events.push((id, 0, movement.events[0].clone()));
     Ok(Answer::Done {
         movement: Box::new(movement),
     })
+}
+
+/// The movement as stored in `movements.body`: its state with the latest event only (the full
+/// history is in `events`), so a write costs the same however long the history.
+fn state_body(m: &Movement) -> String {
+    let latest = Movement {
+        events: m.events.last().cloned().into_iter().collect(),
+        ..m.clone()
+    };
+    serde_json::to_string(&latest).expect("movements serialise")
 }
 
 fn status_name(m: &Movement) -> String {
@@ -391,24 +498,31 @@ fn status_name(m: &Movement) -> String {
 async fn record(
     tx: &mut Transaction<'static, Any>,
     counters: &mut Counters,
+    pending: &mut Pending,
     cmd: &Command,
     mrn: &str,
     event: &Event,
-    now: i64,
 ) -> Result<Answer, StoreError> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, body FROM movements WHERE mrn = $1")
-            .bind(mrn)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let Some((id, body)) = row else {
-        return Ok(refused(
-            Refusal::NotFound,
-            format!("no movement with MRN {mrn}"),
-        ));
+    // A movement already touched in this batch is taken from the batch, not the database.
+    let (id, mut movement, event_count) = match pending.movements.get(mrn) {
+        Some(cached) => cached.clone(),
+        None => {
+            let row: Option<(i64, String, i64)> =
+                sqlx::query_as("SELECT id, body, event_count FROM movements WHERE mrn = $1")
+                    .bind(mrn)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let Some((id, body, event_count)) = row else {
+                return Ok(refused(
+                    Refusal::NotFound,
+                    format!("no movement with MRN {mrn}"),
+                ));
+            };
+            let movement: Movement = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("movement {mrn}: {e}")))?;
+            (id, movement, event_count)
+        }
     };
-    let mut movement: Movement = serde_json::from_str(&body)
-        .map_err(|e| StoreError::Corrupt(format!("movement {mrn}: {e}")))?;
     if cmd.principal.can_see(&movement.route).is_err() {
         return Ok(refused(
             Refusal::NotFound,
@@ -429,15 +543,7 @@ async fn record(
     if let Err(e) = movement.apply(event.clone()) {
         return Ok(refused(Refusal::Conflict, e.to_string()));
     }
-    let seq = movement.events.len() - 1;
-    sqlx::query("UPDATE movements SET status = $1, body = $2, updated_at = $3 WHERE id = $4")
-        .bind(status_name(&movement))
-        .bind(serde_json::to_string(&movement).expect("movements serialise"))
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    insert_event(tx, id, seq, event, now).await?;
+    pending.events.push((id, event_count, event.clone()));
     // Share the event along the route: every other administration on it is notified; the release
     // carries the anticipated transit record (pre-arrival information) for the next borders.
     let others: Vec<&str> = movement
@@ -457,8 +563,23 @@ async fn record(
             "limit_date": movement.limit_date,
         });
     }
-    notify(tx, counters, id, &others, &body, now).await?;
+    let text = body.to_string();
+    for country in others {
+        counters.notification += 1;
+        pending
+            .notifications
+            .push((counters.notification, country.to_string(), id, text.clone()));
+    }
+    // Only the latest event travels in the answer; GET the movement for its history.
+    let state = Movement {
+        events: movement.events.last().cloned().into_iter().collect(),
+        ..movement.clone()
+    };
+    pending.dirty.insert(mrn.to_string());
+    pending
+        .movements
+        .insert(mrn.to_string(), (id, movement, event_count + 1));
     Ok(Answer::Done {
-        movement: Box::new(movement),
+        movement: Box::new(state),
     })
 }
