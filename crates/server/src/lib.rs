@@ -38,9 +38,11 @@ pub const KEY_CACHE_SECONDS: u64 = 10;
 struct AppState {
     store: Store,
     writer: Writer,
-    /// Bearer token -> (key id, principal, when looked up).
-    keys: Arc<Mutex<HashMap<String, (String, Principal, Instant)>>>,
+    keys: Arc<Mutex<KeyCache>>,
 }
+
+/// Bearer token -> (key id, principal, when looked up).
+type KeyCache = HashMap<String, (String, Principal, Instant)>;
 
 /// An API error: status, a stable code, and a message for people.
 #[derive(Debug)]
