@@ -17,10 +17,15 @@ use crate::progress::Bar;
 #[derive(Args)]
 pub struct RunArgs {
     /// Input file: .csv, .xlsx (.xls, .ods) or .parquet.
-    input: PathBuf,
+    #[arg(required_unless_present = "from_transit")]
+    input: Option<PathBuf>,
     /// Mapping file (TOML) that says how to read the input.
-    #[arg(long)]
-    mapping: PathBuf,
+    #[arg(long, required_unless_present = "from_transit")]
+    mapping: Option<PathBuf>,
+    /// Instead of a file: the transit database (sqlite://FILE or postgres://...). One corridor
+    /// study per route; each report file name gets the route before its extension.
+    #[arg(long, conflicts_with_all = ["input", "mapping"])]
+    from_transit: Option<String>,
     /// Write the HTML report here.
     #[arg(long)]
     html: Option<PathBuf>,
@@ -136,6 +141,59 @@ pub fn synth(a: SynthArgs) -> Result<(PathBuf, PathBuf)> {
     Ok((input, out.mapping))
 }
 
+/// `path` with `tag` before its extension: report.html -> report.TAG.html.
+fn tagged(path: Option<&Path>, tag: &str) -> Option<PathBuf> {
+    path.map(|p| {
+        let stem = p
+            .file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned());
+        let name = match p.extension() {
+            Some(ext) => format!("{stem}.{tag}.{}", ext.to_string_lossy()),
+            None => format!("{stem}.{tag}"),
+        };
+        p.with_file_name(name)
+    })
+}
+
+/// Corridor time from recorded transit movements: one TRS report per route.
+fn corridor(db: &str, a: &RunArgs, options: &TrsOptions) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let movements = runtime.block_on(async {
+        let store = smartborder_store::Store::open(db)
+            .await
+            .with_context(|| format!("opening {db}"))?;
+        anyhow::Ok(smartborder_store::read::all_movements(&store).await?)
+    })?;
+    let studies = smartborder_transit::corridor::corridor_studies(&movements);
+    if studies.is_empty() {
+        bail!("{db}: no movement has been released for transit yet; nothing to measure");
+    }
+    for s in &studies {
+        let report = analyze(
+            &format!("{db} route {}", s.route),
+            &s.table,
+            &s.design,
+            Vec::new(),
+            s.table.len() as u64,
+            s.table.len() as u64,
+            options,
+        );
+        let tag = s.route.replace('>', "-");
+        println!("route {}: {} movements", s.route, s.table.len());
+        write_reports(
+            &report,
+            a.lang,
+            tagged(a.html.as_deref(), &tag).as_deref(),
+            tagged(a.json.as_deref(), &tag).as_deref(),
+            tagged(a.xlsx.as_deref(), &tag).as_deref(),
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Reads, verifies and analyses a study.
 fn study(input: &Path, mapping: &Path, options: &TrsOptions) -> Result<TrsReport> {
     let mapping = Mapping::from_file(mapping)?;
@@ -178,8 +236,14 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         findings_limit: a.findings_limit,
         threads: a.threads.unwrap_or_else(crate::default_threads).max(1),
     };
+    if let Some(db) = &a.from_transit {
+        return corridor(db, &a, &options);
+    }
+    let (Some(input), Some(mapping)) = (&a.input, &a.mapping) else {
+        bail!("give an input file and --mapping, or --from-transit DB");
+    };
     let started = Instant::now();
-    let report = study(&a.input, &a.mapping, &options)?;
+    let report = study(input, mapping, &options)?;
     write_reports(
         &report,
         a.lang,

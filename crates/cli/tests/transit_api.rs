@@ -445,7 +445,54 @@ fn sqlite_url(dir: &Path) -> String {
 #[test]
 fn lifecycle_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    lifecycle_across_three_administrations(&sqlite_url(dir.path()), "SQ");
+    let db = sqlite_url(dir.path());
+    lifecycle_across_three_administrations(&db, "SQ");
+
+    // Corridor time from the recorded movement, in the TRS report format.
+    let json = dir.path().join("corridor.json");
+    let out = bin()
+        .args([
+            "trs",
+            "run",
+            "--from-transit",
+            &db,
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let route = "KZ000101-AZ000201-GE000301";
+    let report: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join(format!("corridor.{route}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["consignments"], 1);
+    let minutes = |from: &str, to: &str| {
+        report["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["from"] == from && i["to"] == to && i["segment_by"] == "all")
+            .unwrap()["mean_minutes"]
+            .as_f64()
+            .unwrap()
+    };
+    // Release at +0 h, arrival in Azerbaijan +50 h, frontier crossed +54 h, arrival in Georgia +73 h.
+    assert_eq!(minutes("release KZ000101", "arrival AZ000201"), 50.0 * 60.0);
+    assert_eq!(
+        minutes("arrival AZ000201", "frontier crossed AZ000201"),
+        4.0 * 60.0
+    );
+    assert_eq!(
+        minutes("frontier crossed AZ000201", "arrival GE000301"),
+        19.0 * 60.0
+    );
+    assert_eq!(minutes("first_stamp", "last_stamp"), 73.0 * 60.0);
 }
 
 #[test]

@@ -128,3 +128,28 @@ pub async fn event_count(store: &Store, mrn: &str) -> Result<i64, StoreError> {
     .await?;
     Ok(n)
 }
+
+/// Every movement with its whole history, oldest first (for corridor studies).
+pub async fn all_movements(store: &Store) -> Result<Vec<Movement>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM movements ORDER BY id")
+        .fetch_all(&store.pool)
+        .await?;
+    let events: Vec<(i64, String)> =
+        sqlx::query_as("SELECT movement_id, body FROM events ORDER BY movement_id, seq")
+            .fetch_all(&store.pool)
+            .await?;
+    let mut by_movement: std::collections::HashMap<i64, Vec<smartborder_transit::Event>> =
+        std::collections::HashMap::new();
+    for (id, body) in events {
+        let e = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("event of movement {id}: {e}")))?;
+        by_movement.entry(id).or_default().push(e);
+    }
+    rows.into_iter()
+        .map(|(id, body)| {
+            let mut m = parse_movement(&body)?;
+            m.events = by_movement.remove(&id).unwrap_or_default();
+            Ok(m)
+        })
+        .collect()
+}
