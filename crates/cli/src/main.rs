@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         what: transit::KeysCommand,
     },
+    /// Webhooks that push notification feeds to administrations.
+    Webhooks {
+        #[command(subcommand)]
+        what: transit::WebhooksCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
         Command::Risk { what } => risk::run(what),
         Command::Serve(a) => transit::serve(a),
         Command::Keys { what } => transit::keys(what),
+        Command::Webhooks { what } => transit::webhooks(what),
         Command::Audit { what } => transit::audit(what),
     };
     match result {

@@ -55,6 +55,34 @@ pub struct CreateKeyArgs {
 }
 
 #[derive(Subcommand)]
+pub enum WebhooksCommand {
+    /// Push a country's notification feed to a URL (http://HOST[:PORT]/PATH).
+    Set {
+        #[arg(long)]
+        country: String,
+        #[arg(long)]
+        url: String,
+        /// Deliver the whole feed, not only what comes from now on.
+        #[arg(long)]
+        from_start: bool,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// Stop pushing a country's feed.
+    Remove {
+        #[arg(long)]
+        country: String,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// Registered webhooks and what they have received.
+    List {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AuditCommand {
     /// Recompute the audit log's hash chain.
     Verify {
@@ -123,6 +151,42 @@ pub fn keys(command: KeysCommand) -> Result<ExitCode> {
                     };
                     let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
                     println!("{}  {:<12} {:<8} {}", k.id, who, state, k.name);
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn webhooks(command: WebhooksCommand) -> Result<ExitCode> {
+    use smartborder_store::webhooks;
+    runtime()?.block_on(async {
+        match command {
+            WebhooksCommand::Set {
+                country,
+                url,
+                from_start,
+                db,
+            } => {
+                webhooks::check_url(&url).map_err(anyhow::Error::msg)?;
+                let store = open(&db).await?;
+                webhooks::set(&store, &country, &url, from_start).await?;
+                println!("notifications for {country} will be pushed to {url}");
+            }
+            WebhooksCommand::Remove { country, db } => {
+                let store = open(&db).await?;
+                if !webhooks::remove(&store, &country).await? {
+                    bail!("no webhook for {country}");
+                }
+                println!("removed the webhook of {country}");
+            }
+            WebhooksCommand::List { db } => {
+                let store = open(&db).await?;
+                for w in webhooks::list(&store).await? {
+                    println!(
+                        "{}  {}  delivered up to {}",
+                        w.country, w.url, w.delivered_after
+                    );
                 }
             }
         }

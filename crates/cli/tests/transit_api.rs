@@ -599,3 +599,123 @@ fn acknowledged_events_survive_a_kill() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Requests received so far, and the bodies accepted.
+type Received = Arc<Mutex<(usize, Vec<Value>)>>;
+
+/// A webhook receiver that fails its first request, then records the bodies it accepts.
+fn receiver() -> (u16, Received) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen: Received = Arc::default();
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let mut state = record.lock().unwrap();
+            state.0 += 1;
+            let reply: &[u8] = if state.0 == 1 {
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+            } else {
+                state
+                    .1
+                    .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                b"HTTP/1.1 204 No Content\r\n\r\n"
+            };
+            let _ = reader.get_mut().write_all(reply);
+        }
+    });
+    (port, seen)
+}
+
+/// Georgia's feed is pushed to its webhook; the first attempt fails and is retried.
+#[test]
+fn webhooks_push_the_feed_and_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let kz = key(&db, &["--country", "KZ"]);
+    let (port, seen) = receiver();
+    let url = format!("http://127.0.0.1:{port}/ncts/notifications");
+    let out = bin()
+        .args([
+            "webhooks",
+            "set",
+            "--country",
+            "GE",
+            "--url",
+            &url,
+            "--db",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refused = bin()
+        .args([
+            "webhooks",
+            "set",
+            "--country",
+            "GE",
+            "--url",
+            "ftp://x",
+            "--db",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("expected http://HOST[:PORT]/PATH"));
+
+    let server = start(&db);
+    let (_, r) = post(server.addr, "/api/v1/movements", &kz, &lodgement("HOOK-1"));
+    let mrn = r["movement"]["mrn"].as_str().unwrap().to_string();
+    let (s, _) = post(
+        server.addr,
+        &format!("/api/v1/movements/{mrn}/events"),
+        &kz,
+        &json!({"type": "released_for_transit", "office": "KZ000101", "limit_date": at(8 * 24)}),
+    );
+    assert_eq!(s, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while seen.lock().unwrap().1.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (attempts, bodies) = seen.lock().unwrap().clone();
+    assert!(attempts >= 2, "the failed first attempt is retried");
+    let first = &bodies.first().expect("delivered")["notifications"][0];
+    assert_eq!(first["mrn"], mrn.as_str());
+    assert_eq!(first["event"]["type"], "released_for_transit");
+    assert_eq!(first["country"], "GE");
+    drop(server);
+    let listed = String::from_utf8(
+        bin()
+            .args(["webhooks", "list", "--db", &db])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        listed.contains(&format!("GE  {url}  delivered up to {}", first["id"])),
+        "{listed}"
+    );
+}

@@ -3,6 +3,7 @@
 //! `{"error": {"status": 403, "code": "forbidden", "message": "..."}}`.
 
 mod openapi;
+mod webhook;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -106,8 +107,8 @@ pub fn router(store: Store, writer: Writer) -> Router {
         })
 }
 
-/// Opens the store, binds `addr`, calls `ready` with the bound address, and serves until
-/// Ctrl-C or SIGTERM.
+/// Opens the store, binds `addr`, calls `ready` with the bound address, pushes notifications to
+/// registered webhooks, and serves until Ctrl-C or SIGTERM.
 pub async fn serve(
     store_url: &str,
     addr: SocketAddr,
@@ -115,6 +116,7 @@ pub async fn serve(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = Store::open(store_url).await?;
     let writer = Writer::spawn(store.clone());
+    webhook::spawn(store.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     ready(listener.local_addr()?);
     axum::serve(listener, router(store, writer))

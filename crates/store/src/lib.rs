@@ -10,6 +10,7 @@ pub mod audit;
 pub mod keys;
 mod migrations;
 pub mod read;
+pub mod webhooks;
 pub mod writer;
 
 use std::str::FromStr;

@@ -2,11 +2,12 @@
 //! statements run on both (BIGINT, TEXT, INTEGER; no engine-specific types or defaults).
 
 /// (version, name, statements). Applied in order, each once, recorded in `schema_migrations`.
-pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
-    1,
-    "transit movements, events, notifications, api keys, audit log, idempotency",
-    &[
-        "CREATE TABLE movements (
+pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
+    (
+        1,
+        "transit movements, events, notifications, api keys, audit log, idempotency",
+        &[
+            "CREATE TABLE movements (
             id BIGINT PRIMARY KEY,
             lrn TEXT NOT NULL,
             mrn TEXT UNIQUE,
@@ -17,13 +18,13 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             updated_at BIGINT NOT NULL,
             UNIQUE (departure_country, lrn)
         )",
-        "CREATE TABLE movement_countries (
+            "CREATE TABLE movement_countries (
             movement_id BIGINT NOT NULL,
             country TEXT NOT NULL,
             PRIMARY KEY (movement_id, country)
         )",
-        "CREATE INDEX movement_countries_country ON movement_countries (country, movement_id)",
-        "CREATE TABLE events (
+            "CREATE INDEX movement_countries_country ON movement_countries (country, movement_id)",
+            "CREATE TABLE events (
             movement_id BIGINT NOT NULL,
             seq BIGINT NOT NULL,
             type TEXT NOT NULL,
@@ -34,15 +35,15 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             recorded_at BIGINT NOT NULL,
             PRIMARY KEY (movement_id, seq)
         )",
-        "CREATE TABLE notifications (
+            "CREATE TABLE notifications (
             id BIGINT PRIMARY KEY,
             country TEXT NOT NULL,
             movement_id BIGINT NOT NULL,
             body TEXT NOT NULL,
             created_at BIGINT NOT NULL
         )",
-        "CREATE INDEX notifications_country ON notifications (country, id)",
-        "CREATE TABLE api_keys (
+            "CREATE INDEX notifications_country ON notifications (country, id)",
+            "CREATE TABLE api_keys (
             id TEXT PRIMARY KEY,
             key_hash TEXT NOT NULL UNIQUE,
             role TEXT NOT NULL,
@@ -51,7 +52,7 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             created_at BIGINT NOT NULL,
             revoked_at BIGINT
         )",
-        "CREATE TABLE audit_log (
+            "CREATE TABLE audit_log (
             seq BIGINT PRIMARY KEY,
             at BIGINT NOT NULL,
             actor TEXT NOT NULL,
@@ -61,12 +62,23 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             prev_hash TEXT NOT NULL,
             hash TEXT NOT NULL
         )",
-        "CREATE TABLE idempotency (
+            "CREATE TABLE idempotency (
             actor TEXT NOT NULL,
             key TEXT NOT NULL,
             response TEXT NOT NULL,
             created_at BIGINT NOT NULL,
             PRIMARY KEY (actor, key)
         )",
-    ],
-)];
+        ],
+    ),
+    (
+        2,
+        "webhooks: push the notification feed to an administration's URL",
+        &["CREATE TABLE webhooks (
+            country TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            delivered_after BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )"],
+    ),
+];
