@@ -7,7 +7,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 
 /// The previous hash of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -41,6 +41,7 @@ pub struct AuditEntry<'a> {
 /// Appends entries inside the caller's transaction, after the current head of the chain.
 pub async fn append(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     entries: &[AuditEntry<'_>],
     at: i64,
 ) -> Result<(), StoreError> {
@@ -71,7 +72,7 @@ pub async fn append(
             "INSERT INTO audit_log (seq, at, actor, action, subject, body_sha256, prev_hash, hash) VALUES ",
         );
         for r in 0..chunk.len() {
-            let p: Vec<String> = (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
+            let p: Vec<String> = (1..=8).map(|c| backend.placeholder(r * 8 + c)).collect();
             sql.push_str(&format!(
                 "{}({})",
                 if r > 0 { ", " } else { "" },

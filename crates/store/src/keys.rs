@@ -62,6 +62,7 @@ pub async fn create(
     let body = format!("{role} {} {name}", country.unwrap_or("-"));
     audit::append(
         &mut tx,
+        store.backend,
         &[AuditEntry {
             actor: "cli",
             action: "key_created",
@@ -90,6 +91,7 @@ pub async fn revoke(store: &Store, id: &str) -> Result<bool, StoreError> {
     if done {
         audit::append(
             &mut tx,
+            store.backend,
             &[AuditEntry {
                 actor: "cli",
                 action: "key_revoked",

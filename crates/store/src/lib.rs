@@ -37,6 +37,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The `n`th (1-based) bind parameter. SQLite gets anonymous `?`: with numbered `$n` its
+    /// driver looks every parameter up by name, which costs quadratic time on multi-row
+    /// statements of hundreds of parameters.
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${n}"),
+        }
+    }
+}
+
 /// An open database.
 #[derive(Clone)]
 pub struct Store {

@@ -21,7 +21,7 @@ use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, AuditEntry};
-use crate::{Store, StoreError, now_micros};
+use crate::{Backend, Store, StoreError, now_micros};
 
 /// The most requests committed in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -195,7 +195,7 @@ async fn commit_batch(
         .collect();
     mrns.sort_unstable();
     mrns.dedup();
-    pending.prefetch(&mut tx, &mrns).await?;
+    pending.prefetch(&mut tx, store.backend, &mrns).await?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut audit_actions: Vec<(usize, String, String)> = Vec::new();
     for (i, (cmd, _)) in batch.iter().enumerate() {
@@ -253,8 +253,8 @@ async fn commit_batch(
             body: &batch[*i].0.body,
         })
         .collect();
-    pending.flush(&mut tx, now).await?;
-    audit::append(&mut tx, &entries, now).await?;
+    pending.flush(&mut tx, store.backend, now).await?;
+    audit::append(&mut tx, store.backend, &entries, now).await?;
     tx.commit().await?;
     Ok(answers)
 }
@@ -281,10 +281,12 @@ impl Pending {
     async fn prefetch(
         &mut self,
         tx: &mut Transaction<'static, Any>,
+        backend: Backend,
         mrns: &[&str],
     ) -> Result<(), StoreError> {
         for chunk in mrns.chunks(ROWS_PER_INSERT) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let placeholders: Vec<String> =
+                (1..=chunk.len()).map(|i| backend.placeholder(i)).collect();
             let sql = format!(
                 "SELECT id, mrn, body, event_count FROM movements WHERE mrn IN ({})",
                 placeholders.join(", ")
@@ -302,11 +304,17 @@ impl Pending {
         Ok(())
     }
 
-    async fn flush(self, tx: &mut Transaction<'static, Any>, now: i64) -> Result<(), StoreError> {
+    async fn flush(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        backend: Backend,
+        now: i64,
+    ) -> Result<(), StoreError> {
         // One upsert per chunk of changed movements (SQLite and PostgreSQL share this syntax).
         let dirty: Vec<&String> = self.dirty.iter().collect();
         for chunk in dirty.chunks(ROWS_PER_INSERT) {
             let sql = multi_row_insert(
+                backend,
                 "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, event_count, updated_at) VALUES ",
                 8,
                 chunk.len(),
@@ -329,6 +337,7 @@ impl Pending {
         }
         for chunk in self.events.chunks(ROWS_PER_INSERT) {
             let sql = multi_row_insert(
+                backend,
                 "INSERT INTO events (movement_id, seq, type, office, at_utc, zone, body, recorded_at) VALUES ",
                 8,
                 chunk.len(),
@@ -349,6 +358,7 @@ impl Pending {
         }
         for chunk in self.notifications.chunks(ROWS_PER_INSERT) {
             let sql = multi_row_insert(
+                backend,
                 "INSERT INTO notifications (id, country, movement_id, body, created_at) VALUES ",
                 5,
                 chunk.len(),
@@ -369,7 +379,7 @@ impl Pending {
 }
 
 /// `prefix ($1, ..., $c), (...), ...` for `rows` rows of `columns` columns.
-fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
+fn multi_row_insert(backend: Backend, prefix: &str, columns: usize, rows: usize) -> String {
     let mut sql = String::from(prefix);
     for r in 0..rows {
         if r > 0 {
@@ -380,7 +390,7 @@ fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", r * columns + c + 1));
+            sql.push_str(&backend.placeholder(r * columns + c + 1));
         }
         sql.push(')');
     }
