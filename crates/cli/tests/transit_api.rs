@@ -148,7 +148,26 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
 
     let (s, doc) = http(a, "GET", "/api/v1/openapi.json", None, None, &[]).unwrap();
     assert_eq!(s, 200);
-    assert!(doc["paths"]["/api/v1/movements/{mrn}/events"]["post"].is_object());
+    // The document lists exactly the endpoints this test exercises, with their methods.
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec![
+        "/api/v1/movements",
+        "/api/v1/movements/{mrn}",
+        "/api/v1/movements/{mrn}/events",
+        "/api/v1/notifications",
+        "/api/v1/openapi.json",
+    ];
+    let mut found = paths.clone();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(doc["paths"]["/api/v1/movements"]["post"]["responses"]["201"].is_object());
+    assert!(doc["paths"]["/api/v1/movements/{mrn}/events"]["post"]["responses"]["409"].is_object());
 
     // Authentication.
     let (s, e) = http(a, "GET", "/api/v1/movements", None, None, &[]).unwrap();
