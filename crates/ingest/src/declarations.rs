@@ -12,7 +12,7 @@ use std::path::Path;
 
 use arrow_array::{Array, StringArray};
 use arrow_schema::DataType;
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::Data;
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use smartborder_model::{ControlOutcome, Declaration, DeclarationField, DeclarationSet};
@@ -118,24 +118,10 @@ pub fn read_declarations(
             Ok(builder.finish())
         }
         Some(InputKind::Excel) => {
-            let mut workbook = open_workbook_auto(path).map_err(|e| format_err(e.to_string()))?;
-            let sheet = match &mapping.sheet {
-                Some(s) => s.clone(),
-                None => workbook
-                    .sheet_names()
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| format_err("the workbook has no sheet".into()))?,
-            };
-            let range = workbook
-                .worksheet_range(&sheet)
-                .map_err(|e| format_err(format!("sheet \"{sheet}\": {e}")))?;
-            let first_row = range.start().map_or(0, |(r, _)| r as u64);
+            let (range, first_row, header) =
+                crate::excel::open_sheet(path, mapping.sheet.as_deref())?;
             let mut rows = range.rows();
-            let header: Vec<String> = rows
-                .next()
-                .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
-                .unwrap_or_default();
+            rows.next();
             let mut builder = Builder::new(&file, mapping, &header)?;
             progress.start(range.height().saturating_sub(1) as u64);
             for (i, row) in rows.enumerate() {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Range, Reader, open_workbook_auto};
 
 use crate::Progress;
 use crate::error::IngestError;
@@ -33,20 +33,20 @@ fn owned(cell: &Data) -> Owned {
     }
 }
 
-pub(crate) fn read(
+/// Opens the named sheet (default: the first) and reads its header row. Returns the cell range,
+/// the 0-based row where it starts, and the trimmed header texts.
+pub(crate) fn open_sheet(
     path: &Path,
-    mapping: &Mapping,
-    progress: &dyn Progress,
-) -> Result<Ingested, IngestError> {
-    let file = path.display().to_string();
+    sheet: Option<&str>,
+) -> Result<(Range<Data>, u64, Vec<String>), IngestError> {
     let format_err = |message: String| IngestError::Format {
-        file: file.clone(),
+        file: path.display().to_string(),
         message,
     };
     let mut workbook = open_workbook_auto(path).map_err(|e| format_err(e.to_string()))?;
     let sheets = workbook.sheet_names();
-    let sheet = match &mapping.sheet {
-        Some(s) if sheets.contains(s) => s.clone(),
+    let sheet = match sheet {
+        Some(s) if sheets.iter().any(|x| x == s) => s.to_string(),
         Some(s) => {
             return Err(format_err(format!(
                 "sheet \"{s}\" (input.sheet in the mapping) not found; sheets: {}",
@@ -62,11 +62,23 @@ pub(crate) fn read(
         .worksheet_range(&sheet)
         .map_err(|e| format_err(format!("sheet \"{sheet}\": {e}")))?;
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let mut rows = range.rows();
-    let header: Vec<String> = rows
+    let header: Vec<String> = range
+        .rows()
         .next()
         .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
         .unwrap_or_default();
+    Ok((range, first_row, header))
+}
+
+pub(crate) fn read(
+    path: &Path,
+    mapping: &Mapping,
+    progress: &dyn Progress,
+) -> Result<Ingested, IngestError> {
+    let file = path.display().to_string();
+    let (range, first_row, header) = open_sheet(path, mapping.sheet.as_deref())?;
+    let mut rows = range.rows();
+    rows.next();
     let columns = Columns::resolve(&header, mapping, &file)?;
     let ctx = Context {
         mapping,

@@ -142,6 +142,19 @@ fn excel_declarations_match_csv() {
     book.save(&p).unwrap();
     let read = read_declarations(&p, &mapping(), &NoProgress).unwrap();
     check(&read, &p.display().to_string(), true);
+    // A sheet the workbook does not have is named, with the sheets it has.
+    let other = DeclarationMapping::from_toml(
+        &MAPPING.replace("[input]", "[input]\nsheet = \"Nope\""),
+        "m.toml",
+    )
+    .unwrap();
+    let e = read_declarations(&p, &other, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sheet \"Nope\" (input.sheet in the mapping) not found; sheets: Sheet1"),
+        "{e}"
+    );
 }
 
 #[test]
