@@ -465,10 +465,20 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
     if let Some(rules_path) = &a.rules {
         let rules = load_rules(rules_path, &read.set.attributes)?;
         let perf = rule_performance(&rules, &read.set.declarations);
-        println!("\nprofile               hits   inspection  hit rate  detection");
+        let width = perf
+            .profiles
+            .iter()
+            .map(|p| p.profile.len())
+            .max()
+            .unwrap_or(0)
+            .max("overall".len());
+        println!(
+            "\n{:<width$}    hits  inspection  hit rate  detection",
+            "profile"
+        );
         for p in perf.profiles.iter().chain([&perf.overall]) {
             println!(
-                "{:<20} {:>6}   {:>9.4}  {:>8.4}  {:>9.4}",
+                "{:<width$}  {:>6}   {:>9.4}  {:>8.4}  {:>9.4}",
                 p.profile, p.hits, p.inspection_rate, p.hit_rate, p.detection_rate
             );
         }
