@@ -262,28 +262,12 @@ impl<'m> Builder<'m> {
         let text = |i: usize| cell(i).map(str::trim).filter(|s| !s.is_empty());
         let mut problems: Vec<(&'m str, String, &'static str, bool)> = Vec::new();
         let mut d = Declaration {
-            id: String::new(),
-            date: NaiveDate::MIN,
-            office: String::new(),
-            regime: None,
-            declarant: None,
-            importer: None,
-            seller: None,
-            hs_code: String::new(),
-            origin: None,
-            departure: None,
-            quantity: None,
-            mass_kg: None,
-            value: None,
-            fob_value: None,
-            taxes: None,
-            tax_rate_percent: None,
             attributes: self
                 .attributes
                 .iter()
                 .map(|&i| text(i).map(str::to_string))
                 .collect(),
-            outcome: None,
+            ..Declaration::new("", NaiveDate::MIN, "", "")
         };
         let mut non_compliant = None;
         let mut revenue = None;

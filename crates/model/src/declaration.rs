@@ -58,6 +58,31 @@ pub struct ControlOutcome {
 }
 
 impl Declaration {
+    /// A declaration with only its required fields; every optional field absent, no attributes,
+    /// no recorded outcome.
+    pub fn new(id: &str, date: NaiveDate, office: &str, hs_code: &str) -> Declaration {
+        Declaration {
+            id: id.to_string(),
+            date,
+            office: office.to_string(),
+            regime: None,
+            declarant: None,
+            importer: None,
+            seller: None,
+            hs_code: hs_code.to_string(),
+            origin: None,
+            departure: None,
+            quantity: None,
+            mass_kg: None,
+            value: None,
+            fob_value: None,
+            taxes: None,
+            tax_rate_percent: None,
+            attributes: Vec::new(),
+            outcome: None,
+        }
+    }
+
     /// Customs value per supplementary unit.
     pub fn unit_value(&self) -> Option<f64> {
         ratio(self.value, self.quantity)

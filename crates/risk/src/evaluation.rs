@@ -175,27 +175,17 @@ mod tests {
 
     fn declaration(i: usize, origin: &str, fraud: bool, revenue: Option<f64>) -> Declaration {
         Declaration {
-            id: i.to_string(),
-            date: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-            office: "1".into(),
-            regime: None,
-            declarant: None,
-            importer: None,
-            seller: None,
-            hs_code: "0101".into(),
             origin: Some(origin.into()),
-            departure: None,
-            quantity: None,
-            mass_kg: None,
-            value: None,
-            fob_value: None,
-            taxes: None,
-            tax_rate_percent: None,
-            attributes: vec![],
             outcome: Some(ControlOutcome {
                 non_compliant: fraud,
                 revenue,
             }),
+            ..Declaration::new(
+                &i.to_string(),
+                NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+                "1",
+                "0101",
+            )
         }
     }
 

@@ -217,27 +217,19 @@ mod tests {
 
     fn declaration(i: usize, hs: &str, origin: &str, value: f64, fraud: bool) -> Declaration {
         Declaration {
-            id: i.to_string(),
-            date: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-            office: "1".into(),
-            regime: None,
-            declarant: None,
-            importer: None,
-            seller: None,
-            hs_code: hs.into(),
             origin: Some(origin.into()),
-            departure: None,
-            quantity: None,
             mass_kg: Some(1.0),
             value: Some(value),
-            fob_value: None,
-            taxes: None,
-            tax_rate_percent: None,
-            attributes: vec![],
             outcome: Some(ControlOutcome {
                 non_compliant: fraud,
                 revenue: None,
             }),
+            ..Declaration::new(
+                &i.to_string(),
+                NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+                "1",
+                hs,
+            )
         }
     }
 

@@ -258,6 +258,32 @@ struct LodgeBody {
     route: RouteBody,
 }
 
+/// What every write request carries once its caller, content type and body are checked.
+struct Write {
+    actor: String,
+    principal: Principal,
+    idempotency_key: Option<String>,
+    body: Bytes,
+}
+
+/// The checks shared by every write, in the order a client would want to hear of them:
+/// authentication, body size, content type, idempotency key.
+async fn write_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Write, ApiError> {
+    let (actor, principal) = caller(state, headers).await?;
+    let body = body_bytes(body)?;
+    require_json(headers)?;
+    Ok(Write {
+        actor,
+        principal,
+        idempotency_key: idempotency_key(headers)?,
+        body,
+    })
+}
+
 /// The body, or a JSON error when it is too large or unreadable.
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
@@ -283,10 +309,12 @@ async fn lodge(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (actor, principal) = caller(&state, &headers).await?;
-    let body = body_bytes(body)?;
-    require_json(&headers)?;
-    let idempotency_key = idempotency_key(&headers)?;
+    let Write {
+        actor,
+        principal,
+        idempotency_key,
+        body,
+    } = write_request(&state, &headers, body).await?;
     let b: LodgeBody = parse_body(&body)?;
     let route = Route {
         departure: office("route.departure", &b.route.departure)?,
@@ -329,10 +357,12 @@ async fn post_event(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (actor, principal) = caller(&state, &headers).await?;
-    let body = body_bytes(body)?;
-    require_json(&headers)?;
-    let idempotency_key = idempotency_key(&headers)?;
+    let Write {
+        actor,
+        principal,
+        idempotency_key,
+        body,
+    } = write_request(&state, &headers, body).await?;
     let b: EventBody = parse_body(&body)?;
     if matches!(b.kind, EventKind::Accepted { .. }) {
         return Err(ApiError::bad_request(

@@ -9,24 +9,13 @@ use crate::rules::parse_rules;
 fn batch(n: usize) -> (Vec<Declaration>, Vec<f64>) {
     let declarations = (0..n)
         .map(|i| Declaration {
-            id: format!("D{i:05}"),
-            date: NaiveDate::from_ymd_opt(2021, 1, 4).unwrap(),
-            office: if i % 5 < 3 { "A" } else { "B" }.into(),
-            regime: None,
-            declarant: None,
-            importer: None,
-            seller: None,
-            hs_code: if i % 7 == 0 { "010121" } else { "840000" }.into(),
             origin: Some(if i % 4 == 0 { "CN" } else { "DE" }.into()),
-            departure: None,
-            quantity: None,
-            mass_kg: None,
-            value: None,
-            fob_value: None,
-            taxes: None,
-            tax_rate_percent: None,
-            attributes: vec![],
-            outcome: None,
+            ..Declaration::new(
+                &format!("D{i:05}"),
+                NaiveDate::from_ymd_opt(2021, 1, 4).unwrap(),
+                if i % 5 < 3 { "A" } else { "B" },
+                if i % 7 == 0 { "010121" } else { "840000" },
+            )
         })
         .collect();
     let scores = (0..n)
