@@ -77,11 +77,14 @@ impl From<OfficeRef> for String {
     }
 }
 
-/// The IANA zone customs offices of a corridor country keep time in, where the country has one
-/// zone (Kazakhstan has been on UTC+5 everywhere since 2024-03-01, `Asia/Almaty`). `None`
-/// elsewhere: the caller must then say the zone.
+/// The IANA zone the customs offices of a country keep time in, for countries with one zone:
+/// the corridor, its neighbours and the Common Transit countries of Europe (Kazakhstan has been
+/// on UTC+5 everywhere since 2024-03-01, `Asia/Almaty`; XI is Northern Ireland's NCTS code).
+/// `None` for countries with several zones (Russia, Spain, Portugal, the United States ...) and
+/// unknown codes: the caller must then say the zone.
 pub fn country_zone(country: &str) -> Option<Tz> {
     let name = match country {
+        // The corridor and its neighbours.
         "KZ" => "Asia/Almaty",
         "KG" => "Asia/Bishkek",
         "UZ" => "Asia/Tashkent",
@@ -92,6 +95,50 @@ pub fn country_zone(country: &str) -> Option<Tz> {
         "AM" => "Asia/Yerevan",
         "TR" => "Europe/Istanbul",
         "CN" => "Asia/Shanghai",
+        "IR" => "Asia/Tehran",
+        "AF" => "Asia/Kabul",
+        "PK" => "Asia/Karachi",
+        "IN" => "Asia/Kolkata",
+        "BY" => "Europe/Minsk",
+        "UA" => "Europe/Kyiv",
+        "MD" => "Europe/Chisinau",
+        // Common Transit Convention countries with one zone.
+        "GB" | "XI" => "Europe/London",
+        "IE" => "Europe/Dublin",
+        "IS" => "Atlantic/Reykjavik",
+        "NO" => "Europe/Oslo",
+        "SE" => "Europe/Stockholm",
+        "FI" => "Europe/Helsinki",
+        "DK" => "Europe/Copenhagen",
+        "EE" => "Europe/Tallinn",
+        "LV" => "Europe/Riga",
+        "LT" => "Europe/Vilnius",
+        "PL" => "Europe/Warsaw",
+        "DE" => "Europe/Berlin",
+        "NL" => "Europe/Amsterdam",
+        "BE" => "Europe/Brussels",
+        "LU" => "Europe/Luxembourg",
+        "FR" => "Europe/Paris",
+        "CH" => "Europe/Zurich",
+        "LI" => "Europe/Vaduz",
+        "AT" => "Europe/Vienna",
+        "IT" => "Europe/Rome",
+        "SM" => "Europe/San_Marino",
+        "MT" => "Europe/Malta",
+        "SI" => "Europe/Ljubljana",
+        "HR" => "Europe/Zagreb",
+        "HU" => "Europe/Budapest",
+        "CZ" => "Europe/Prague",
+        "SK" => "Europe/Bratislava",
+        "RO" => "Europe/Bucharest",
+        "BG" => "Europe/Sofia",
+        "GR" => "Europe/Athens",
+        "CY" => "Asia/Nicosia",
+        "RS" => "Europe/Belgrade",
+        "ME" => "Europe/Podgorica",
+        "MK" => "Europe/Skopje",
+        "AL" => "Europe/Tirane",
+        "AD" => "Europe/Andorra",
         _ => return None,
     };
     name.parse().ok()
