@@ -74,6 +74,19 @@ fn http(
     body: Option<(&str, &[u8])>,
     headers: &[(&str, &str)],
 ) -> std::io::Result<(u16, Value)> {
+    let (status, _, body) = http_raw(addr, method, path, token, body, headers)?;
+    Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+}
+
+/// One HTTP/1.1 request; returns the status, the response head and the body as text.
+fn http_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<(u16, String, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -101,8 +114,8 @@ fn http(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status in {text}")))?;
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    Ok((status, head.to_string(), body.to_string()))
 }
 
 fn post(addr: SocketAddr, path: &str, token: &str, body: &Value) -> (u16, Value) {
@@ -159,6 +172,7 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
         "/api/v1/movements",
         "/api/v1/movements/{mrn}",
         "/api/v1/movements/{mrn}/events",
+        "/api/v1/movements/{mrn}/messages",
         "/api/v1/notifications",
         "/api/v1/openapi.json",
     ];
@@ -737,4 +751,474 @@ fn webhooks_push_the_feed_and_retry() {
         listed.contains(&format!("GE  {url}  delivered up to {}", first["id"])),
         "{listed}"
     );
+}
+
+/// A CC015C of the corridor route KZ -> AZ -> GE, written as a trader's system would.
+fn cc015c(lrn: &str, recipient: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ncts:CC015C xmlns:ncts="http://ncts.dgtaxud.ec" PhaseID="NCTS5.1">
+  <messageSender>KZTRADER01</messageSender>
+  <messageRecipient>{recipient}</messageRecipient>
+  <preparationDateAndTime>2026-11-28T10:00:00</preparationDateAndTime>
+  <messageIdentification>{lrn}-015</messageIdentification>
+  <messageType>CC015C</messageType>
+  <TransitOperation>
+    <LRN>{lrn}</LRN>
+    <declarationType>T1</declarationType>
+    <additionalDeclarationType>A</additionalDeclarationType>
+    <security>0</security>
+    <reducedDatasetIndicator>0</reducedDatasetIndicator>
+    <bindingItinerary>1</bindingItinerary>
+  </TransitOperation>
+  <CustomsOfficeOfDeparture><referenceNumber>KZ000101</referenceNumber></CustomsOfficeOfDeparture>
+  <CustomsOfficeOfDestinationDeclared><referenceNumber>GE000301</referenceNumber></CustomsOfficeOfDestinationDeclared>
+  <CustomsOfficeOfTransitDeclared>
+    <sequenceNumber>1</sequenceNumber>
+    <referenceNumber>AZ000201</referenceNumber>
+  </CustomsOfficeOfTransitDeclared>
+  <HolderOfTheTransitProcedure><identificationNumber>KZ123456789012</identificationNumber></HolderOfTheTransitProcedure>
+  <Guarantee><sequenceNumber>1</sequenceNumber><guaranteeType>1</guaranteeType></Guarantee>
+  <Consignment>
+    <grossMass>12000.5</grossMass>
+    <HouseConsignment>
+      <sequenceNumber>1</sequenceNumber>
+      <grossMass>12000.5</grossMass>
+      <ConsignmentItem>
+        <goodsItemNumber>1</goodsItemNumber>
+        <declarationGoodsItemNumber>1</declarationGoodsItemNumber>
+        <Commodity><descriptionOfGoods>Cotton yarn</descriptionOfGoods></Commodity>
+        <Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages></Packaging>
+      </ConsignmentItem>
+    </HouseConsignment>
+  </Consignment>
+</ncts:CC015C>"#
+    )
+}
+
+/// A CC013C naming the movement by MRN, moving the destination to another Georgian office.
+fn cc013c(mrn: &str) -> String {
+    cc015c("X", "NTA.KZ")
+        .replace("CC015C", "CC013C")
+        .replace("<LRN>X</LRN>", &format!("<MRN>{mrn}</MRN>"))
+        .replace(
+            "<bindingItinerary>1</bindingItinerary>",
+            "<bindingItinerary>1</bindingItinerary>\n    <amendmentTypeFlag>0</amendmentTypeFlag>",
+        )
+        .replace("GE000301", "GE000302")
+}
+
+fn cc007c(mrn: &str, office: &str, arrived_local: &str) -> String {
+    format!(
+        r#"<ncts:CC007C xmlns:ncts="http://ncts.dgtaxud.ec">
+  <messageSender>GETRADER09</messageSender>
+  <messageRecipient>NTA.GE</messageRecipient>
+  <preparationDateAndTime>2026-11-28T10:00:00</preparationDateAndTime>
+  <messageIdentification>{mrn}-007</messageIdentification>
+  <messageType>CC007C</messageType>
+  <TransitOperation>
+    <MRN>{mrn}</MRN>
+    <arrivalNotificationDateAndTime>{arrived_local}</arrivalNotificationDateAndTime>
+    <simplifiedProcedure>1</simplifiedProcedure>
+    <incidentFlag>0</incidentFlag>
+  </TransitOperation>
+  <CustomsOfficeOfDestinationActual><referenceNumber>{office}</referenceNumber></CustomsOfficeOfDestinationActual>
+  <TraderAtDestination><identificationNumber>GE404040404</identificationNumber></TraderAtDestination>
+  <Consignment>
+    <LocationOfGoods>
+      <typeOfLocation>B</typeOfLocation>
+      <qualifierOfIdentification>V</qualifierOfIdentification>
+      <CustomsOffice><referenceNumber>{office}</referenceNumber></CustomsOffice>
+    </LocationOfGoods>
+  </Consignment>
+</ncts:CC007C>"#
+    )
+}
+
+fn cc044c(mrn: &str, office: &str, prepared_local: &str) -> String {
+    format!(
+        r#"<ncts:CC044C xmlns:ncts="http://ncts.dgtaxud.ec">
+  <messageSender>GETRADER09</messageSender>
+  <messageRecipient>NTA.GE</messageRecipient>
+  <preparationDateAndTime>{prepared_local}</preparationDateAndTime>
+  <messageIdentification>{mrn}-044</messageIdentification>
+  <messageType>CC044C</messageType>
+  <TransitOperation><MRN>{mrn}</MRN></TransitOperation>
+  <CustomsOfficeOfDestinationActual><referenceNumber>{office}</referenceNumber></CustomsOfficeOfDestinationActual>
+  <TraderAtDestination><identificationNumber>GE404040404</identificationNumber></TraderAtDestination>
+  <UnloadingRemark>
+    <conform>1</conform>
+    <unloadingCompletion>1</unloadingCompletion>
+    <unloadingDate>{}</unloadingDate>
+  </UnloadingRemark>
+</ncts:CC044C>"#,
+        &prepared_local[..10]
+    )
+}
+
+fn cc014c(mrn: &str) -> String {
+    format!(
+        r#"<ncts:CC014C xmlns:ncts="http://ncts.dgtaxud.ec">
+  <messageSender>KZTRADER01</messageSender>
+  <messageRecipient>NTA.KZ</messageRecipient>
+  <preparationDateAndTime>2026-11-28T10:00:00</preparationDateAndTime>
+  <messageIdentification>{mrn}-014</messageIdentification>
+  <messageType>CC014C</messageType>
+  <TransitOperation><MRN>{mrn}</MRN></TransitOperation>
+  <Invalidation>
+    <initiatedByCustoms>0</initiatedByCustoms>
+    <justification>goods not dispatched</justification>
+  </Invalidation>
+  <CustomsOfficeOfDeparture><referenceNumber>KZ000101</referenceNumber></CustomsOfficeOfDeparture>
+  <HolderOfTheTransitProcedure><identificationNumber>KZ123456789012</identificationNumber></HolderOfTheTransitProcedure>
+</ncts:CC014C>"#
+    )
+}
+
+/// POSTs an NCTS message; returns the status and the answer, which must be the named NCTS
+/// message and valid against the schemas (or empty when `root` is None).
+fn post_xml(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    xml: &str,
+    root: Option<&str>,
+) -> (u16, String) {
+    let (status, head, body) = http_raw(
+        addr,
+        "POST",
+        path,
+        Some(token),
+        Some(("application/xml", xml.as_bytes())),
+        &[],
+    )
+    .unwrap();
+    match root {
+        None => assert!(
+            body.is_empty(),
+            "{status}: no answer expected, found {body}"
+        ),
+        Some(root) => {
+            assert!(
+                head.to_lowercase()
+                    .contains("content-type: application/xml"),
+                "{head}"
+            );
+            let doc = smartborder_ncts::xml::parse(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+            assert_eq!(doc.name, root, "{status}: {body}");
+            let violations = smartborder_ncts::schema().validate(&doc);
+            assert!(
+                violations.is_empty(),
+                "{root} not schema-valid: {violations:?}\n{body}"
+            );
+        }
+    }
+    (status, body)
+}
+
+/// The text of the first element with this name in an answer.
+fn element<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {name} in {xml}"))
+        + open.len();
+    let end = xml[start..].find('<').unwrap() + start;
+    &xml[start..end]
+}
+
+/// Local wall-clock time in Tbilisi (UTC+4) of an RFC 3339 instant.
+fn tbilisi(rfc3339: &str) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap();
+    (t.naive_utc() + chrono::TimeDelta::hours(4))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// The same lifecycle in NCTS XML: lodged as CC015C, amended by CC013C, released and crossed
+/// through the JSON API, arrival (CC007C) and unloading remarks (CC044C) in Georgia; with the
+/// refusals an NCTS trader meets.
+fn ncts_xml_lifecycle(db: &str, tag: &str) {
+    let kz = key(db, &["--country", "KZ"]);
+    let az = key(db, &["--country", "AZ"]);
+    let ge = key(db, &["--country", "GE"]);
+    let coordinator = key(db, &["--coordinator"]);
+    let server = start(db);
+    let a = server.addr;
+
+    // Lodge: CC028C with the MRN allocated.
+    let lrn = format!("{tag}-X1");
+    let (s, answer) = post_xml(
+        a,
+        "/api/v1/movements",
+        &kz,
+        &cc015c(&lrn, "NTA.KZ"),
+        Some("CC028C"),
+    );
+    assert_eq!(s, 201, "{answer}");
+    let mrn = element(&answer, "MRN").to_string();
+    assert_eq!(element(&answer, "LRN"), lrn);
+    assert_eq!(
+        element(&answer, "correlationIdentifier"),
+        format!("{lrn}-015")
+    );
+    assert_eq!(element(&answer, "messageRecipient"), "KZTRADER01");
+    assert!(mrn.starts_with("26KZ") || mrn.starts_with("27KZ"), "{mrn}");
+    let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &az);
+    assert_eq!(
+        m["movement"]["lrn"],
+        lrn.as_str(),
+        "Azerbaijan, on the route, sees it"
+    );
+
+    // The same LRN again: CC056C, duplicate LRN.
+    let (s, answer) = post_xml(
+        a,
+        "/api/v1/movements",
+        &kz,
+        &cc015c(&lrn, "NTA.KZ"),
+        Some("CC056C"),
+    );
+    assert_eq!(
+        (s, element(&answer, "rejectionCode")),
+        (409, "4"),
+        "{answer}"
+    );
+    assert_eq!(
+        element(&answer, "errorPointer"),
+        "/CC015C/TransitOperation/LRN"
+    );
+    // Not schema-valid: CC917C with the line and the element.
+    let broken = cc015c(&format!("{tag}-X2"), "NTA.KZ")
+        .replace("<messageSender>KZTRADER01</messageSender>", "");
+    let (s, answer) = post_xml(a, "/api/v1/movements", &kz, &broken, Some("CC917C"));
+    assert_eq!(s, 400);
+    assert_eq!(element(&answer, "errorPointer"), "/CC015C/messageSender");
+    assert_eq!(element(&answer, "errorCode"), "13");
+    // Reported where it was expected: at messageRecipient, line 4.
+    assert_eq!(element(&answer, "errorLineNumber"), "4");
+    // A business rule: addressed to another country's NTA.
+    let (s, answer) = post_xml(
+        a,
+        "/api/v1/movements",
+        &kz,
+        &cc015c(&format!("{tag}-X3"), "NTA.AZ"),
+        Some("CC056C"),
+    );
+    assert_eq!(s, 422);
+    assert_eq!(
+        element(&answer, "errorPointer"),
+        "/CC015C/CustomsOfficeOfDeparture/referenceNumber"
+    );
+    assert_eq!(element(&answer, "errorReason"), "SBR002");
+    // Someone else's office of departure: refused, named.
+    let (s, answer) = post_xml(
+        a,
+        "/api/v1/movements",
+        &az,
+        &cc015c(&format!("{tag}-X4"), "NTA.KZ"),
+        Some("CC056C"),
+    );
+    assert_eq!(s, 403, "{answer}");
+    assert_eq!(
+        element(&answer, "errorPointer"),
+        "/CC015C/CustomsOfficeOfDeparture/referenceNumber"
+    );
+    // The coordinator sends no messages; JSON is not taken at /messages.
+    let (s, _) = post_xml_status(
+        a,
+        "/api/v1/movements",
+        &coordinator,
+        &cc015c(&format!("{tag}-X5"), "NTA.KZ"),
+        "application/xml",
+    );
+    assert_eq!(s, 403);
+    let (s, _) = post_xml_status(
+        a,
+        &format!("/api/v1/movements/{mrn}/messages"),
+        &kz,
+        "{}",
+        "application/json",
+    );
+    assert_eq!(s, 415);
+    // A CC007C where a CC015C is expected, and the reverse.
+    let (s, _) = post_xml_status(
+        a,
+        "/api/v1/movements",
+        &ge,
+        &cc007c(&mrn, "GE000302", "2026-12-01T10:00:00"),
+        "application/xml",
+    );
+    assert_eq!(s, 400);
+
+    // Amendment before release: CC004C; the destination moves to GE000302.
+    let (s, answer) = post_xml(
+        a,
+        &format!("/api/v1/movements/{mrn}/messages"),
+        &kz,
+        &cc013c(&mrn),
+        Some("CC004C"),
+    );
+    assert_eq!(s, 200, "{answer}");
+    assert_eq!(element(&answer, "MRN"), mrn);
+    let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &ge);
+    assert_eq!(m["movement"]["route"]["destination"], "GE000302");
+    assert_eq!(m["movement"]["status"], "accepted");
+
+    // Release and the crossing through the JSON API, as the offices record them.
+    let events = format!("/api/v1/movements/{mrn}/events");
+    let release = json!({"type": "released_for_transit", "office": "KZ000101", "at": at(0), "limit_date": at(24 * 8)});
+    assert_eq!(post(a, &events, &kz, &release).0, 200);
+    assert_eq!(
+        post(
+            a,
+            &events,
+            &az,
+            &event("arrival_at_transit", "AZ000201", &at(50))
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        post(
+            a,
+            &events,
+            &az,
+            &event("frontier_crossed", "AZ000201", &at(54))
+        )
+        .0,
+        200
+    );
+
+    // Arrival at destination: the body's MRN must be the path's; Azerbaijan cannot notify a
+    // Georgian office; then Georgia's CC007C is recorded at its local time.
+    let messages = format!("/api/v1/movements/{mrn}/messages");
+    let arrival = cc007c(&mrn, "GE000302", &tbilisi(&at(73)));
+    let other = cc007c("26KZ000000000099J3", "GE000302", &tbilisi(&at(73)));
+    let (s, answer) = post_xml(a, &messages, &ge, &other, Some("CC057C"));
+    assert_eq!((s, element(&answer, "errorReason")), (422, "SBR015"));
+    let (s, answer) = post_xml(a, &messages, &az, &arrival, Some("CC057C"));
+    assert_eq!(s, 403, "{answer}");
+    let (s, _) = post_xml(a, &messages, &ge, &arrival, None);
+    assert_eq!(s, 202);
+    let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &kz);
+    assert_eq!(m["movement"]["status"], "arrived_at_destination");
+    assert_eq!(m["movement"]["actual_destination"], "GE000302");
+    let arrived = m["movement"]["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(arrived["type"], "arrival_at_destination");
+    assert_eq!(arrived["zone"], "Asia/Tbilisi");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(arrived["at"].as_str().unwrap()).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(&at(73)).unwrap(),
+        "the local arrival time is placed in Tbilisi's zone"
+    );
+    // The same arrival again is out of sequence.
+    let (s, answer) = post_xml(a, &messages, &ge, &arrival, Some("CC057C"));
+    assert_eq!((s, element(&answer, "errorCode")), (409, "92"), "{answer}");
+    // Unloading remarks, timed by the message's preparation time in Tbilisi.
+    let (s, _) = post_xml(
+        a,
+        &messages,
+        &ge,
+        &cc044c(&mrn, "GE000302", &tbilisi(&at(75))),
+        None,
+    );
+    assert_eq!(s, 202);
+    let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &kz);
+    assert_eq!(m["movement"]["status"], "unloading_remarks");
+    let remarks = m["movement"]["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(remarks["conform"], true);
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(remarks["at"].as_str().unwrap()).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(&at(75)).unwrap()
+    );
+    // An unknown MRN.
+    let unknown = "26KZ000000000099J3";
+    let (s, answer) = post_xml(
+        a,
+        &format!("/api/v1/movements/{unknown}/messages"),
+        &ge,
+        &cc044c(unknown, "GE000302", &tbilisi(&at(76))),
+        Some("CC057C"),
+    );
+    assert_eq!((s, element(&answer, "errorCode")), (404, "90"));
+
+    // Invalidation of a second declaration before release: CC009C.
+    let (s, answer) = post_xml(
+        a,
+        "/api/v1/movements",
+        &kz,
+        &cc015c(&format!("{tag}-X6"), "NTA.KZ"),
+        Some("CC028C"),
+    );
+    assert_eq!(s, 201);
+    let second = element(&answer, "MRN").to_string();
+    let (s, answer) = post_xml(
+        a,
+        &format!("/api/v1/movements/{second}/messages"),
+        &kz,
+        &cc014c(&second),
+        Some("CC009C"),
+    );
+    assert_eq!(s, 200, "{answer}");
+    assert_eq!(element(&answer, "decision"), "1");
+    let (_, m) = get(a, &format!("/api/v1/movements/{second}"), &kz);
+    assert_eq!(m["movement"]["status"], "invalidated");
+
+    // Every accepted message is in the audit chain, which verifies.
+    let out = bin()
+        .args(["audit", "verify", "--db", db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn post_xml_status(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    body: &str,
+    content_type: &str,
+) -> (u16, String) {
+    let (s, _, body) = http_raw(
+        addr,
+        "POST",
+        path,
+        Some(token),
+        Some((content_type, body.as_bytes())),
+        &[],
+    )
+    .unwrap();
+    (s, body)
+}
+
+#[test]
+fn ncts_xml_lifecycle_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    ncts_xml_lifecycle(&sqlite_url(dir.path()), "SQ");
+}
+
+#[test]
+fn ncts_xml_lifecycle_on_postgres() {
+    let Ok(url) = std::env::var("SMARTBORDER_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "SMARTBORDER_TEST_POSTGRES_URL is not set; .ci/run sets it to a throwaway cluster"
+        );
+        return;
+    };
+    ncts_xml_lifecycle(&url, &format!("PX{}", std::process::id()));
 }

@@ -152,6 +152,9 @@ pub struct UnloadingRemarks {
     pub header: Header,
     pub mrn: String,
     pub office: OfficeRef,
+    pub zone: Tz,
+    /// When the trader made the remarks: the message's preparation time at the office.
+    pub remarks_at: DateTime<Utc>,
     pub trader: String,
     pub conform: bool,
     pub unloading_completed: bool,
@@ -726,10 +729,14 @@ impl Rules<'_> {
     fn unloading(&mut self, header: &Header) -> Option<UnloadingRemarks> {
         let office = self.office(&["CustomsOfficeOfDestinationActual", "referenceNumber"])?;
         let date = self.required(&["UnloadingRemark", "unloadingDate"]);
+        let path = ["preparationDateAndTime"];
+        let (remarks_at, zone) = self.local_time(&path, &self.required(&path), &office)?;
         Some(UnloadingRemarks {
             header: header.clone(),
             mrn: self.required(&["TransitOperation", "MRN"]),
             office,
+            zone,
+            remarks_at,
             trader: self.required(&["TraderAtDestination", "identificationNumber"]),
             conform: self.flag(&["UnloadingRemark", "conform"]),
             unloading_completed: self.flag(&["UnloadingRemark", "unloadingCompletion"]),

@@ -159,7 +159,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                         continue;
                     }
                     let value = a
-                        .unescape_value()
+                        .decode_and_unescape_value(reader.decoder())
                         .map_err(|err| fail(start, format!("attribute {key}: {err}")))?
                         .into_owned();
                     attributes.push((key, value));

@@ -2,6 +2,7 @@
 //! Handlers only translate: HTTP in, a store request or read, HTTP out. Every error is JSON:
 //! `{"error": {"status": 403, "code": "forbidden", "message": "..."}}`.
 
+mod nctsxml;
 mod openapi;
 mod webhook;
 
@@ -91,6 +92,10 @@ pub fn router(store: Store, writer: Writer) -> Router {
         .route("/api/v1/movements", post(lodge).get(list_movements))
         .route("/api/v1/movements/{mrn}", get(get_movement))
         .route("/api/v1/movements/{mrn}/events", post(post_event))
+        .route(
+            "/api/v1/movements/{mrn}/messages",
+            post(nctsxml::post_message),
+        )
         .route("/api/v1/notifications", get(notifications))
         .fallback(|| async {
             ApiError::new(
@@ -115,6 +120,8 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = Store::open(store_url).await?;
+    // Compile the NCTS schemas now rather than on the first XML message.
+    smartborder_ncts::schema();
     let writer = Writer::spawn(store.clone());
     webhook::spawn(store.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -189,19 +196,43 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+/// The body formats of writes: the JSON API, or NCTS Phase 5 XML messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    Json,
+    Xml,
+}
+
+fn media(headers: &HeaderMap, accepted: &[Media]) -> Result<Media, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if content_type.starts_with("application/json") {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("Content-Type \"{content_type}\": expected application/json"),
-        ))
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let found = match essence {
+        "application/json" => Some(Media::Json),
+        "application/xml" | "text/xml" => Some(Media::Xml),
+        _ => None,
+    };
+    match found {
+        Some(m) if accepted.contains(&m) => Ok(m),
+        _ => {
+            let expected: Vec<&str> = accepted
+                .iter()
+                .map(|m| match m {
+                    Media::Json => "application/json",
+                    Media::Xml => "application/xml (an NCTS message)",
+                })
+                .collect();
+            Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "Content-Type \"{content_type}\": expected {}",
+                    expected.join(" or ")
+                ),
+            ))
+        }
     }
 }
 
@@ -263,6 +294,7 @@ struct Write {
     actor: String,
     principal: Principal,
     idempotency_key: Option<String>,
+    media: Media,
     body: Bytes,
 }
 
@@ -272,14 +304,16 @@ async fn write_request(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
+    accepted: &[Media],
 ) -> Result<Write, ApiError> {
     let (actor, principal) = caller(state, headers).await?;
     let body = body_bytes(body)?;
-    require_json(headers)?;
+    let media = media(headers, accepted)?;
     Ok(Write {
         actor,
         principal,
         idempotency_key: idempotency_key(headers)?,
+        media,
         body,
     })
 }
@@ -309,12 +343,17 @@ async fn lodge(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let write = write_request(&state, &headers, body, &[Media::Json, Media::Xml]).await?;
+    if write.media == Media::Xml {
+        return nctsxml::lodge(&state, write).await;
+    }
     let Write {
         actor,
         principal,
         idempotency_key,
         body,
-    } = write_request(&state, &headers, body).await?;
+        ..
+    } = write;
     let b: LodgeBody = parse_body(&body)?;
     let route = Route {
         departure: office("route.departure", &b.route.departure)?,
@@ -362,7 +401,8 @@ async fn post_event(
         principal,
         idempotency_key,
         body,
-    } = write_request(&state, &headers, body).await?;
+        ..
+    } = write_request(&state, &headers, body, &[Media::Json]).await?;
     let b: EventBody = parse_body(&body)?;
     if matches!(b.kind, EventKind::Accepted { .. }) {
         return Err(ApiError::bad_request(

@@ -32,16 +32,50 @@ pub fn document() -> Value {
         ("403", "The office of departure is not the caller's"),
         ("409", "The LRN was already lodged"),
         ("413", "Body larger than 256 KiB"),
-        ("415", "Not application/json"),
+        ("415", "Neither application/json nor application/xml"),
         (
             "422",
             "Invalid route (more than 9 offices of transit, no known zone)",
         ),
         ("503", "The store could not commit; nothing was written"),
     ]);
+    let ncts = |what: &str| json!({"description": what, "content": {"application/xml": {"schema": {"type": "string"}}}});
     lodge_responses.insert(
         "201".into(),
-        movement_response("Accepted, MRN allocated (IE028); durable"),
+        json!({"description": "Accepted, MRN allocated; durable. JSON: the movement. XML: CC028C",
+            "content": {
+                "application/json": {"schema": {"type": "object", "required": ["movement"], "properties": {"movement": {"$ref": "#/components/schemas/Movement"}}}},
+                "application/xml": {"schema": {"type": "string", "description": "CC028C"}}}}),
+    );
+    let mut message_responses = errors(&[
+        ("401", "Missing, unknown or revoked API key"),
+        ("403", "The caller is the coordinator"),
+        ("413", "Body larger than 256 KiB"),
+        ("415", "Not application/xml"),
+        ("503", "The store could not commit; nothing was written"),
+    ]);
+    for (code, what) in [
+        ("200", "CC013C accepted: CC004C; CC014C accepted: CC009C"),
+        (
+            "400",
+            "Not well-formed or not schema-valid: CC917C (line, column, XPath, XML error code), or a CC015C posted here (JSON error)",
+        ),
+        ("403", "The office is not the caller's: CC056C / CC057C"),
+        ("404", "Unknown MRN: CC056C / CC057C with error code 90"),
+        (
+            "409",
+            "Out of sequence for the movement: CC056C / CC057C with error code 92",
+        ),
+        (
+            "422",
+            "A business rule is broken: CC056C / CC057C naming the elements",
+        ),
+    ] {
+        message_responses.insert(code.into(), ncts(what));
+    }
+    message_responses.insert(
+        "202".into(),
+        json!({"description": "CC007C or CC044C recorded; durable. The office of destination answers later (unloading permission, goods release)"}),
     );
     let mut event_responses = errors(&[
         ("400", "Malformed body, office reference or zone"),
@@ -76,9 +110,11 @@ pub fn document() -> Value {
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI document"}}}},
             "/api/v1/movements": {
                 "post": {
-                    "summary": "Lodge a transit declaration (IE015); answered with the accepted movement and its MRN (IE028)",
+                    "summary": "Lodge a transit declaration (IE015) as JSON or as an NCTS CC015C; answered with the accepted movement and its MRN (IE028), or with CC028C, CC056C or CC917C for XML",
                     "parameters": [idempotency],
-                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Lodgement"}}}},
+                    "requestBody": {"required": true, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Lodgement"}},
+                        "application/xml": {"schema": {"type": "string", "description": "An NCTS Phase 5 CC015C (schema version 51.8.6)"}}}},
                     "responses": lodge_responses
                 },
                 "get": {
@@ -95,6 +131,12 @@ pub fn document() -> Value {
                 "parameters": [mrn_param, idempotency],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventRequest"}}}},
                 "responses": event_responses
+            }},
+            "/api/v1/movements/{mrn}/messages": {"post": {
+                "summary": "Send an NCTS Phase 5 message about a movement: CC013C (amendment), CC014C (invalidation request), CC007C (arrival notification), CC044C (unloading remarks)",
+                "parameters": [mrn_param, idempotency],
+                "requestBody": {"required": true, "content": {"application/xml": {"schema": {"type": "string"}}}},
+                "responses": message_responses
             }},
             "/api/v1/notifications": {"get": {
                 "summary": "The caller's notification feed (pre-arrival information and events along its routes), at least once, in order per movement",

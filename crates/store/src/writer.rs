@@ -550,8 +550,38 @@ async fn record(
             "the limit date is more than a year after release",
         ));
     }
+    let countries_before: Vec<String> = movement
+        .route
+        .countries()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     if let Err(e) = movement.apply(event.clone()) {
         return Ok(refused(Refusal::Conflict, e.to_string()));
+    }
+    if let EventKind::Amended { route: Some(_) } = &event.kind {
+        // The amended route decides who sees the movement from now on.
+        let after = movement.route.countries();
+        for country in after
+            .iter()
+            .filter(|c| !countries_before.iter().any(|b| b == *c))
+        {
+            sqlx::query("INSERT INTO movement_countries (movement_id, country) VALUES ($1, $2)")
+                .bind(id)
+                .bind(*country)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for country in countries_before
+            .iter()
+            .filter(|b| !after.contains(&b.as_str()))
+        {
+            sqlx::query("DELETE FROM movement_countries WHERE movement_id = $1 AND country = $2")
+                .bind(id)
+                .bind(country)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     pending.events.push((id, event_count, event.clone()));
     // Share the event along the route: every other administration on it is notified; the release

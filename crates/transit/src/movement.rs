@@ -222,8 +222,12 @@ impl MovementStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    /// IE013: the declaration is amended before release.
-    Amended,
+    /// IE013: the declaration is amended before release, with the route as amended when the
+    /// amendment changes offices of transit or destination (the office of departure stays).
+    Amended {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        route: Option<Route>,
+    },
     /// IE056: the declaration is rejected.
     Rejected { reason: String },
     /// IE028: accepted, MRN allocated.
@@ -260,7 +264,7 @@ impl EventKind {
     /// The snake_case name of the event (also its `type` in JSON).
     pub fn name(&self) -> &'static str {
         match self {
-            EventKind::Amended => "amended",
+            EventKind::Amended { .. } => "amended",
             EventKind::Rejected { .. } => "rejected",
             EventKind::Accepted { .. } => "accepted",
             EventKind::NotReleased { .. } => "not_released",
@@ -399,11 +403,30 @@ impl Movement {
             (_, s) if s.is_final() => {
                 return Err(not_allowed("the movement is closed"));
             }
-            (E::Amended, S::Lodged | S::Accepted) => {
+            (E::Amended { route }, S::Lodged | S::Accepted) => {
                 at_departure()?;
+                if let Some(route) = route {
+                    if route.departure != self.route.departure {
+                        return Err(TransitionError::WrongOffice {
+                            event: name,
+                            office: route.departure.to_string(),
+                            expected: format!(
+                                "an amendment keeps the office of departure ({})",
+                                self.route.departure
+                            ),
+                        });
+                    }
+                    if route.transit.len() > MAX_TRANSIT_OFFICES {
+                        return Err(not_allowed(&format!(
+                            "a declaration names at most {MAX_TRANSIT_OFFICES} offices of transit"
+                        )));
+                    }
+                    self.transit_progress = vec![TransitProgress::default(); route.transit.len()];
+                    self.route = route.clone();
+                }
                 status
             }
-            (E::Amended, _) => {
+            (E::Amended { .. }, _) => {
                 return Err(not_allowed(
                     "a declaration can be amended only before release",
                 ));

@@ -49,7 +49,8 @@ fn ev(kind: EventKind, office: &str, hours: i64) -> Event {
 fn released() -> Movement {
     let mut m = Movement::lodged("LRN-1", route());
     let mrn = Mrn::allocate(2026, "KZ", 1, 'J');
-    m.apply(ev(EventKind::Amended, "KZ000101", 0)).unwrap();
+    m.apply(ev(EventKind::Amended { route: None }, "KZ000101", 0))
+        .unwrap();
     m.apply(ev(EventKind::Accepted { mrn: mrn.clone() }, "KZ000101", 1))
         .unwrap();
     m.apply(ev(
@@ -208,7 +209,7 @@ fn illegal_transitions_are_refused_and_change_nothing() {
     let mut m = released();
     refuse(
         &mut m,
-        ev(EventKind::Amended, "KZ000101", 3),
+        ev(EventKind::Amended { route: None }, "KZ000101", 3),
         "only before release",
     );
     refuse(
@@ -371,4 +372,56 @@ fn events_serialise_with_their_type_office_instant_and_zone() {
             .to_string()
             .contains("customs office reference \"az-1\"")
     );
+}
+
+#[test]
+fn an_amendment_may_change_the_route_but_not_the_office_of_departure() {
+    let mut m = Movement::lodged("LRN-2", route());
+    m.apply(ev(
+        EventKind::Accepted {
+            mrn: Mrn::allocate(2026, "KZ", 2, 'J'),
+        },
+        "KZ000101",
+        0,
+    ))
+    .unwrap();
+    let amended = Route {
+        departure: o("KZ000101"),
+        transit: vec![TransitOffice {
+            office: o("AZ000201"),
+            estimated_arrival: None,
+        }],
+        destination: o("AZ000999"),
+    };
+    m.apply(ev(
+        EventKind::Amended {
+            route: Some(amended.clone()),
+        },
+        "KZ000101",
+        1,
+    ))
+    .unwrap();
+    assert_eq!(m.route, amended);
+    assert_eq!(m.transit_progress.len(), 1);
+    assert_eq!(m.status, MovementStatus::Accepted);
+
+    let elsewhere = Route {
+        departure: o("KZ000102"),
+        ..amended.clone()
+    };
+    let before = m.clone();
+    let err = m
+        .apply(ev(
+            EventKind::Amended {
+                route: Some(elsewhere),
+            },
+            "KZ000101",
+            2,
+        ))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("keeps the office of departure"),
+        "{err}"
+    );
+    assert_eq!(m, before, "a refused amendment changes nothing");
 }

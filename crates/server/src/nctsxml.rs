@@ -1,0 +1,440 @@
+//! NCTS Phase 5 XML over the same API: a CC015C lodged at `POST /api/v1/movements`, and the
+//! CC013C, CC014C, CC007C and CC044C of a movement at `POST /api/v1/movements/{mrn}/messages`.
+//! They become the same store requests as their JSON equivalents; the answers are what NCTS
+//! answers:
+//!
+//! | outcome                                   | HTTP | body                       |
+//! |-------------------------------------------|------|----------------------------|
+//! | CC015C accepted                           | 201  | CC028C (MRN allocated)     |
+//! | CC013C accepted                           | 200  | CC004C (amendment accepted)|
+//! | CC014C accepted                           | 200  | CC009C (invalidation decision) |
+//! | CC007C, CC044C recorded                   | 202  | none: the office of destination answers later (unloading permission, goods release) |
+//! | not well-formed, not schema-valid         | 400  | CC917C (XML NACK): line, column, XPath, code |
+//! | business rule broken                      | 422  | CC056C / CC057C with functional errors |
+//! | not the caller's office                   | 403  | CC056C / CC057C            |
+//! | unknown MRN                               | 404  | CC056C / CC057C, error code 90 |
+//! | duplicate LRN, or out of sequence         | 409  | CC056C / CC057C, error code 92 (rejection code 4 for a duplicate LRN) |
+//!
+//! Authentication, size and media type errors come before the message is read and are the
+//! API's usual JSON errors.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use chrono_tz::Tz;
+use smartborder_ncts::answers::{self, Envelope, RejectionCode};
+use smartborder_ncts::messages::{
+    FunctionalError, FunctionalErrorCode, Header, Message, MessageType, RejectionContext,
+};
+use smartborder_ncts::{Refusal as NctsRefusal, read};
+use smartborder_store::writer::{Answer, Command, Refusal, Request};
+use smartborder_transit::{Event, EventKind, Movement, OfficeRef, Principal, country_zone};
+
+use crate::{ApiError, AppState, Media, Write, write_request};
+
+/// Answer identifications: unique within a process, and across restarts by the timestamp.
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+fn xml(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+/// The country that answers: the caller's administration (the coordinator writes nothing).
+fn answering_country(principal: &Principal) -> Result<String, ApiError> {
+    match principal {
+        Principal::Administration { country } => Ok(country.clone()),
+        Principal::Coordinator => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the coordinator reads movements but does not send NCTS messages",
+        )),
+    }
+}
+
+fn envelope(country: &str, answered: Option<Header>) -> Envelope {
+    let at = Utc::now();
+    let zone: Tz = country_zone(country).unwrap_or(chrono_tz::UTC);
+    Envelope {
+        country: country.to_string(),
+        zone,
+        at,
+        identification: format!(
+            "SB{country}{}{}",
+            at.timestamp_micros(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed) % 1000
+        ),
+        answered,
+    }
+}
+
+/// The body as text; a body that is not UTF-8 is not a well-formed NCTS message.
+fn text(body: &Bytes) -> String {
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// The answer to a message that could not be read.
+fn refused(country: &str, refusal: NctsRefusal) -> Response {
+    match refusal {
+        NctsRefusal::Rules {
+            message_type,
+            header,
+            context,
+            errors,
+        } => {
+            let env = envelope(country, Some(*header));
+            xml(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                answers::rejection(
+                    &env,
+                    message_type,
+                    RejectionCode::FunctionalErrors,
+                    "the message breaks business rules (see the functional errors)",
+                    &context,
+                    &errors,
+                ),
+            )
+        }
+        NctsRefusal::Unsupported { root, expected } => {
+            ApiError::bad_request(format!("{root}: this endpoint takes {expected}")).into_response()
+        }
+        other => {
+            let header = match &other {
+                NctsRefusal::Schema { header, .. } => header.as_deref().cloned(),
+                _ => None,
+            };
+            let env = envelope(country, header);
+            xml(
+                StatusCode::BAD_REQUEST,
+                answers::xml_nack(&env, &other.xml_errors()),
+            )
+        }
+    }
+}
+
+/// How a store refusal of an NCTS message is answered: HTTP status, rejection code, and the
+/// functional error that names the element.
+fn store_refusal(
+    refusal: Refusal,
+    message: &str,
+    message_type: MessageType,
+) -> (StatusCode, RejectionCode, FunctionalError) {
+    let root = message_type.name();
+    let office_path = if message_type.at_departure() {
+        "CustomsOfficeOfDeparture/referenceNumber"
+    } else {
+        "CustomsOfficeOfDestinationActual/referenceNumber"
+    };
+    let error = |pointer: String, code, reason| FunctionalError {
+        pointer,
+        code,
+        reason,
+        description: message.to_string(),
+        value: None,
+    };
+    match refusal {
+        Refusal::Forbidden => (
+            StatusCode::FORBIDDEN,
+            RejectionCode::FunctionalErrors,
+            error(
+                format!("/{root}/{office_path}"),
+                FunctionalErrorCode::RuleViolation,
+                "SBR010",
+            ),
+        ),
+        Refusal::NotFound => (
+            StatusCode::NOT_FOUND,
+            RejectionCode::FunctionalErrors,
+            error(
+                format!("/{root}/TransitOperation/MRN"),
+                FunctionalErrorCode::UnknownMrn,
+                "SBR011",
+            ),
+        ),
+        Refusal::Conflict if message_type == MessageType::CC015C => (
+            StatusCode::CONFLICT,
+            RejectionCode::DuplicateLrn,
+            error(
+                format!("/{root}/TransitOperation/LRN"),
+                FunctionalErrorCode::RuleViolation,
+                "SBR012",
+            ),
+        ),
+        Refusal::Conflict => (
+            StatusCode::CONFLICT,
+            RejectionCode::InvalidState,
+            error(
+                format!("/{root}/messageType"),
+                FunctionalErrorCode::OutOfSequence,
+                "SBR013",
+            ),
+        ),
+        Refusal::Invalid => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            RejectionCode::FunctionalErrors,
+            error(
+                format!("/{root}"),
+                FunctionalErrorCode::RuleViolation,
+                "SBR014",
+            ),
+        ),
+    }
+}
+
+fn reject(
+    country: &str,
+    header: Header,
+    message_type: MessageType,
+    context: &RejectionContext,
+    refusal: Refusal,
+    message: &str,
+) -> Response {
+    let (status, code, error) = store_refusal(refusal, message, message_type);
+    let env = envelope(country, Some(header));
+    xml(
+        status,
+        answers::rejection(&env, message_type, code, message, context, &[error]),
+    )
+}
+
+/// `POST /api/v1/movements` with an XML body: a CC015C.
+pub(crate) async fn lodge(state: &AppState, write: Write) -> Result<Response, ApiError> {
+    let country = answering_country(&write.principal)?;
+    let message = match read(&text(&write.body)) {
+        Ok(m) => m,
+        Err(refusal) => return Ok(refused(&country, refusal)),
+    };
+    let Message::Declaration(d) = message else {
+        return Err(ApiError::bad_request(format!(
+            "{}: POST it to /api/v1/movements/{{mrn}}/messages; this endpoint lodges a CC015C",
+            message.message_type().name()
+        )));
+    };
+    let context = RejectionContext {
+        lrn: Some(d.lrn.clone()),
+        office: Some(d.route.departure.to_string()),
+        holder: d.holder.clone(),
+        ..Default::default()
+    };
+    let command = Command {
+        actor: write.actor,
+        principal: write.principal,
+        request: Request::Lodge {
+            lrn: d.lrn.clone(),
+            route: d.route.clone(),
+        },
+        idempotency_key: write.idempotency_key,
+        body: write.body.to_vec(),
+    };
+    match submit(state, command).await? {
+        Ok(movement) => {
+            let env = envelope(&country, Some(d.header.clone()));
+            let mrn = movement.mrn.as_ref().map_or("", |m| m.as_str());
+            Ok(xml(
+                StatusCode::CREATED,
+                answers::mrn_allocated(&env, &d.lrn, mrn, d.route.departure.as_str(), &d.holder),
+            ))
+        }
+        Err((refusal, message)) => Ok(reject(
+            &country,
+            d.header,
+            MessageType::CC015C,
+            &context,
+            refusal,
+            &message,
+        )),
+    }
+}
+
+/// The writer's answer: the movement, or the refusal and its text.
+async fn submit(
+    state: &AppState,
+    command: Command,
+) -> Result<Result<Box<Movement>, (Refusal, String)>, ApiError> {
+    match state
+        .writer
+        .submit(command)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e))?
+    {
+        Answer::Done { movement } => Ok(Ok(movement)),
+        Answer::Refused { refusal, message } => Ok(Err((refusal, message))),
+    }
+}
+
+fn zone_of(office: &OfficeRef) -> Result<Tz, String> {
+    country_zone(office.country()).ok_or_else(|| {
+        format!(
+            "no time zone is known for offices of {}; record this event through the JSON API with its zone",
+            office.country()
+        )
+    })
+}
+
+/// `POST /api/v1/movements/{mrn}/messages`: a CC013C, CC014C, CC007C or CC044C.
+pub(crate) async fn post_message(
+    State(state): State<AppState>,
+    Path(mrn): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let write = write_request(&state, &headers, body, &[Media::Xml]).await?;
+    let country = answering_country(&write.principal)?;
+    let message = match read(&text(&write.body)) {
+        Ok(m) => m,
+        Err(refusal) => return Ok(refused(&country, refusal)),
+    };
+    let message_type = message.message_type();
+    let answered = message.header().clone();
+    let mut context = RejectionContext {
+        mrn: Some(mrn.clone()),
+        ..Default::default()
+    };
+    let now = Utc::now();
+    // The event the message records, and where.
+    let event = match &message {
+        Message::Declaration(_) => {
+            return Err(ApiError::bad_request(
+                "CC015C: lodge a declaration with POST /api/v1/movements",
+            ));
+        }
+        Message::Amendment(a) => {
+            context.office = Some(a.route.departure.to_string());
+            context.holder = a.holder.clone();
+            zone_of(&a.route.departure).map(|zone| Event {
+                kind: EventKind::Amended {
+                    route: Some(a.route.clone()),
+                },
+                office: a.route.departure.clone(),
+                at: now,
+                zone,
+            })
+        }
+        Message::InvalidationRequest(i) => {
+            context.office = Some(i.departure.to_string());
+            context.holder = i.holder.clone();
+            zone_of(&i.departure).map(|zone| Event {
+                kind: EventKind::Invalidated {
+                    reason: i.justification.clone().unwrap_or_else(|| {
+                        if i.initiated_by_customs {
+                            "invalidated by customs (IE014)".to_string()
+                        } else {
+                            "invalidation requested by the holder (IE014)".to_string()
+                        }
+                    }),
+                },
+                office: i.departure.clone(),
+                at: now,
+                zone,
+            })
+        }
+        Message::ArrivalNotification(a) => {
+            context.office = Some(a.office.to_string());
+            context.trader = Some(a.trader.clone());
+            Ok(Event {
+                kind: EventKind::ArrivalAtDestination,
+                office: a.office.clone(),
+                at: a.arrived_at,
+                zone: a.zone,
+            })
+        }
+        Message::UnloadingRemarks(u) => {
+            context.office = Some(u.office.to_string());
+            context.trader = Some(u.trader.clone());
+            Ok(Event {
+                kind: EventKind::UnloadingRemarks { conform: u.conform },
+                office: u.office.clone(),
+                at: u.remarks_at,
+                zone: u.zone,
+            })
+        }
+    };
+    // The message's own MRN, when it gives one, must be the one it is posted to.
+    if let Some(named) = message.mrn()
+        && named != mrn
+    {
+        let error = FunctionalError {
+            pointer: format!("/{}/TransitOperation/MRN", message_type.name()),
+            code: FunctionalErrorCode::RuleViolation,
+            reason: "SBR015",
+            description: format!("the message names MRN {named} but is posted to {mrn}"),
+            value: Some(named.to_string()),
+        };
+        let env = envelope(&country, Some(answered));
+        return Ok(xml(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            answers::rejection(
+                &env,
+                message_type,
+                RejectionCode::FunctionalErrors,
+                &error.description,
+                &context,
+                std::slice::from_ref(&error),
+            ),
+        ));
+    }
+    let event = match event {
+        Ok(e) => e,
+        Err(why) => {
+            return Ok(reject(
+                &country,
+                answered,
+                message_type,
+                &context,
+                Refusal::Invalid,
+                &why,
+            ));
+        }
+    };
+    let command = Command {
+        actor: write.actor,
+        principal: write.principal,
+        request: Request::Event {
+            mrn: mrn.clone(),
+            event,
+        },
+        idempotency_key: write.idempotency_key,
+        body: write.body.to_vec(),
+    };
+    let movement = match submit(&state, command).await? {
+        Ok(m) => m,
+        Err((refusal, why)) => {
+            return Ok(reject(
+                &country,
+                answered,
+                message_type,
+                &context,
+                refusal,
+                &why,
+            ));
+        }
+    };
+    let env = envelope(&country, Some(answered.clone()));
+    let departure = movement.route.departure.as_str();
+    Ok(match &message {
+        Message::Amendment(a) => xml(
+            StatusCode::OK,
+            answers::amendment_accepted(&env, &mrn, &answered, departure, &a.holder),
+        ),
+        Message::InvalidationRequest(i) => xml(
+            StatusCode::OK,
+            answers::invalidation_decision(
+                &env,
+                &mrn,
+                i.initiated_by_customs,
+                i.justification.as_deref(),
+                departure,
+                &i.holder,
+            ),
+        ),
+        _ => (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/api/v1/movements/{mrn}"))],
+        )
+            .into_response(),
+    })
+}
