@@ -1,6 +1,7 @@
 //! `smartborder`: the command line of the SmartBorder toolkit. Thin by design: it parses
 //! arguments, shows progress, and calls the library crates, which do the work.
 
+mod ncts;
 mod progress;
 mod risk;
 mod transit;
@@ -58,6 +59,17 @@ enum Command {
         #[command(subcommand)]
         what: transit::AuditCommand,
     },
+    /// NCTS Phase 5 messages.
+    Ncts {
+        #[command(subcommand)]
+        what: NctsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NctsCommand {
+    /// Check messages against the schemas and the business rules, as the single window does.
+    Check(ncts::CheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -87,6 +99,9 @@ fn main() -> ExitCode {
         Command::Keys { what } => transit::keys(what),
         Command::Webhooks { what } => transit::webhooks(what),
         Command::Audit { what } => transit::audit(what),
+        Command::Ncts {
+            what: NctsCommand::Check(a),
+        } => ncts::check(a),
     };
     match result {
         Ok(code) => code,
