@@ -187,6 +187,10 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     .xml10_content()
                     .map_err(|err| fail(start, err.to_string()))?;
                 match stack.last_mut() {
+                    // Indentation between child elements is not content (NCTS has no mixed
+                    // content); text before the first child is kept so that text in an element
+                    // with children is still seen.
+                    Some(e) if !e.children.is_empty() && s.trim().is_empty() => {}
                     Some(e) => e.text.push_str(&s),
                     None if s.trim().is_empty() => {}
                     None => return Err(fail(start, "text outside the root element".to_string())),

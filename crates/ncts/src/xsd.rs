@@ -504,7 +504,7 @@ impl Schema {
     /// found (empty when the document is valid), in document order.
     pub fn validate(&self, root: &Element) -> Vec<SchemaViolation> {
         let mut out = Vec::new();
-        let pointer = format!("/{}", root.name);
+        let mut pointer = format!("/{}", root.name);
         let ty = match self.elements.get(&root.name) {
             Some(ty) if root.namespace.as_deref() == Some(self.namespace.as_str()) => *ty,
             _ => {
@@ -523,11 +523,19 @@ impl Schema {
                 return out;
             }
         };
-        self.element(root, ty, &pointer, &mut out);
+        self.element(root, ty, &mut pointer, &mut out);
         out
     }
 
-    fn element(&self, e: &Element, ty: TypeId, pointer: &str, out: &mut Vec<SchemaViolation>) {
+    /// Validates an element; `pointer` is its XPath, extended in place for the children (and
+    /// restored), so a valid document costs no path allocations.
+    fn element(
+        &self,
+        e: &Element,
+        ty: TypeId,
+        pointer: &mut String,
+        out: &mut Vec<SchemaViolation>,
+    ) {
         let violation = |code, message: String, value: Option<String>| SchemaViolation {
             pointer: pointer.to_string(),
             position: e.position,
@@ -612,27 +620,28 @@ impl Schema {
         &self,
         e: &Element,
         ct: &ComplexType,
-        pointer: &str,
+        pointer: &mut String,
         out: &mut Vec<SchemaViolation>,
     ) {
         let mut p = 0;
         let mut count = 0u32;
-        let missing = |particle: &Particle, out: &mut Vec<SchemaViolation>, at: Position| {
-            out.push(SchemaViolation {
-                pointer: format!("{pointer}/{}", particle.name),
-                position: at,
-                code: XmlErrorCode::Missing,
-                message: format!(
-                    "{} is missing (expected {} at least {} time{} in {})",
-                    particle.name,
-                    particle.name,
-                    particle.min,
-                    if particle.min == 1 { "" } else { "s" },
-                    e.name
-                ),
-                value: None,
-            });
-        };
+        let missing =
+            |pointer: &str, particle: &Particle, out: &mut Vec<SchemaViolation>, at: Position| {
+                out.push(SchemaViolation {
+                    pointer: format!("{pointer}/{}", particle.name),
+                    position: at,
+                    code: XmlErrorCode::Missing,
+                    message: format!(
+                        "{} is missing (expected {} at least {} time{} in {})",
+                        particle.name,
+                        particle.name,
+                        particle.min,
+                        if particle.min == 1 { "" } else { "s" },
+                        e.name
+                    ),
+                    value: None,
+                });
+            };
         for child in &e.children {
             loop {
                 let Some(particle) = ct.particles.get(p) else {
@@ -647,14 +656,16 @@ impl Schema {
                 };
                 if child.name == particle.name && count < particle.max {
                     count += 1;
-                    let child_pointer = if particle.max > 1 {
-                        format!("{pointer}/{}[{count}]", child.name)
-                    } else {
-                        format!("{pointer}/{}", child.name)
-                    };
+                    let parent = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&child.name);
+                    if particle.max > 1 {
+                        use std::fmt::Write;
+                        let _ = write!(pointer, "[{count}]");
+                    }
                     if child.namespace.is_some() {
                         out.push(SchemaViolation {
-                            pointer: child_pointer.clone(),
+                            pointer: pointer.clone(),
                             position: child.position,
                             code: XmlErrorCode::NotSupportedInThisPosition,
                             message: format!(
@@ -665,7 +676,8 @@ impl Schema {
                             value: None,
                         });
                     }
-                    self.element(child, particle.ty, &child_pointer, out);
+                    self.element(child, particle.ty, pointer, out);
+                    pointer.truncate(parent);
                     break;
                 }
                 if child.name == particle.name {
@@ -689,7 +701,7 @@ impl Schema {
                     // If the child belongs further on, report the gap and go on; if it belongs
                     // nowhere, it is the error, and the particle may still come after it.
                     if ct.particles[p + 1..].iter().any(|q| q.name == child.name) {
-                        missing(particle, out, child.position);
+                        missing(pointer, particle, out, child.position);
                     } else {
                         out.push(SchemaViolation {
                             pointer: format!("{pointer}/{}", child.name),
@@ -707,7 +719,7 @@ impl Schema {
         }
         while let Some(particle) = ct.particles.get(p) {
             if count < particle.min {
-                missing(particle, out, e.position);
+                missing(pointer, particle, out, e.position);
             }
             p += 1;
             count = 0;
@@ -845,15 +857,28 @@ fn translate_pattern(xsd: &str) -> Result<Regex, String> {
     Regex::new(&out).map_err(|e| e.to_string())
 }
 
-fn normalise_whitespace(raw: &str, builtin: Builtin) -> String {
+fn normalise_whitespace(raw: &str, builtin: Builtin) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let other_space = |c: char| matches!(c, '\t' | '\n' | '\r');
     match builtin {
-        Builtin::String => raw.to_string(),
-        Builtin::NormalizedString => raw.replace(['\t', '\n', '\r'], " "),
-        _ => raw
-            .split([' ', '\t', '\n', '\r'])
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" "),
+        Builtin::String => Cow::Borrowed(raw),
+        Builtin::NormalizedString if !raw.contains(other_space) => Cow::Borrowed(raw),
+        Builtin::NormalizedString => Cow::Owned(raw.replace(['\t', '\n', '\r'], " ")),
+        // Most values are already collapsed: no tab or line break, no space at either end, no
+        // two spaces in a row.
+        _ if !raw.contains(other_space)
+            && !raw.starts_with(' ')
+            && !raw.ends_with(' ')
+            && !raw.contains("  ") =>
+        {
+            Cow::Borrowed(raw)
+        }
+        _ => Cow::Owned(
+            raw.split([' ', '\t', '\n', '\r'])
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
     }
 }
 
