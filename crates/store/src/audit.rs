@@ -40,7 +40,7 @@ pub struct AuditEntry<'a> {
 
 /// Appends entries inside the caller's transaction, after the current head of the chain.
 pub async fn append(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     backend: Backend,
     entries: &[AuditEntry<'_>],
     at: i64,

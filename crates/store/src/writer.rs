@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use smartborder_transit::{
     Event, EventKind, Movement, Mrn, Principal, Route, country_zone, movement::MAX_TRANSIT_OFFICES,
 };
-use sqlx::{Any, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, AuditEntry};
@@ -112,6 +113,9 @@ async fn run(
     mut rx: mpsc::Receiver<(Command, oneshot::Sender<Result<Answer, String>>)>,
 ) {
     let mut counters = Counters::default();
+    // The writer keeps one connection for itself: taking one from the pool per batch would
+    // cost a hand-off to the driver and a liveness check each time.
+    let mut conn: Option<PoolConnection<Any>> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -120,7 +124,14 @@ async fn run(
                 Err(_) => break,
             }
         }
-        match commit_batch(&store, &mut counters, &batch).await {
+        let result = match &mut conn {
+            Some(c) => commit_batch(&store, c, &mut counters, &batch).await,
+            None => match store.pool.acquire().await {
+                Ok(c) => commit_batch(&store, conn.insert(c), &mut counters, &batch).await,
+                Err(e) => Err(e.into()),
+            },
+        };
+        match result {
             Ok(answers) => {
                 for ((_, reply), answer) in batch.into_iter().zip(answers) {
                     let _ = reply.send(Ok(answer));
@@ -128,6 +139,10 @@ async fn run(
             }
             Err(e) => {
                 counters = Counters::default();
+                // The connection may be what failed: the next batch takes a fresh one.
+                if let Some(mut c) = conn.take() {
+                    c.close_on_drop();
+                }
                 let message = format!("the store could not commit: {e}");
                 for (_, reply) in batch {
                     let _ = reply.send(Err(message.clone()));
@@ -137,10 +152,7 @@ async fn run(
     }
 }
 
-async fn load_counters(
-    tx: &mut Transaction<'static, Any>,
-    c: &mut Counters,
-) -> Result<(), StoreError> {
+async fn load_counters(tx: &mut Transaction<'_, Any>, c: &mut Counters) -> Result<(), StoreError> {
     let (m,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM movements")
         .fetch_one(&mut **tx)
         .await?;
@@ -155,7 +167,7 @@ async fn load_counters(
 }
 
 async fn next_mrn(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     c: &mut Counters,
     year: i32,
     country: &str,
@@ -177,10 +189,11 @@ async fn next_mrn(
 
 async fn commit_batch(
     store: &Store,
+    conn: &mut AnyConnection,
     counters: &mut Counters,
     batch: &[(Command, oneshot::Sender<Result<Answer, String>>)],
 ) -> Result<Vec<Answer>, StoreError> {
-    let mut tx = store.pool.begin().await?;
+    let mut tx = conn.begin().await?;
     if !counters.loaded {
         load_counters(&mut tx, counters).await?;
     }
@@ -280,7 +293,7 @@ impl Pending {
     /// Loads, in one query per chunk, the movements the batch's events refer to.
     async fn prefetch(
         &mut self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         backend: Backend,
         mrns: &[&str],
     ) -> Result<(), StoreError> {
@@ -306,7 +319,7 @@ impl Pending {
 
     async fn flush(
         self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         backend: Backend,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -405,7 +418,7 @@ fn refused(refusal: Refusal, message: impl Into<String>) -> Answer {
 }
 
 async fn lodge(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     counters: &mut Counters,
     pending: &mut Pending,
     cmd: &Command,
@@ -506,7 +519,7 @@ fn status_name(m: &Movement) -> String {
 }
 
 async fn record(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     counters: &mut Counters,
     pending: &mut Pending,
     cmd: &Command,
