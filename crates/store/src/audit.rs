@@ -7,6 +7,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
+use crate::write_set::{Param, WriteSet};
 use crate::{Backend, Store, StoreError};
 
 /// The previous hash of the first entry.
@@ -45,6 +46,19 @@ pub async fn append(
     entries: &[AuditEntry<'_>],
     at: i64,
 ) -> Result<(), StoreError> {
+    let mut writes = WriteSet::new(backend);
+    append_to(tx, &mut writes, entries, at).await?;
+    writes.execute(tx).await
+}
+
+/// Like [`append`], but the inserts join `writes`, to be executed with the caller's other
+/// statements (the head of the chain is read now).
+pub(crate) async fn append_to(
+    tx: &mut Transaction<'_, Any>,
+    writes: &mut WriteSet,
+    entries: &[AuditEntry<'_>],
+    at: i64,
+) -> Result<(), StoreError> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -68,30 +82,25 @@ pub async fn append(
     }
     // Multi-row inserts of at most 100 entries (8 parameters each).
     for chunk in rows.chunks(100) {
-        let mut sql = String::from(
+        let sql = writes.multi_row(
             "INSERT INTO audit_log (seq, at, actor, action, subject, body_sha256, prev_hash, hash) VALUES ",
+            8,
+            chunk.len(),
         );
-        for r in 0..chunk.len() {
-            let p: Vec<String> = (1..=8).map(|c| backend.placeholder(r * 8 + c)).collect();
-            sql.push_str(&format!(
-                "{}({})",
-                if r > 0 { ", " } else { "" },
-                p.join(", ")
-            ));
-        }
-        let mut q = sqlx::query(&sql);
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 8);
         for (seq, e, body, prev_hash, hash) in chunk {
-            q = q
-                .bind(*seq)
-                .bind(at)
-                .bind(e.actor)
-                .bind(e.action)
-                .bind(e.subject)
-                .bind(body.as_str())
-                .bind(prev_hash.as_str())
-                .bind(hash.as_str());
+            params.extend([
+                Param::from(*seq),
+                at.into(),
+                e.actor.into(),
+                e.action.into(),
+                e.subject.into(),
+                body.as_str().into(),
+                prev_hash.as_str().into(),
+                hash.as_str().into(),
+            ]);
         }
-        q.execute(&mut **tx).await?;
+        writes.push(sql, params);
     }
     Ok(())
 }

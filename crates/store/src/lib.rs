@@ -11,6 +11,7 @@ pub mod keys;
 mod migrations;
 pub mod read;
 pub mod webhooks;
+mod write_set;
 pub mod writer;
 
 use std::str::FromStr;

@@ -22,6 +22,7 @@ use sqlx::{Any, AnyConnection, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, AuditEntry};
+use crate::write_set::{Param, WriteSet};
 use crate::{Backend, Store, StoreError, now_micros};
 
 /// The most requests committed in one transaction.
@@ -266,8 +267,12 @@ async fn commit_batch(
             body: &batch[*i].0.body,
         })
         .collect();
-    pending.flush(&mut tx, store.backend, now).await?;
-    audit::append(&mut tx, store.backend, &entries, now).await?;
+    // The batch's writes and its audit entries go to the database together: one round trip on
+    // SQLite.
+    let mut writes = WriteSet::new(store.backend);
+    pending.flush(&mut writes, now);
+    audit::append_to(&mut tx, &mut writes, &entries, now).await?;
+    writes.execute(&mut tx).await?;
     tx.commit().await?;
     Ok(answers)
 }
@@ -317,97 +322,73 @@ impl Pending {
         Ok(())
     }
 
-    async fn flush(
-        self,
-        tx: &mut Transaction<'_, Any>,
-        backend: Backend,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        // One upsert per chunk of changed movements (SQLite and PostgreSQL share this syntax).
+    /// Adds the batch's writes to `out`: changed movements (one upsert per chunk; SQLite and
+    /// PostgreSQL share this syntax), then events and notifications in multi-row inserts.
+    fn flush(self, out: &mut WriteSet, now: i64) {
         let dirty: Vec<&String> = self.dirty.iter().collect();
         for chunk in dirty.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row_insert(
-                backend,
+            let sql = out.multi_row(
                 "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, event_count, updated_at) VALUES ",
                 8,
                 chunk.len(),
             ) + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body, \
                  event_count = excluded.event_count, updated_at = excluded.updated_at";
-            let mut q = sqlx::query(&sql);
+            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 8);
             for mrn in chunk {
                 let (id, movement, event_count) = &self.movements[*mrn];
-                q = q
-                    .bind(*id)
-                    .bind(movement.lrn.as_str())
-                    .bind(mrn.as_str())
-                    .bind(movement.route.departure.country())
-                    .bind(status_name(movement))
-                    .bind(state_body(movement))
-                    .bind(*event_count)
-                    .bind(now);
+                params.extend([
+                    Param::from(*id),
+                    movement.lrn.as_str().into(),
+                    mrn.as_str().into(),
+                    movement.route.departure.country().into(),
+                    status_name(movement).into(),
+                    state_body(movement).into(),
+                    (*event_count).into(),
+                    now.into(),
+                ]);
             }
-            q.execute(&mut **tx).await?;
+            out.push(sql, params);
         }
         for chunk in self.events.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row_insert(
-                backend,
+            let sql = out.multi_row(
                 "INSERT INTO events (movement_id, seq, type, office, at_utc, zone, body, recorded_at) VALUES ",
                 8,
                 chunk.len(),
             );
-            let mut q = sqlx::query(&sql);
+            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 8);
             for (movement_id, seq, e) in chunk {
-                q = q
-                    .bind(*movement_id)
-                    .bind(*seq)
-                    .bind(e.kind.name())
-                    .bind(e.office.as_str())
-                    .bind(e.at.to_rfc3339())
-                    .bind(e.zone.name())
-                    .bind(serde_json::to_string(e).expect("events serialise"))
-                    .bind(now);
+                params.extend([
+                    Param::from(*movement_id),
+                    (*seq).into(),
+                    e.kind.name().into(),
+                    e.office.as_str().into(),
+                    e.at.to_rfc3339().into(),
+                    e.zone.name().into(),
+                    serde_json::to_string(e).expect("events serialise").into(),
+                    now.into(),
+                ]);
             }
-            q.execute(&mut **tx).await?;
+            out.push(sql, params);
         }
         for chunk in self.notifications.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row_insert(
-                backend,
+            let sql = out.multi_row(
                 "INSERT INTO notifications (id, country, movement_id, body, created_at) VALUES ",
                 5,
                 chunk.len(),
             );
-            let mut q = sqlx::query(&sql);
+            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 5);
             for (id, country, movement_id, body) in chunk {
-                q = q
-                    .bind(*id)
-                    .bind(country.as_str())
-                    .bind(*movement_id)
-                    .bind(body.as_str())
-                    .bind(now);
+                params.extend([
+                    Param::from(*id),
+                    country.as_str().into(),
+                    (*movement_id).into(),
+                    body.as_str().into(),
+                    now.into(),
+                ]);
             }
-            q.execute(&mut **tx).await?;
+            out.push(sql, params);
         }
-        Ok(())
     }
-}
-
-/// `prefix ($1, ..., $c), (...), ...` for `rows` rows of `columns` columns.
-fn multi_row_insert(backend: Backend, prefix: &str, columns: usize, rows: usize) -> String {
-    let mut sql = String::from(prefix);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&backend.placeholder(r * columns + c + 1));
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 fn refused(refusal: Refusal, message: impl Into<String>) -> Answer {
