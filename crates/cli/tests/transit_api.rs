@@ -173,6 +173,7 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
         "/api/v1/movements/{mrn}",
         "/api/v1/movements/{mrn}/events",
         "/api/v1/movements/{mrn}/messages",
+        "/api/v1/movements/{mrn}/release",
         "/api/v1/notifications",
         "/api/v1/openapi.json",
     ];
@@ -780,6 +781,7 @@ fn cc015c(lrn: &str, recipient: &str) -> String {
   <HolderOfTheTransitProcedure><identificationNumber>KZ123456789012</identificationNumber></HolderOfTheTransitProcedure>
   <Guarantee><sequenceNumber>1</sequenceNumber><guaranteeType>1</guaranteeType></Guarantee>
   <Consignment>
+    <containerIndicator>1</containerIndicator>
     <grossMass>12000.5</grossMass>
     <HouseConsignment>
       <sequenceNumber>1</sequenceNumber>
@@ -1065,10 +1067,33 @@ fn ncts_xml_lifecycle(db: &str, tag: &str) {
     assert_eq!(m["movement"]["route"]["destination"], "GE000302");
     assert_eq!(m["movement"]["status"], "accepted");
 
-    // Release and the crossing through the JSON API, as the offices record them.
+    // Release and the crossing through the JSON API, as the offices record them; the release
+    // for transit (CC029C) repeats the declaration once the office has released it.
+    let release_path = format!("/api/v1/movements/{mrn}/release");
+    let (s, _, _) = http_raw(a, "GET", &release_path, Some(&kz), None, &[]).unwrap();
+    assert_eq!(s, 409, "not released yet");
     let events = format!("/api/v1/movements/{mrn}/events");
     let release = json!({"type": "released_for_transit", "office": "KZ000101", "at": at(0), "limit_date": at(24 * 8)});
     assert_eq!(post(a, &events, &kz, &release).0, 200);
+    for who in [&kz, &ge, &coordinator] {
+        let (s, _, cc029c) = http_raw(a, "GET", &release_path, Some(who), None, &[]).unwrap();
+        assert_eq!(s, 200, "{cc029c}");
+        let doc = smartborder_ncts::xml::parse(&cc029c).unwrap();
+        assert_eq!(doc.name, "CC029C");
+        assert!(
+            smartborder_ncts::schema().validate(&doc).is_empty(),
+            "{cc029c}"
+        );
+        assert_eq!(element(&cc029c, "MRN"), mrn);
+        assert_eq!(element(&cc029c, "LRN"), lrn);
+        assert_eq!(element(&cc029c, "messageRecipient"), "KZTRADER01");
+        assert_eq!(element(&cc029c, "descriptionOfGoods"), "Cotton yarn");
+        assert_eq!(
+            doc.text_at(&["CustomsOfficeOfDestinationDeclared", "referenceNumber"]),
+            Some("GE000302"),
+            "as amended"
+        );
+    }
     assert_eq!(
         post(
             a,

@@ -5,6 +5,7 @@
 //! | CC028C | a CC015C is accepted: the MRN allocated                         |
 //! | CC004C | a CC013C is accepted: the amendment acceptance                  |
 //! | CC009C | a CC014C is accepted: the invalidation decision                 |
+//! | CC029C | the office of departure has released the goods: the declaration repeated |
 //! | CC056C | a CC015C, CC013C or CC014C is rejected by the office of departure, with its functional errors |
 //! | CC057C | a CC007C or CC044C is rejected by the office of destination     |
 //! | CC917C | a message is not well-formed or not valid against the schema (XML NACK), with line, column and XPath of each error |
@@ -20,6 +21,7 @@ use quick_xml::escape::escape;
 
 use crate::NAMESPACE;
 use crate::messages::{FunctionalError, Header, Holder, MessageType, RejectionContext};
+use crate::xml::Element;
 use crate::xsd::SchemaViolation;
 
 /// The longest text the schemas allow in error texts and original values.
@@ -73,6 +75,26 @@ impl Document {
     fn optional(&mut self, name: &'static str, value: Option<&str>) -> &mut Document {
         if let Some(v) = value {
             self.leaf(name, v);
+        }
+        self
+    }
+
+    /// Writes an element read from another message, with its children.
+    fn element(&mut self, e: &Element) -> &mut Document {
+        self.indent();
+        if e.children.is_empty() {
+            let text = e.text.trim();
+            self.out
+                .push_str(&format!("<{0}>{1}</{0}>\n", e.name, escape(text)));
+        } else {
+            self.out.push_str(&format!("<{}>\n", e.name));
+            self.open.push("");
+            for c in &e.children {
+                self.element(c);
+            }
+            self.open.pop();
+            self.indent();
+            self.out.push_str(&format!("</{}>\n", e.name));
         }
         self
     }
@@ -176,6 +198,85 @@ pub fn mrn_allocated(
         .close();
     holder(&mut doc, holder_);
     doc.finish()
+}
+
+/// The header elements of every message: a message repeating another's data writes its own.
+const HEADER: [&str; 6] = [
+    "messageSender",
+    "messageRecipient",
+    "preparationDateAndTime",
+    "messageIdentification",
+    "messageType",
+    "correlationIdentifier",
+];
+
+/// CC029C: the goods are released for transit. It repeats the declaration (the CC015C as
+/// lodged, or the CC013C that last amended it, read back with [`crate::xml::parse`]) re-shaped
+/// for the release's types, with the LRN, the MRN and the dates of acceptance and release. `Err` with the schema violations when the
+/// declaration lacks what a release must state (it is then not sent).
+pub fn release_for_transit(
+    env: &Envelope,
+    declaration: &Element,
+    lrn: &str,
+    mrn: &str,
+    accepted: chrono::NaiveDate,
+    released: chrono::NaiveDate,
+) -> Result<String, Vec<SchemaViolation>> {
+    let schema = crate::schema();
+    let mut skip: Vec<&str> = HEADER.to_vec();
+    skip.push("TransitOperation");
+    let rest = schema
+        .project_children(declaration, "CC029C", &skip)
+        .expect("CC029C is a message of the schema");
+    let operation = |name: &str| declaration.text_at(&["TransitOperation", name]);
+    let mut doc = Document::new("CC029C");
+    env.header(&mut doc, "CC029C");
+    doc.open("TransitOperation")
+        .leaf("LRN", lrn)
+        .leaf("MRN", mrn)
+        .leaf(
+            "declarationType",
+            operation("declarationType").unwrap_or_default(),
+        )
+        .leaf(
+            "additionalDeclarationType",
+            operation("additionalDeclarationType").unwrap_or_default(),
+        )
+        .optional("TIRCarnetNumber", operation("TIRCarnetNumber"))
+        .leaf(
+            "declarationAcceptanceDate",
+            &accepted.format("%Y-%m-%d").to_string(),
+        )
+        .leaf("releaseDate", &released.format("%Y-%m-%d").to_string())
+        .leaf("security", operation("security").unwrap_or_default())
+        .leaf(
+            "reducedDatasetIndicator",
+            operation("reducedDatasetIndicator").unwrap_or_default(),
+        )
+        .optional(
+            "specificCircumstanceIndicator",
+            operation("specificCircumstanceIndicator"),
+        )
+        .optional(
+            "communicationLanguageAtDeparture",
+            operation("communicationLanguageAtDeparture"),
+        )
+        .leaf(
+            "bindingItinerary",
+            operation("bindingItinerary").unwrap_or_default(),
+        )
+        .close();
+    for e in &rest {
+        doc.element(e);
+    }
+    let text = doc.finish();
+    let parsed = crate::xml::parse(&text).expect("the release is well-formed");
+    let violations = schema.validate(&parsed);
+    if violations.is_empty() {
+        Ok(text)
+    } else {
+        Err(violations)
+    }
 }
 
 /// CC004C: the amendment is accepted.

@@ -394,6 +394,11 @@ fn header_type(root: &Element) -> &str {
     root.text_at(&["messageType"]).unwrap_or_default()
 }
 
+/// The header of a message, when its elements are there and readable.
+pub fn header_of(root: &Element) -> Option<Header> {
+    header(root).ok()
+}
+
 fn header(root: &Element) -> Result<Header, ()> {
     let text = |name: &str| root.text_at(&[name]).map(str::to_string).ok_or(());
     Ok(Header {

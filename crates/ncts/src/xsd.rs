@@ -254,6 +254,51 @@ impl Schema {
         self.elements.contains_key(name)
     }
 
+    /// The children of `source` re-shaped for the global element `target`: for each element of
+    /// the target's sequence not in `skip`, the source's children of that name (as many as the
+    /// target allows), each re-shaped the same way for its type; elements the target does not
+    /// know are dropped, and the target's order is kept. This is how one NCTS message repeats
+    /// the data of another (a release for transit repeats the declaration) when the two use
+    /// different, mostly overlapping types. `None` when `target` is not a global element.
+    pub fn project_children(
+        &self,
+        source: &Element,
+        target: &str,
+        skip: &[&str],
+    ) -> Option<Vec<Element>> {
+        let TypeId::Complex(c) = *self.elements.get(target)? else {
+            return None;
+        };
+        Some(self.project_content(source, c, skip))
+    }
+
+    fn project_content(&self, source: &Element, c: usize, skip: &[&str]) -> Vec<Element> {
+        let mut out = Vec::new();
+        for particle in &self.complex[c].particles {
+            if skip.contains(&particle.name.as_str()) {
+                continue;
+            }
+            for child in source
+                .children_named(&particle.name)
+                .take(particle.max as usize)
+            {
+                let (children, text) = match particle.ty {
+                    TypeId::Simple(_) => (Vec::new(), child.text.clone()),
+                    TypeId::Complex(cc) => (self.project_content(child, cc, &[]), String::new()),
+                };
+                out.push(Element {
+                    name: child.name.clone(),
+                    namespace: child.namespace.clone(),
+                    attributes: child.attributes.clone(),
+                    children,
+                    text,
+                    position: child.position,
+                });
+            }
+        }
+        out
+    }
+
     fn resolve(&mut self, defs: &Definitions) -> Result<(), SchemaLoadError> {
         // Indices first, so that definitions can refer to each other in any order.
         let mut simple_index: HashMap<String, usize> = HashMap::new();

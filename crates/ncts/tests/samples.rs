@@ -426,6 +426,7 @@ const KZ_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   <HolderOfTheTransitProcedure><identificationNumber>KZ123456789012</identificationNumber></HolderOfTheTransitProcedure>
   <Guarantee><sequenceNumber>1</sequenceNumber><guaranteeType>1</guaranteeType></Guarantee>
   <Consignment>
+    <containerIndicator>1</containerIndicator>
     <grossMass>12000.5</grossMass>
     <HouseConsignment>
       <sequenceNumber>1</sequenceNumber>
@@ -562,5 +563,83 @@ fn mangled_messages_never_panic() {
             bytes[at] = alphabet[(next() as usize) % alphabet.len()];
         }
         let _ = read(&String::from_utf8_lossy(&bytes));
+    }
+}
+
+#[test]
+fn a_release_for_transit_repeats_the_declaration() {
+    let mut declarations = vec![("corridor".to_string(), KZ_DECLARATION.to_string())];
+    for name in ["cc015c-valid.xml", "cc015c-valid-2.xml"] {
+        if let Some(text) = sample(name) {
+            declarations.push((name.to_string(), text));
+        }
+    }
+    let accepted = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let released = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    for (name, text) in declarations {
+        let doc = xml::parse(&text).unwrap();
+        let result = answers::release_for_transit(
+            &envelope(None),
+            &doc,
+            doc.text_at(&["TransitOperation", "LRN"]).unwrap(),
+            "26KZ000000000001J9",
+            accepted,
+            released,
+        );
+        if doc
+            .text_at(&["Consignment", "containerIndicator"])
+            .is_none()
+        {
+            // A release must say whether the goods travel in containers; a declaration that
+            // did not cannot be released as a CC029C, and the reason names the element.
+            let violations = result.expect_err(&name);
+            let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+            assert_eq!(
+                pointers,
+                ["/CC029C/Consignment/containerIndicator"],
+                "{name}"
+            );
+            continue;
+        }
+        let release = result.unwrap_or_else(|v| {
+            panic!(
+                "{name}: {}",
+                v.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
+        assert_valid_answer(&release, "CC029C");
+        let out = xml::parse(&release).unwrap();
+        assert_eq!(
+            out.text_at(&["TransitOperation", "MRN"]),
+            Some("26KZ000000000001J9")
+        );
+        assert_eq!(
+            out.text_at(&["TransitOperation", "releaseDate"]),
+            Some("2026-11-29")
+        );
+        assert_eq!(
+            out.text_at(&["TransitOperation", "LRN"]),
+            doc.text_at(&["TransitOperation", "LRN"])
+        );
+        // The declared route, holder and goods are repeated.
+        for path in [
+            &["CustomsOfficeOfDeparture", "referenceNumber"][..],
+            &["CustomsOfficeOfDestinationDeclared", "referenceNumber"],
+            &["HolderOfTheTransitProcedure", "identificationNumber"],
+            &["Consignment", "grossMass"],
+        ] {
+            assert_eq!(out.text_at(path), doc.text_at(path), "{name}: {path:?}");
+        }
+        let items = |e: &xml::Element| {
+            e.child("Consignment")
+                .unwrap()
+                .children_named("HouseConsignment")
+                .map(|h| h.children_named("ConsignmentItem").count())
+                .sum::<usize>()
+        };
+        assert_eq!(items(&out), items(&doc), "{name}");
     }
 }

@@ -96,6 +96,7 @@ pub fn router(store: Store, writer: Writer) -> Router {
             "/api/v1/movements/{mrn}/messages",
             post(nctsxml::post_message),
         )
+        .route("/api/v1/movements/{mrn}/release", get(nctsxml::release))
         .route("/api/v1/notifications", get(notifications))
         .fallback(|| async {
             ApiError::new(
@@ -374,7 +375,11 @@ async fn lodge(
     let command = Command {
         actor,
         principal,
-        request: Request::Lodge { lrn: b.lrn, route },
+        request: Request::Lodge {
+            lrn: b.lrn,
+            route,
+            declaration: None,
+        },
         idempotency_key,
         body: body.to_vec(),
     };
@@ -432,7 +437,11 @@ async fn post_event(
     let command = Command {
         actor,
         principal,
-        request: Request::Event { mrn, event },
+        request: Request::Event {
+            mrn,
+            event,
+            declaration: None,
+        },
         idempotency_key,
         body: body.to_vec(),
     };

@@ -16,7 +16,9 @@
 //! | duplicate LRN, or out of sequence         | 409  | CC056C / CC057C, error code 92 (rejection code 4 for a duplicate LRN) |
 //!
 //! Authentication, size and media type errors come before the message is read and are the
-//! API's usual JSON errors.
+//! API's usual JSON errors. `GET /api/v1/movements/{mrn}/release` gives the release for transit
+//! (CC029C) of a movement lodged as a CC015C, once it is released: the declaration as lodged (or
+//! as last amended by a CC013C) repeated with the MRN and the dates.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,14 +30,16 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use chrono_tz::Tz;
 use smartborder_ncts::answers::{self, Envelope, RejectionCode};
+use smartborder_ncts::messages::header_of;
 use smartborder_ncts::messages::{
     FunctionalError, FunctionalErrorCode, Header, Message, MessageType, RejectionContext,
 };
-use smartborder_ncts::{Refusal as NctsRefusal, read};
+use smartborder_ncts::{Refusal as NctsRefusal, read as read_message, xml as ncts_xml};
+use smartborder_store::read;
 use smartborder_store::writer::{Answer, Command, Refusal, Request};
 use smartborder_transit::{Event, EventKind, Movement, OfficeRef, Principal, country_zone};
 
-use crate::{ApiError, AppState, Media, Write, write_request};
+use crate::{ApiError, AppState, Media, Write, caller, write_request};
 
 /// Answer identifications: unique within a process, and across restarts by the timestamp.
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
@@ -204,7 +208,8 @@ fn reject(
 /// `POST /api/v1/movements` with an XML body: a CC015C.
 pub(crate) async fn lodge(state: &AppState, write: Write) -> Result<Response, ApiError> {
     let country = answering_country(&write.principal)?;
-    let message = match read(&text(&write.body)) {
+    let body = text(&write.body);
+    let message = match read_message(&body) {
         Ok(m) => m,
         Err(refusal) => return Ok(refused(&country, refusal)),
     };
@@ -226,6 +231,7 @@ pub(crate) async fn lodge(state: &AppState, write: Write) -> Result<Response, Ap
         request: Request::Lodge {
             lrn: d.lrn.clone(),
             route: d.route.clone(),
+            declaration: Some(body),
         },
         idempotency_key: write.idempotency_key,
         body: write.body.to_vec(),
@@ -284,7 +290,8 @@ pub(crate) async fn post_message(
 ) -> Result<Response, ApiError> {
     let write = write_request(&state, &headers, body, &[Media::Xml]).await?;
     let country = answering_country(&write.principal)?;
-    let message = match read(&text(&write.body)) {
+    let body = text(&write.body);
+    let message = match read_message(&body) {
         Ok(m) => m,
         Err(refusal) => return Ok(refused(&country, refusal)),
     };
@@ -396,6 +403,8 @@ pub(crate) async fn post_message(
         request: Request::Event {
             mrn: mrn.clone(),
             event,
+            // An accepted amendment is the declaration from now on.
+            declaration: matches!(message, Message::Amendment(_)).then_some(body),
         },
         idempotency_key: write.idempotency_key,
         body: write.body.to_vec(),
@@ -436,5 +445,76 @@ pub(crate) async fn post_message(
             [(header::LOCATION, format!("/api/v1/movements/{mrn}"))],
         )
             .into_response(),
+    })
+}
+
+/// `GET /api/v1/movements/{mrn}/release`: the release for transit (CC029C) of a movement lodged
+/// as a CC015C, once the office of departure has released it. It repeats the declaration with
+/// the MRN and the dates of acceptance and release, local to the office of departure.
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    Path(mrn): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, principal) = caller(&state, &headers).await?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no movement with MRN {mrn}"),
+        )
+    };
+    let conflict = |message: String| ApiError::new(StatusCode::CONFLICT, "conflict", message);
+    let movement = read::movement(&state.store, &mrn)
+        .await?
+        .ok_or_else(not_found)?;
+    principal
+        .can_see(&movement.route)
+        .map_err(|_| not_found())?;
+    let event = |released: bool| {
+        movement.events.iter().find(|e| match e.kind {
+            EventKind::ReleasedForTransit { .. } => released,
+            EventKind::Accepted { .. } => !released,
+            _ => false,
+        })
+    };
+    let (Some(accepted), Some(released)) = (event(false), event(true)) else {
+        return Err(conflict(format!(
+            "{mrn} is not released for transit (status {:?})",
+            movement.status
+        )));
+    };
+    let Some(declaration) = read::declaration(&state.store, &mrn).await? else {
+        return Err(conflict(format!(
+            "{mrn} was lodged as JSON; a release for transit (CC029C) repeats an NCTS declaration (CC015C)"
+        )));
+    };
+    let doc = ncts_xml::parse(&declaration).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt",
+            format!("the stored declaration of {mrn} does not read: {e}"),
+        )
+    })?;
+    let env = envelope(movement.route.departure.country(), header_of(&doc));
+    let local_date = |e: &Event| e.at.with_timezone(&e.zone).date_naive();
+    answers::release_for_transit(
+        &env,
+        &doc,
+        &movement.lrn,
+        &mrn,
+        local_date(accepted),
+        local_date(released),
+    )
+    .map(|text| xml(StatusCode::OK, text))
+    .map_err(|violations| {
+        conflict(format!(
+            "the declaration of {mrn} lacks what a release for transit must state: {}",
+            violations
+                .iter()
+                .map(|v| format!("{} ({})", v.pointer, v.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
     })
 }

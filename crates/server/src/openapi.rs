@@ -138,6 +138,16 @@ pub fn document() -> Value {
                 "requestBody": {"required": true, "content": {"application/xml": {"schema": {"type": "string"}}}},
                 "responses": message_responses
             }},
+            "/api/v1/movements/{mrn}/release": {"get": {
+                "summary": "The release for transit (CC029C) of a movement lodged as a CC015C and released by its office of departure: the declaration repeated with the MRN and the dates of acceptance and release",
+                "parameters": [mrn_param],
+                "responses": {
+                    "200": ncts("CC029C"),
+                    "401": {"description": "Missing, unknown or revoked API key", "content": {"application/json": {"schema": error}}},
+                    "404": {"description": "No movement with this MRN on the caller's routes", "content": {"application/json": {"schema": error}}},
+                    "409": {"description": "Not released yet, lodged as JSON, or the declaration lacks what a release must state (named)", "content": {"application/json": {"schema": error}}}
+                }
+            }},
             "/api/v1/notifications": {"get": {
                 "summary": "The caller's notification feed (pre-arrival information and events along its routes), at least once, in order per movement",
                 "parameters": page_params,

@@ -81,4 +81,12 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             updated_at BIGINT NOT NULL
         )"],
     ),
+    (
+        3,
+        "declarations: the NCTS declaration (CC015C) a movement was lodged with, for its release",
+        &["CREATE TABLE declarations (
+            movement_id BIGINT PRIMARY KEY REFERENCES movements (id),
+            message TEXT NOT NULL
+        )"],
+    ),
 ];

@@ -36,6 +36,18 @@ pub async fn movement(store: &Store, mrn: &str) -> Result<Option<Movement>, Stor
     Ok(Some(movement))
 }
 
+/// The NCTS declaration (CC015C) a movement was lodged with; `None` when it was lodged as JSON
+/// or does not exist.
+pub async fn declaration(store: &Store, mrn: &str) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT d.message FROM declarations d JOIN movements m ON m.id = d.movement_id WHERE m.mrn = $1",
+    )
+    .bind(mrn)
+    .fetch_optional(&store.pool)
+    .await?;
+    Ok(row.map(|(m,)| m))
+}
+
 /// Movements the caller may see, oldest first, after the internal id `after`, each with its
 /// latest event only ([`movement`] gives the history).
 /// Returns (id, movement) pairs; the last id is the cursor of the next page.

@@ -32,10 +32,20 @@ pub const MAX_BATCH: usize = 512;
 #[derive(Debug, Clone)]
 pub enum Request {
     /// Lodge a transit declaration (IE015); the office of departure accepts it and allocates the
-    /// MRN (IE028) at once when it passes the checks.
-    Lodge { lrn: String, route: Route },
-    /// Record an event of a movement.
-    Event { mrn: String, event: Event },
+    /// MRN (IE028) at once when it passes the checks. `declaration` is the NCTS CC015C when it
+    /// was lodged as one, kept for the release for transit (CC029C) that repeats it.
+    Lodge {
+        lrn: String,
+        route: Route,
+        declaration: Option<String>,
+    },
+    /// Record an event of a movement. `declaration` is the NCTS amendment (CC013C) the event
+    /// came with: once accepted it is the declaration a release for transit repeats.
+    Event {
+        mrn: String,
+        event: Event,
+        declaration: Option<String>,
+    },
 }
 
 /// A request with its caller.
@@ -228,11 +238,39 @@ async fn commit_batch(
             }
         }
         let answer = match &cmd.request {
-            Request::Lodge { lrn, route } => {
-                lodge(&mut tx, counters, &mut pending, cmd, lrn, route, now).await?
+            Request::Lodge {
+                lrn,
+                route,
+                declaration,
+            } => {
+                lodge(
+                    &mut tx,
+                    counters,
+                    &mut pending,
+                    cmd,
+                    (lrn, route, declaration.as_deref()),
+                    now,
+                )
+                .await?
             }
-            Request::Event { mrn, event } => {
-                record(&mut tx, counters, &mut pending, cmd, mrn, event).await?
+            Request::Event {
+                mrn,
+                event,
+                declaration,
+            } => {
+                let answer = record(&mut tx, counters, &mut pending, cmd, mrn, event).await?;
+                if let (Answer::Done { .. }, Some(message)) = (&answer, declaration) {
+                    let (id, _, _) = &pending.movements[mrn.as_str()];
+                    sqlx::query(
+                        "INSERT INTO declarations (movement_id, message) VALUES ($1, $2) \
+                         ON CONFLICT (movement_id) DO UPDATE SET message = excluded.message",
+                    )
+                    .bind(*id)
+                    .bind(message.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                answer
             }
         };
         if let Answer::Done { movement } = &answer {
@@ -403,8 +441,7 @@ async fn lodge(
     counters: &mut Counters,
     pending: &mut Pending,
     cmd: &Command,
-    lrn: &str,
-    route: &Route,
+    (lrn, route, declaration): (&str, &Route, Option<&str>),
     now: i64,
 ) -> Result<Answer, StoreError> {
     if let Err(e) = cmd.principal.can_lodge(route) {
@@ -473,6 +510,13 @@ async fn lodge(
         sqlx::query("INSERT INTO movement_countries (movement_id, country) VALUES ($1, $2)")
             .bind(id)
             .bind(country)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(message) = declaration {
+        sqlx::query("INSERT INTO declarations (movement_id, message) VALUES ($1, $2)")
+            .bind(id)
+            .bind(message)
             .execute(&mut **tx)
             .await?;
     }

@@ -73,6 +73,7 @@ async fn scenario(url: &str) {
             Request::Lodge {
                 lrn: lrn.clone(),
                 route: route(),
+                declaration: None,
             },
             Some(&key),
         ))
@@ -90,6 +91,7 @@ async fn scenario(url: &str) {
             Request::Lodge {
                 lrn: lrn.clone(),
                 route: route(),
+                declaration: None,
             },
             Some(&key),
         ))
@@ -103,6 +105,7 @@ async fn scenario(url: &str) {
             Request::Lodge {
                 lrn: lrn.clone(),
                 route: route(),
+                declaration: None,
             },
             None,
         ))
@@ -125,6 +128,7 @@ async fn scenario(url: &str) {
             Request::Lodge {
                 lrn: "X".into(),
                 route: route(),
+                declaration: None,
             },
             None,
         ))
@@ -155,6 +159,7 @@ async fn scenario(url: &str) {
             Request::Event {
                 mrn: mrn.clone(),
                 event: event(kind.clone(), office, *m),
+                declaration: None,
             },
             None,
         ))
@@ -175,6 +180,7 @@ async fn scenario(url: &str) {
             Request::Event {
                 mrn: mrn.clone(),
                 event: event(EventKind::GoodsReleased, "GE000301", 5),
+                declaration: None,
             },
             None,
         ))
@@ -193,6 +199,7 @@ async fn scenario(url: &str) {
             Request::Event {
                 mrn: mrn.clone(),
                 event: event(EventKind::GoodsReleased, "UZ000001", 5),
+                declaration: None,
             },
             None,
         ))
