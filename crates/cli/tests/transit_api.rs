@@ -1053,6 +1053,21 @@ fn ncts_xml_lifecycle(db: &str, tag: &str) {
     );
     assert_eq!(s, 400);
 
+    // An amendment naming another declaration by LRN is refused, naming the LRN.
+    let by_lrn = cc013c(&mrn).replace(&format!("<MRN>{mrn}</MRN>"), "<LRN>OTHER-LRN</LRN>");
+    let (s, answer) = post_xml(
+        a,
+        &format!("/api/v1/movements/{mrn}/messages"),
+        &kz,
+        &by_lrn,
+        Some("CC056C"),
+    );
+    assert_eq!(s, 422, "{answer}");
+    assert_eq!(
+        element(&answer, "errorPointer"),
+        "/CC013C/TransitOperation/LRN"
+    );
+    assert_eq!(element(&answer, "originalAttributeValue"), "OTHER-LRN");
     // Amendment before release: CC004C; the destination moves to GE000302.
     let (s, answer) = post_xml(
         a,

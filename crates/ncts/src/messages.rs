@@ -192,6 +192,21 @@ impl Message {
         }
     }
 
+    /// The LRN a CC013C or CC014C names its declaration by, if it does so.
+    pub fn lrn(&self) -> Option<&str> {
+        match self {
+            Message::Amendment(Amendment {
+                reference: DeclarationReference::Lrn(lrn),
+                ..
+            })
+            | Message::InvalidationRequest(InvalidationRequest {
+                reference: Some(DeclarationReference::Lrn(lrn)),
+                ..
+            }) => Some(lrn),
+            _ => None,
+        }
+    }
+
     /// The MRN the message names, if any.
     pub fn mrn(&self) -> Option<&str> {
         match self {

@@ -360,16 +360,37 @@ pub(crate) async fn post_message(
             })
         }
     };
-    // The message's own MRN, when it gives one, must be the one it is posted to.
+    // The declaration the message names, by MRN or by LRN, must be the movement it is posted to.
+    let mut mismatch = None;
     if let Some(named) = message.mrn()
         && named != mrn
     {
+        mismatch = Some((
+            "MRN",
+            named.to_string(),
+            format!("the message names MRN {named} but is posted to {mrn}"),
+        ));
+    }
+    if let Some(named) = message.lrn()
+        && let Some(movement) = read::movement(&state.store, &mrn).await?
+        && movement.lrn != named
+    {
+        mismatch = Some((
+            "LRN",
+            named.to_string(),
+            format!(
+                "the message names LRN {named} but {mrn} was lodged as LRN {}",
+                movement.lrn
+            ),
+        ));
+    }
+    if let Some((element, named, description)) = mismatch {
         let error = FunctionalError {
-            pointer: format!("/{}/TransitOperation/MRN", message_type.name()),
+            pointer: format!("/{}/TransitOperation/{element}", message_type.name()),
             code: FunctionalErrorCode::RuleViolation,
             reason: "SBR015",
-            description: format!("the message names MRN {named} but is posted to {mrn}"),
-            value: Some(named.to_string()),
+            description,
+            value: Some(named),
         };
         let env = envelope(&country, Some(answered));
         return Ok(xml(
