@@ -153,7 +153,11 @@ impl Envelope {
     }
 }
 
-fn holder(doc: &mut Document, holder: &Holder) {
+/// The office of departure and the holder, as every answer of the office of departure ends.
+fn departure_and_holder(doc: &mut Document, office: &str, holder: &Holder) {
+    doc.open("CustomsOfficeOfDeparture")
+        .leaf("referenceNumber", office)
+        .close();
     doc.open("HolderOfTheTransitProcedure")
         .optional(
             "identificationNumber",
@@ -193,10 +197,7 @@ pub fn mrn_allocated(
             &env.local().format("%Y-%m-%d").to_string(),
         )
         .close();
-    doc.open("CustomsOfficeOfDeparture")
-        .leaf("referenceNumber", departure)
-        .close();
-    holder(&mut doc, holder_);
+    departure_and_holder(&mut doc, departure, holder_);
     doc.finish()
 }
 
@@ -297,10 +298,7 @@ pub fn amendment_accepted(
         )
         .leaf("amendmentAcceptanceDateAndTime", &env.date_time())
         .close();
-    doc.open("CustomsOfficeOfDeparture")
-        .leaf("referenceNumber", departure)
-        .close();
-    holder(&mut doc, holder_);
+    departure_and_holder(&mut doc, departure, holder_);
     doc.finish()
 }
 
@@ -332,10 +330,7 @@ pub fn invalidation_decision(
         )
         .optional("justification", justification.map(clip).as_deref())
         .close();
-    doc.open("CustomsOfficeOfDeparture")
-        .leaf("referenceNumber", departure)
-        .close();
-    holder(&mut doc, holder_);
+    departure_and_holder(&mut doc, departure, holder_);
     doc.finish()
 }
 
@@ -385,10 +380,7 @@ pub fn rejection(
         .close();
     let office = context.office.as_deref().unwrap_or_default();
     if rejected.at_departure() {
-        doc.open("CustomsOfficeOfDeparture")
-            .leaf("referenceNumber", office)
-            .close();
-        holder(&mut doc, &context.holder);
+        departure_and_holder(&mut doc, office, &context.holder);
     } else {
         doc.open("CustomsOfficeOfDestinationActual")
             .leaf("referenceNumber", office)

@@ -356,7 +356,7 @@ pub fn read(text: &str) -> Result<Message, Refusal> {
     let violations = crate::schema().validate(&root);
     if !violations.is_empty() {
         return Err(Refusal::Schema {
-            header: header(&root).ok().map(Box::new),
+            header: header_of(&root).map(Box::new),
             root: root.name,
             violations,
         });
@@ -367,7 +367,7 @@ pub fn read(text: &str) -> Result<Message, Refusal> {
             expected: "CC015C, CC013C, CC014C, CC007C or CC044C".to_string(),
         });
     };
-    let header = header(&root).expect("a schema-valid message has a header");
+    let header = header_of(&root).expect("a schema-valid message has a header");
     let mut rules = Rules {
         root: &root,
         errors: Vec::new(),
@@ -411,21 +411,17 @@ fn header_type(root: &Element) -> &str {
 
 /// The header of a message, when its elements are there and readable.
 pub fn header_of(root: &Element) -> Option<Header> {
-    header(root).ok()
-}
-
-fn header(root: &Element) -> Result<Header, ()> {
-    let text = |name: &str| root.text_at(&[name]).map(str::to_string).ok_or(());
-    Ok(Header {
+    let text = |name: &str| root.text_at(&[name]).map(str::to_string);
+    Some(Header {
         sender: text("messageSender")?,
         recipient: text("messageRecipient")?,
         prepared: NaiveDateTime::parse_from_str(
             &text("preparationDateAndTime")?,
             "%Y-%m-%dT%H:%M:%S",
         )
-        .map_err(|_| ())?,
+        .ok()?,
         identification: text("messageIdentification")?,
-        correlation: text("correlationIdentifier").ok(),
+        correlation: text("correlationIdentifier"),
     })
 }
 

@@ -244,16 +244,6 @@ impl Schema {
         Ok(schema)
     }
 
-    /// The target namespace of the documents.
-    pub fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
-    /// Is there a global element with this name?
-    pub fn has_element(&self, name: &str) -> bool {
-        self.elements.contains_key(name)
-    }
-
     /// The children of `source` re-shaped for the global element `target`: for each element of
     /// the target's sequence not in `skip`, the source's children of that name (as many as the
     /// target allows), each re-shaped the same way for its type; elements the target does not
