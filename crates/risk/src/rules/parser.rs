@@ -29,6 +29,7 @@ pub fn parse_rules(
         base_dir,
         attributes,
         lists: HashMap::new(),
+        depth: 0,
     };
     parser.file_items()
 }
@@ -46,7 +47,14 @@ struct Parser<'a> {
     base_dir: Option<&'a Path>,
     attributes: &'a [String],
     lists: HashMap<String, NamedList>,
+    /// How many `not` and `(` enclose the condition being read.
+    depth: usize,
 }
+
+/// The deepest nesting of `not` and parentheses a condition may have. Conditions are read and
+/// evaluated recursively, so without a bound a hostile file would overflow the stack; real
+/// profiles nest a handful of levels.
+pub const MAX_CONDITION_DEPTH: usize = 64;
 
 /// Words that cannot name a field or a list.
 const RESERVED: &[&str] = &["and", "or", "not", "in", "between", "starts_with", "is"];
@@ -471,16 +479,27 @@ impl Parser<'_> {
     }
 
     fn not_condition(&mut self) -> Result<Condition, RuleError> {
-        if self.eat_word("not") {
-            return Ok(Condition::Not(Box::new(self.not_condition()?)));
+        let nests = self.is_word("not") || self.peek().tok == Tok::LParen;
+        if !nests {
+            return self.comparison();
         }
-        if self.peek().tok == Tok::LParen {
+        if self.depth >= MAX_CONDITION_DEPTH {
+            let at = self.peek().clone();
+            return Err(self.error_at(
+                &at,
+                format!("conditions nest deeper than {MAX_CONDITION_DEPTH} levels of `not` and parentheses"),
+            ));
+        }
+        self.depth += 1;
+        let c = if self.eat_word("not") {
+            self.not_condition().map(|c| Condition::Not(Box::new(c)))
+        } else {
             self.next();
-            let c = self.or_condition()?;
-            self.expect(Tok::RParen, "`)`, `and` or `or`")?;
-            return Ok(c);
-        }
-        self.comparison()
+            self.or_condition()
+                .and_then(|c| self.expect(Tok::RParen, "`)`, `and` or `or`").map(|()| c))
+        };
+        self.depth -= 1;
+        c
     }
 
     fn field(&mut self) -> Result<(FieldRef, FieldKind), RuleError> {

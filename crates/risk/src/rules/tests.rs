@@ -362,3 +362,31 @@ fn mangled_programs_never_panic() {
         }
     }
 }
+
+/// Deep nesting is refused with a located error instead of overflowing the stack: 10,000
+/// parentheses in 20 KB once aborted the process.
+#[test]
+fn deep_nesting_is_refused_at_its_line_and_column() {
+    for (open, close) in [("(", ")"), ("not ", "")] {
+        let text = format!(
+            "profile \"P\" {{\n    when {}hs_code = \"1\"{}\n    then red 100%\n}}\n",
+            open.repeat(10_000),
+            close.repeat(10_000)
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert_eq!(
+            e.column,
+            10 + MAX_CONDITION_DEPTH * open.len(),
+            "the error points at the first level too deep: {e}"
+        );
+        assert!(e.message.contains("nest deeper"), "{e}");
+    }
+    // The limit itself is accepted.
+    let text = format!(
+        "profile \"P\" {{\n    when {}hs_code = \"1\"{}\n    then red 100%\n}}\n",
+        "(".repeat(MAX_CONDITION_DEPTH),
+        ")".repeat(MAX_CONDITION_DEPTH)
+    );
+    assert!(parse(&text).is_ok());
+}
