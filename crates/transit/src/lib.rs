@@ -4,12 +4,16 @@
 
 pub mod access;
 pub mod corridor;
+pub mod lodging;
 pub mod movement;
 pub mod mrn;
+pub mod text;
 
 pub use access::{AccessError, Principal};
+pub use lodging::LodgingError;
 pub use movement::{
-    Event, EventKind, Movement, MovementStatus, OfficeRef, Route, TransitOffice, TransitionError,
-    country_zone,
+    ClockError, Event, EventKind, Movement, MovementStatus, OfficeRef, Route, TransitOffice,
+    TransitionError, country_zone,
 };
 pub use mrn::{Mrn, MrnError};
+pub use text::TextError;

@@ -21,6 +21,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::mrn::Mrn;
+use crate::text::{TextError, check_free_text};
 
 /// A customs office reference number (NCTS: 2-letter country code + 6 characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -292,6 +293,41 @@ pub struct Event {
     pub office: OfficeRef,
     pub at: DateTime<Utc>,
     pub zone: Tz,
+}
+
+impl Event {
+    /// The event's free texts follow the text rule ([`crate::text`]).
+    pub fn check_text(&self) -> Result<(), TextError> {
+        match &self.kind {
+            EventKind::Rejected { reason }
+            | EventKind::NotReleased { reason }
+            | EventKind::Invalidated { reason } => check_free_text("reason", reason),
+            EventKind::Incident { description } => check_free_text("description", description),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why an event's time is refused by the service's clock.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClockError {
+    #[error(
+        "{event} at {at}: more than {skew_seconds} s after the service's clock ({now}); an event is recorded when it has happened"
+    )]
+    InTheFuture {
+        event: &'static str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        skew_seconds: i64,
+    },
+    #[error(
+        "{event}: the limit date ({limit}) has not passed by the service's clock ({now}); an enquiry opens only after it"
+    )]
+    LimitDateNotPassed {
+        event: &'static str,
+        limit: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
 }
 
 /// Why an event was refused.
@@ -616,6 +652,38 @@ impl Movement {
                 ),
             }),
         }
+    }
+
+    /// Checks an event against the service's clock `now`, before [`Movement::apply`]: the event
+    /// is not more than `max_skew` ahead of it (a date far in the future would block every
+    /// later event), and an enquiry or recovery comes only once the limit date has passed by
+    /// that clock, whatever time the caller gives the event.
+    pub fn check_clock(
+        &self,
+        event: &Event,
+        now: DateTime<Utc>,
+        max_skew: chrono::Duration,
+    ) -> Result<(), ClockError> {
+        let name = event.kind.name();
+        if event.at > now + max_skew {
+            return Err(ClockError::InTheFuture {
+                event: name,
+                at: event.at,
+                now,
+                skew_seconds: max_skew.num_seconds(),
+            });
+        }
+        if let (EventKind::EnquiryOpened | EventKind::RecoveryStarted, Some(limit)) =
+            (&event.kind, self.limit_date)
+            && now <= limit
+        {
+            return Err(ClockError::LimitDateNotPassed {
+                event: name,
+                limit,
+                now,
+            });
+        }
+        Ok(())
     }
 
     /// Whether the limit date has passed at `now` without arrival: an enquiry is due.

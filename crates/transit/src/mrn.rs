@@ -15,6 +15,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// How many unique parts there are: 12 characters of base 36.
+pub const UNIQUE_PARTS: u64 = 36u64.pow(12);
+
 /// A well-formed MRN.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -82,12 +85,14 @@ fn well_formed(s: &str) -> bool {
 }
 
 impl Mrn {
-    /// Allocates the MRN of the `sequence`th movement of `year` at a departure in `country`.
-    /// The unique part is the sequence in base 36, zero-padded to 12 characters.
-    pub fn allocate(year: i32, country: &str, sequence: u64, procedure: char) -> Mrn {
+    /// Allocates the MRN of a movement accepted in `year` at a departure in `country`, with
+    /// `unique` (taken modulo [`UNIQUE_PARTS`]) as the unique part, written in base 36 and
+    /// zero-padded to 12 characters. The store draws `unique` at random, so that an MRN says
+    /// nothing about how many movements there are and cannot be guessed from another one.
+    pub fn allocate(year: i32, country: &str, unique: u64, procedure: char) -> Mrn {
         const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let mut n = unique % UNIQUE_PARTS;
         let mut unique = [b'0'; 12];
-        let mut n = sequence;
         for slot in unique.iter_mut().rev() {
             *slot = DIGITS[(n % 36) as usize];
             n /= 36;

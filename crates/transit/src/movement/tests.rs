@@ -425,3 +425,83 @@ fn an_amendment_may_change_the_route_but_not_the_office_of_departure() {
     );
     assert_eq!(m, before, "a refused amendment changes nothing");
 }
+
+/// The service's clock bounds an event's time: not more than the skew ahead (a date far in
+/// the future would block every later event), and enquiry or recovery only once the limit
+/// date has passed by that clock, whatever time the caller gives the event.
+#[test]
+fn the_clock_refuses_future_events_and_early_enquiries() {
+    let m = released();
+    let skew = Duration::minutes(5);
+    let now = t0() + Duration::hours(3);
+    let incident = |at: DateTime<Utc>| Event {
+        at,
+        ..ev(
+            EventKind::Incident {
+                description: "x".into(),
+            },
+            "KZ000101",
+            0,
+        )
+    };
+    assert_eq!(m.check_clock(&incident(now + skew), now, skew), Ok(()));
+    let far = Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap();
+    assert!(matches!(
+        m.check_clock(&incident(far), now, skew),
+        Err(ClockError::InTheFuture { .. })
+    ));
+    assert!(matches!(
+        m.check_clock(&incident(now + skew + Duration::seconds(1)), now, skew),
+        Err(ClockError::InTheFuture { .. })
+    ));
+    // The limit date is 8 days after t0. An enquiry dated after it but sent before it has
+    // passed by the clock is refused; once the clock has passed it, it is allowed.
+    let limit = m.limit_date.unwrap();
+    let enquiry = |at: DateTime<Utc>| Event {
+        at,
+        ..ev(EventKind::EnquiryOpened, "KZ000101", 0)
+    };
+    assert!(matches!(
+        m.check_clock(&enquiry(now), now, skew),
+        Err(ClockError::LimitDateNotPassed { .. })
+    ));
+    assert!(matches!(
+        m.check_clock(&enquiry(limit), limit, skew),
+        Err(ClockError::LimitDateNotPassed { .. })
+    ));
+    let later = limit + Duration::seconds(1);
+    assert_eq!(m.check_clock(&enquiry(later), later, skew), Ok(()));
+    let recovery = Event {
+        at: now,
+        ..ev(EventKind::RecoveryStarted, "KZ000101", 0)
+    };
+    assert!(m.check_clock(&recovery, now, skew).is_err());
+}
+
+#[test]
+fn event_texts_follow_the_text_rule() {
+    let ok = ev(
+        EventKind::Incident {
+            description: "Seal replaced at Alat".into(),
+        },
+        "AZ000201",
+        0,
+    );
+    assert_eq!(ok.check_text(), Ok(()));
+    for kind in [
+        EventKind::Incident {
+            description: "a\u{0}b".into(),
+        },
+        EventKind::Rejected {
+            reason: "\u{202E}gnorw".into(),
+        },
+        EventKind::Invalidated {
+            reason: "x".repeat(513),
+        },
+    ] {
+        assert!(
+            ev(kind.clone(), "KZ000101", 0).check_text().is_err(),
+            "{kind:?}"
+        );
+    }
+}
