@@ -21,11 +21,31 @@ use quick_xml::escape::escape;
 
 use crate::NAMESPACE;
 use crate::messages::{FunctionalError, Header, Holder, MessageType, RejectionContext};
-use crate::xml::Element;
+use crate::xml::{Element, forbidden_in_xml};
 use crate::xsd::SchemaViolation;
 
 /// The longest text the schemas allow in error texts and original values.
 const MAX_TEXT: usize = 512;
+
+/// The most errors an answer lists (the schemas allow 9,999; a hostile message can produce
+/// far more, and nobody reads past the first few).
+pub const MAX_LISTED_ERRORS: usize = 100;
+
+/// Text as XML character data: escaped, and with every character XML 1.0 cannot carry
+/// (controls other than tab and line breaks, U+FFFE, U+FFFF) replaced by U+FFFD, so that an
+/// answer is well-formed whatever text it repeats.
+fn xml_text(value: &str) -> String {
+    let clean: std::borrow::Cow<'_, str> = if value.chars().any(forbidden_in_xml) {
+        value
+            .chars()
+            .map(|c| if forbidden_in_xml(c) { '\u{FFFD}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        value.into()
+    };
+    escape(clean.as_ref()).into_owned()
+}
 
 /// An XML document being written, element by element, indented.
 struct Document {
@@ -68,7 +88,7 @@ impl Document {
     fn leaf(&mut self, name: &'static str, value: &str) -> &mut Document {
         self.indent();
         self.out
-            .push_str(&format!("<{name}>{}</{name}>\n", escape(value)));
+            .push_str(&format!("<{name}>{}</{name}>\n", xml_text(value)));
         self
     }
 
@@ -85,7 +105,7 @@ impl Document {
         if e.children.is_empty() {
             let text = e.text.trim();
             self.out
-                .push_str(&format!("<{0}>{1}</{0}>\n", e.name, escape(text)));
+                .push_str(&format!("<{0}>{1}</{0}>\n", e.name, xml_text(text)));
         } else {
             self.out.push_str(&format!("<{}>\n", e.name));
             self.open.push("");
@@ -112,7 +132,8 @@ impl Document {
 pub struct Envelope {
     /// The answering office's country (the sender is its NTA).
     pub country: String,
-    /// The answering office's zone: NCTS date-times are local.
+    /// The answering office's zone: dates (`xs:date`, such as the acceptance date) are the
+    /// office's local dates; date-times are UTC, as everywhere in NCTS Phase 5.
     pub zone: Tz,
     pub at: DateTime<Utc>,
     /// A unique identification for the answer (at most 35 characters).
@@ -124,6 +145,11 @@ pub struct Envelope {
 impl Envelope {
     fn local(&self) -> chrono::NaiveDateTime {
         self.at.with_timezone(&self.zone).naive_local()
+    }
+
+    /// The answer's date-time: UTC, written without a zone (NCTS `DateTimeType`).
+    fn date_time(&self) -> String {
+        self.at.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string()
     }
 
     fn header(&self, doc: &mut Document, message_type: &str) {
@@ -139,17 +165,10 @@ impl Envelope {
         let correlation = answered.map(|h| h.identification.as_str()).filter(fits);
         doc.leaf("messageSender", &sender)
             .leaf("messageRecipient", recipient)
-            .leaf(
-                "preparationDateAndTime",
-                &self.local().format("%Y-%m-%dT%H:%M:%S").to_string(),
-            )
+            .leaf("preparationDateAndTime", &self.date_time())
             .leaf("messageIdentification", &self.identification)
             .leaf("messageType", message_type)
             .optional("correlationIdentifier", correlation);
-    }
-
-    fn date_time(&self) -> String {
-        self.local().format("%Y-%m-%dT%H:%M:%S").to_string()
     }
 }
 
@@ -411,7 +430,28 @@ pub fn rejection(
 pub fn xml_nack(env: &Envelope, violations: &[SchemaViolation]) -> String {
     let mut doc = Document::new("CC917C");
     env.header(&mut doc, "CC917C");
-    for v in violations {
+    let summary;
+    let listed: Vec<&SchemaViolation> = if violations.len() > MAX_LISTED_ERRORS {
+        // The first errors, then one that says how many more there were.
+        let omitted = &violations[MAX_LISTED_ERRORS - 1..];
+        summary = SchemaViolation {
+            pointer: omitted[0].pointer.clone(),
+            position: omitted[0].position,
+            code: omitted[0].code,
+            message: format!(
+                "{} more errors, from this one on, are not listed (an answer lists at most {MAX_LISTED_ERRORS})",
+                omitted.len()
+            ),
+            value: None,
+        };
+        violations[..MAX_LISTED_ERRORS - 1]
+            .iter()
+            .chain(std::iter::once(&summary))
+            .collect()
+    } else {
+        violations.iter().collect()
+    };
+    for v in listed {
         doc.open("XMLError")
             .leaf(
                 "errorLineNumber",

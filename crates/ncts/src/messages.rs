@@ -19,13 +19,16 @@
 //! | SBR002 | CC015C, CC013C and CC007C are addressed to the national transit application of the office they open or change a movement at: `messageRecipient` is `NTA.` + that office's country |
 //! | SBR003 | the LRN is 1 to 22 letters, digits or `- _ . /` (no placeholders such as `{{LRN}}`) |
 //! | SBR004 | a CC013C names the declaration it amends by exactly one of LRN and MRN              |
-//! | SBR005 | dates and times are real instants in the office's time zone                        |
+//! | SBR005 | the office an event happens at has a known time zone (to show the event's local time) |
 //!
-//! Date-times in NCTS messages carry no zone; they are read as local time of the office the
-//! message is about, in its IANA zone, and kept in UTC.
+//! Date-times in NCTS Phase 5 messages (`DateTimeType`) carry no zone and are UTC: the schema
+//! documents them as "time zone although not included UTC is implied", and NCTS runs on UTC.
+//! They are read as UTC; the office's IANA zone is kept beside them for display. An XSD
+//! end-of-day `T24:00:00` is 00:00 of the next day.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
+use smartborder_transit::text::check_lrn;
 use smartborder_transit::{OfficeRef, Route, TransitOffice, country_zone};
 
 use crate::xml::{self, Element, XmlError};
@@ -309,8 +312,15 @@ impl std::fmt::Display for Refusal {
                 root, violations, ..
             } => {
                 write!(f, "{root} is not valid against the NCTS schema:")?;
-                for v in violations {
+                for v in violations.iter().take(crate::answers::MAX_LISTED_ERRORS) {
                     write!(f, "\n  {v}")?;
+                }
+                if violations.len() > crate::answers::MAX_LISTED_ERRORS {
+                    write!(
+                        f,
+                        "\n  ... and {} more",
+                        violations.len() - crate::answers::MAX_LISTED_ERRORS
+                    )?;
                 }
                 Ok(())
             }
@@ -350,6 +360,12 @@ impl Refusal {
     }
 }
 
+/// Reads a message from its bytes: UTF-8 (anything else is refused as not well-formed, with
+/// the line and column of the first bad byte), then as [`read`].
+pub fn read_bytes(bytes: &[u8]) -> Result<Message, Refusal> {
+    read(xml::decode(bytes).map_err(Refusal::Malformed)?)
+}
+
 /// Reads a message: well-formedness, the schema, then the business rules.
 pub fn read(text: &str) -> Result<Message, Refusal> {
     let root = xml::parse(text).map_err(Refusal::Malformed)?;
@@ -367,10 +383,31 @@ pub fn read(text: &str) -> Result<Message, Refusal> {
             expected: "CC015C, CC013C, CC014C, CC007C or CC044C".to_string(),
         });
     };
-    let header = header_of(&root).expect("a schema-valid message has a header");
     let mut rules = Rules {
         root: &root,
         errors: Vec::new(),
+    };
+    // The schema requires the header; its date-time is read by the rules of `header_of`.
+    let Some(header) = header_of(&root) else {
+        rules.error(
+            &["preparationDateAndTime"],
+            FunctionalErrorCode::RuleViolation,
+            "SBR001",
+            "the message header (sender, recipient, preparation date and time, identification) is not readable".to_string(),
+            root.text_at(&["preparationDateAndTime"]).map(str::to_string),
+        );
+        return Err(Refusal::Rules {
+            message_type,
+            header: Box::new(Header {
+                sender: header_text(&root, "messageSender"),
+                recipient: header_text(&root, "messageRecipient"),
+                prepared: NaiveDateTime::default(),
+                identification: header_text(&root, "messageIdentification"),
+                correlation: root.text_at(&["correlationIdentifier"]).map(str::to_string),
+            }),
+            context: Box::new(rules.context(message_type)),
+            errors: rules.errors,
+        });
     };
     if header_type(&root) != message_type.name() {
         rules.error(
@@ -409,20 +446,60 @@ fn header_type(root: &Element) -> &str {
     root.text_at(&["messageType"]).unwrap_or_default()
 }
 
+fn header_text(root: &Element, name: &str) -> String {
+    root.text_at(&[name]).unwrap_or_default().to_string()
+}
+
 /// The header of a message, when its elements are there and readable.
 pub fn header_of(root: &Element) -> Option<Header> {
     let text = |name: &str| root.text_at(&[name]).map(str::to_string);
     Some(Header {
         sender: text("messageSender")?,
         recipient: text("messageRecipient")?,
-        prepared: NaiveDateTime::parse_from_str(
-            &text("preparationDateAndTime")?,
-            "%Y-%m-%dT%H:%M:%S",
-        )
-        .ok()?,
+        prepared: parse_date_time(&text("preparationDateAndTime")?)?,
         identification: text("messageIdentification")?,
         correlation: text("correlationIdentifier"),
     })
+}
+
+/// An NCTS date-time (`xs:dateTime`, UTC): `YYYY-MM-DDThh:mm:ss` with an optional fraction
+/// and an optional zone (`Z` or `±hh:mm`, turned into UTC); `T24:00:00` is 00:00 of the next
+/// day. ASCII digits only. `None` when it is not one.
+pub fn parse_date_time(value: &str) -> Option<NaiveDateTime> {
+    let value = value.trim();
+    if !value.is_ascii() {
+        return None;
+    }
+    let (local, offset_seconds) = if let Some(v) = value.strip_suffix('Z') {
+        (v, 0)
+    } else if value.len() > 19 && matches!(value.as_bytes()[value.len() - 6], b'+' | b'-') {
+        let (v, zone) = value.split_at(value.len() - 6);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let hours: i64 = zone.get(1..3)?.parse().ok()?;
+        let minutes: i64 = zone.get(4..6)?.parse().ok()?;
+        if zone.as_bytes()[3] != b':' {
+            return None;
+        }
+        (v, sign * (hours * 3600 + minutes * 60))
+    } else {
+        (value, 0)
+    };
+    let end_of_day = local
+        .split_once('T')
+        .filter(|(_, time)| {
+            time.strip_prefix("24:00:00").is_some_and(|rest| {
+                rest.is_empty() || (rest.starts_with('.') && rest[1..].bytes().all(|b| b == b'0'))
+            })
+        })
+        .map(|(day, _)| day);
+    let naive = match end_of_day {
+        Some(day) => NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .ok()?
+            .succ_opt()?
+            .and_hms_opt(0, 0, 0)?,
+        None => NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f").ok()?,
+    };
+    naive.checked_sub_signed(chrono::Duration::seconds(offset_seconds))
 }
 
 /// The business-rule pass over a schema-valid message. Values the schema guarantees are read
@@ -458,9 +535,19 @@ impl Rules<'_> {
         self.root.text_at(path).map(str::to_string)
     }
 
-    fn required(&self, path: &[&str]) -> String {
-        self.text(path)
-            .unwrap_or_else(|| panic!("the schema requires {}", path.join("/")))
+    /// An element the schema requires: its absence is still a refusal, never a panic.
+    fn required(&mut self, path: &[&str]) -> Option<String> {
+        let value = self.text(path);
+        if value.is_none() {
+            self.error(
+                path,
+                FunctionalErrorCode::Missing,
+                "SBR001",
+                "this element is required".to_string(),
+                None,
+            );
+        }
+        value
     }
 
     fn flag(&self, path: &[&str]) -> bool {
@@ -497,7 +584,7 @@ impl Rules<'_> {
 
     /// An office reference the schema has checked (2 letters + 6 characters).
     fn office(&mut self, path: &[&str]) -> Option<OfficeRef> {
-        let value = self.required(path);
+        let value = self.required(path)?;
         match OfficeRef::parse(&value) {
             Ok(o) => Some(o),
             Err(e) => {
@@ -543,59 +630,56 @@ impl Rules<'_> {
         }
     }
 
-    /// SBR003: the LRN's characters.
+    /// SBR003: the LRN follows the identifier rule of every lodging, JSON or XML.
     fn lrn(&mut self, path: &[&str], lrn: &str) {
-        let ok = !lrn.is_empty()
-            && lrn.chars().count() <= 22
-            && lrn
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
-        if !ok {
+        if let Err(e) = check_lrn(lrn) {
             self.error(
                 path,
                 FunctionalErrorCode::RuleViolation,
                 "SBR003",
-                "expected 1 to 22 letters, digits or - _ . /".to_string(),
+                e.to_string(),
                 Some(lrn.to_string()),
             );
         }
     }
 
-    /// SBR005: a local date-time at an office, as an instant.
-    fn local_time(
+    /// A date-time of the message (UTC) at an office, with the office's zone (SBR005: it must
+    /// be known, to show the local time).
+    fn utc_time(
         &mut self,
         path: &[&str],
         value: &str,
         office: &OfficeRef,
     ) -> Option<(DateTime<Utc>, Tz)> {
-        let value = value.to_string();
-        let Some(zone) = country_zone(office.country()) else {
+        let Some(instant) = parse_date_time(value) else {
+            self.error(
+                path,
+                FunctionalErrorCode::RuleViolation,
+                "SBR001",
+                "expected a date and time YYYY-MM-DDThh:mm:ss (UTC)".to_string(),
+                Some(value.to_string()),
+            );
+            return None;
+        };
+        Some((instant.and_utc(), self.office_zone(path, value, office)?))
+    }
+
+    /// SBR005: the zone of the office an event happens at.
+    fn office_zone(&mut self, path: &[&str], value: &str, office: &OfficeRef) -> Option<Tz> {
+        let zone = country_zone(office.country());
+        if zone.is_none() {
             self.error(
                 path,
                 FunctionalErrorCode::RuleViolation,
                 "SBR005",
                 format!(
-                    "no time zone is known for offices of {}, so the local time cannot be placed",
+                    "no time zone is known for offices of {}, so the event's local time cannot be shown; record it through the JSON API with its zone",
                     office.country()
                 ),
-                Some(value),
+                Some(value.to_string()),
             );
-            return None;
-        };
-        let naive = parse_local(&value);
-        match naive.and_then(|n| zone.from_local_datetime(&n).earliest()) {
-            Some(t) => Some((t.with_timezone(&Utc), zone)),
-            None => {
-                self.error(
-                    path,
-                    FunctionalErrorCode::RuleViolation,
-                    "SBR005",
-                    format!("{value} does not exist in {zone} (a clock change skips it)"),
-                    Some(value),
-                );
-                None
-            }
         }
+        zone
     }
 
     /// The route of a CC015C or CC013C: departure, offices of transit in sequence order,
@@ -637,7 +721,7 @@ impl Rules<'_> {
             let estimated_arrival = match e.text_at(&["arrivalDateAndTimeEstimated"]) {
                 None => None,
                 Some(value) => self
-                    .local_time(&[&base, "arrivalDateAndTimeEstimated"], value, &office)
+                    .utc_time(&[&base, "arrivalDateAndTimeEstimated"], value, &office)
                     .map(|(t, _)| t),
             };
             transit.push(TransitOffice {
@@ -653,7 +737,7 @@ impl Rules<'_> {
     }
 
     fn declaration(&mut self, header: &Header) -> Option<Declaration> {
-        let lrn = self.required(&["TransitOperation", "LRN"]);
+        let lrn = self.required(&["TransitOperation", "LRN"])?;
         self.lrn(&["TransitOperation", "LRN"], &lrn);
         let route = self.route(header)?;
         Some(Declaration {
@@ -729,41 +813,55 @@ impl Rules<'_> {
         let office = self.office(&office_path)?;
         self.addressed_to(header, &office_path, &office);
         let path = ["TransitOperation", "arrivalNotificationDateAndTime"];
-        let (arrived_at, zone) = self.local_time(&path, &self.required(&path), &office)?;
+        let value = self.required(&path)?;
+        let (arrived_at, zone) = self.utc_time(&path, &value, &office)?;
+        let mrn = self.required(&["TransitOperation", "MRN"]);
+        let trader = self.required(&["TraderAtDestination", "identificationNumber"]);
         Some(ArrivalNotification {
             header: header.clone(),
-            mrn: self.required(&["TransitOperation", "MRN"]),
+            mrn: mrn?,
             office,
             zone,
             arrived_at,
             simplified_procedure: self.flag(&["TransitOperation", "simplifiedProcedure"]),
             incident: self.flag(&["TransitOperation", "incidentFlag"]),
-            trader: self.required(&["TraderAtDestination", "identificationNumber"]),
+            trader: trader?,
         })
     }
 
     fn unloading(&mut self, header: &Header) -> Option<UnloadingRemarks> {
         let office = self.office(&["CustomsOfficeOfDestinationActual", "referenceNumber"])?;
-        let date = self.required(&["UnloadingRemark", "unloadingDate"]);
-        let path = ["preparationDateAndTime"];
-        let (remarks_at, zone) = self.local_time(&path, &self.required(&path), &office)?;
+        let date_path = ["UnloadingRemark", "unloadingDate"];
+        let date = self.required(&date_path)?;
+        let unloading_date = match NaiveDate::parse_from_str(&date, "%Y-%m-%d") {
+            Ok(d) if date.is_ascii() => d,
+            _ => {
+                self.error(
+                    &date_path,
+                    FunctionalErrorCode::RuleViolation,
+                    "SBR001",
+                    "expected a date YYYY-MM-DD".to_string(),
+                    Some(date),
+                );
+                return None;
+            }
+        };
+        // The remarks are made when the message is prepared (UTC, as every NCTS date-time).
+        let prepared = header.prepared.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let zone = self.office_zone(&["preparationDateAndTime"], &prepared, &office)?;
+        let remarks_at = header.prepared.and_utc();
+        let mrn = self.required(&["TransitOperation", "MRN"]);
+        let trader = self.required(&["TraderAtDestination", "identificationNumber"]);
         Some(UnloadingRemarks {
             header: header.clone(),
-            mrn: self.required(&["TransitOperation", "MRN"]),
+            mrn: mrn?,
             office,
             zone,
             remarks_at,
-            trader: self.required(&["TraderAtDestination", "identificationNumber"]),
+            trader: trader?,
             conform: self.flag(&["UnloadingRemark", "conform"]),
             unloading_completed: self.flag(&["UnloadingRemark", "unloadingCompletion"]),
-            unloading_date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-                .expect("the schema checks dates"),
+            unloading_date,
         })
     }
-}
-
-/// An NCTS local date-time: `YYYY-MM-DDThh:mm:ss`, with optional fraction (the schema allows
-/// no zone on these elements).
-fn parse_local(value: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").ok()
 }

@@ -12,6 +12,10 @@ use quick_xml::name::ResolveResult;
 /// The deepest nesting accepted (NCTS messages nest about eight levels).
 pub const MAX_DEPTH: usize = 64;
 
+/// The most attributes (namespace declarations included) one element may have: NCTS roots
+/// carry a few namespace declarations and `PhaseID`, other elements none.
+pub const MAX_ATTRIBUTES: usize = 32;
+
 /// An element with its children and text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Element {
@@ -109,9 +113,44 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// The text of a message: NCTS messages are UTF-8. Bytes that are not UTF-8 are not replaced
+/// but refused, with the line and column where they start.
+pub fn decode(bytes: &[u8]) -> Result<&str, XmlError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = e.valid_up_to();
+        // The prefix is valid UTF-8, so positions are counted in it.
+        let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+        let lines = Lines::new(prefix);
+        XmlError {
+            position: lines.position(valid),
+            message: format!(
+                "byte 0x{:02X} is not UTF-8 (NCTS messages are encoded in UTF-8)",
+                bytes[valid]
+            ),
+        }
+    })
+}
+
+/// Characters XML 1.0 does not allow in a document (its `Char` production): C0 controls other
+/// than tab, line feed and carriage return, and U+FFFE and U+FFFF.
+pub(crate) fn forbidden_in_xml(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
 /// Parses a document and returns its root element.
 pub fn parse(text: &str) -> Result<Element, XmlError> {
     let lines = Lines::new(text);
+    if let Some(offset) = text
+        .char_indices()
+        .find(|(_, c)| forbidden_in_xml(*c))
+        .map(|(i, _)| i)
+    {
+        let c = text[offset..].chars().next().unwrap_or_default();
+        return Err(XmlError {
+            position: lines.position(offset),
+            message: format!("character U+{:04X} is not allowed in XML 1.0", u32::from(c)),
+        });
+    }
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
     let fail = |offset: u64, message: String| XmlError {
@@ -152,8 +191,26 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     ));
                 }
                 let mut attributes = Vec::new();
-                for a in e.attributes() {
+                // quick-xml's duplicate check compares each attribute with every earlier one
+                // (quadratic); attributes are counted and checked here in linear time instead.
+                let mut seen = std::collections::HashSet::new();
+                for a in e.attributes().with_checks(false) {
                     let a = a.map_err(|err| fail(start, err.to_string()))?;
+                    if seen.len() >= MAX_ATTRIBUTES {
+                        return Err(fail(
+                            start,
+                            format!("an element has more than {MAX_ATTRIBUTES} attributes"),
+                        ));
+                    }
+                    if !seen.insert(a.key.as_ref().to_vec()) {
+                        return Err(fail(
+                            start,
+                            format!(
+                                "attribute {} is repeated",
+                                String::from_utf8_lossy(a.key.as_ref())
+                            ),
+                        ));
+                    }
                     let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
                     if key == "xmlns" || key.starts_with("xmlns:") {
                         continue;

@@ -1037,8 +1037,11 @@ fn check_facets(
 }
 
 fn check_builtin(builtin: Builtin, value: &str) -> Result<(), (XmlErrorCode, String)> {
+    // The lexical forms of numbers, dates and times use ASCII only (Unicode digits such as
+    // U+0663 are not digits there).
     let ok = match builtin {
         Builtin::String | Builtin::NormalizedString | Builtin::Token => true,
+        _ if !value.is_ascii() => false,
         Builtin::Decimal => Decimal::parse(value).is_some(),
         Builtin::Integer => Decimal::parse(value).is_some() && !value.contains('.'),
         Builtin::Date => parse_date(value),
@@ -1065,7 +1068,7 @@ fn strip_zone(value: &str) -> Option<&str> {
     if let Some(v) = value.strip_suffix('Z') {
         return Some(v);
     }
-    if value.len() > 6 {
+    if value.len() > 6 && value.is_char_boundary(value.len() - 6) {
         let (head, zone) = value.split_at(value.len() - 6);
         let b = zone.as_bytes();
         if (b[0] == b'+' || b[0] == b'-') && b[3] == b':' {
