@@ -1,11 +1,17 @@
 //! `smartborder serve`, `smartborder keys ...` and `smartborder audit verify`.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use smartborder_store::audit::{self, Verification};
+use ed25519_dalek::SigningKey;
+use smartborder_server::{Limits, ServeOptions};
+use smartborder_store::audit;
+use smartborder_store::writer::WriterConfig;
 use smartborder_store::{Store, keys};
 use smartborder_transit::Principal;
 
@@ -20,6 +26,26 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Open connections at most; more are answered 503 at once and closed.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds after which a connection that moves no bytes is closed.
+    #[arg(long, default_value_t = 60)]
+    idle_timeout: u64,
+    /// Seconds an event's time may be ahead of the server's clock.
+    #[arg(long, default_value_t = 300)]
+    max_clock_skew: i64,
+    /// The Ed25519 key that signs audit checkpoints (64 hex characters; created if absent).
+    /// Keep it outside the database's reach. Default for SQLite: FILE.audit-key beside the
+    /// database; on PostgreSQL checkpoints are signed only when it is given.
+    #[arg(long)]
+    audit_key: Option<PathBuf>,
+    /// Seconds between signed checkpoints of the audit log.
+    #[arg(long, default_value_t = 60)]
+    checkpoint_interval: u64,
 }
 
 #[derive(Subcommand)]
@@ -84,11 +110,61 @@ pub enum WebhooksCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the audit log's hash chain.
+    /// Check the audit log: the hash chain, the signed checkpoints, and every event and key
+    /// row against the entry that recorded it. Exit status 2 when anything is wrong.
     Verify {
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
+        /// The public key of the audit key (hex), to check checkpoint signatures.
+        #[arg(long, conflicts_with = "audit_key")]
+        public_key: Option<String>,
+        /// Or the audit key file itself (its public key is used).
+        #[arg(long)]
+        audit_key: Option<PathBuf>,
+        /// A checkpoint an administration received in its feed (JSON: the notification or its
+        /// `audit_checkpoint`); may be repeated.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
     },
+    /// Print the public key of an audit key (give it to the administrations).
+    PublicKey {
+        #[arg(long)]
+        audit_key: PathBuf,
+    },
+}
+
+/// The audit key at `path`, created (readable by its owner only) when absent.
+fn audit_key(path: &Path) -> Result<SigningKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => audit::read_signing_key(&text)
+            .map_err(|e| anyhow::anyhow!("audit key {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (key, text) = audit::new_signing_key();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("creating audit key {}", path.display()))?;
+            std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())
+                .with_context(|| format!("writing audit key {}", path.display()))?;
+            eprintln!(
+                "created audit key {} (public key {}); keep it outside the database's reach",
+                path.display(),
+                audit::public_key_hex(&key)
+            );
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading audit key {}", path.display())),
+    }
+}
+
+/// Where `serve` keeps its audit key by default: beside a SQLite file.
+fn default_audit_key(db: &str) -> Option<PathBuf> {
+    let file = smartborder_store::database_name(db);
+    (db.starts_with("sqlite:") && !file.is_empty() && !file.starts_with(":memory:"))
+        .then(|| PathBuf::from(format!("{file}.audit-key")))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -105,11 +181,43 @@ async fn open(db: &str) -> Result<Store> {
 }
 
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
+    let key = match a.audit_key.clone().or_else(|| default_audit_key(&a.db)) {
+        Some(path) => Some(audit_key(&path)?),
+        None => {
+            eprintln!(
+                "no --audit-key: the audit log's head is not signed, so deleting its newest entries would go unnoticed"
+            );
+            None
+        }
+    };
     runtime()?.block_on(async {
-        smartborder_server::serve(&a.db, a.listen, |addr| {
-            // Tests and scripts read this line for the port.
-            println!("listening on http://{addr} (database {})", a.db);
-        })
+        let options = ServeOptions {
+            limits: Limits {
+                max_connections: a.max_connections.max(1),
+                header_read_timeout: Duration::from_secs(a.header_timeout.max(1)),
+                idle_timeout: Duration::from_secs(a.idle_timeout.max(1)),
+            },
+            writer: WriterConfig {
+                max_clock_skew: chrono::Duration::seconds(a.max_clock_skew.max(0)),
+                audit_key: key.map(Arc::new),
+            },
+            checkpoint_interval: Duration::from_secs(a.checkpoint_interval.max(1)),
+        };
+        smartborder_server::serve(
+            &a.db,
+            a.listen,
+            options,
+            || {
+                eprintln!(
+                    "standby: another server holds the leader lock of {}; waiting to take over",
+                    smartborder_store::database_name(&a.db)
+                );
+            },
+            |addr| {
+                // Tests and scripts read this line for the port.
+                println!("listening on http://{addr} (database {})", a.db);
+            },
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
     })?;
@@ -195,18 +303,85 @@ pub fn webhooks(command: WebhooksCommand) -> Result<ExitCode> {
 }
 
 pub fn audit(command: AuditCommand) -> Result<ExitCode> {
-    let AuditCommand::Verify { db } = command;
+    let (db, public_key, key_file, checkpoints) = match command {
+        AuditCommand::PublicKey { audit_key: path } => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading audit key {}", path.display()))?;
+            let key = audit::read_signing_key(&text)
+                .map_err(|e| anyhow::anyhow!("audit key {}: {e}", path.display()))?;
+            println!("{}", audit::public_key_hex(&key));
+            return Ok(ExitCode::SUCCESS);
+        }
+        AuditCommand::Verify {
+            db,
+            public_key,
+            audit_key,
+            checkpoint,
+        } => (db, public_key, audit_key, checkpoint),
+    };
+    let public_key = match (public_key, key_file) {
+        (Some(hex), _) => {
+            Some(audit::read_public_key(&hex).map_err(|e| anyhow::anyhow!("--public-key: {e}"))?)
+        }
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading audit key {}", path.display()))?;
+            Some(
+                audit::read_signing_key(&text)
+                    .map_err(|e| anyhow::anyhow!("audit key {}: {e}", path.display()))?
+                    .verifying_key(),
+            )
+        }
+        (None, None) => None,
+    };
+    let mut held = Vec::new();
+    for path in &checkpoints {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading checkpoint {}", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("checkpoint {}: not JSON", path.display()))?;
+        let inner = value.get("audit_checkpoint").cloned().unwrap_or(value);
+        held.push(
+            serde_json::from_value::<audit::Checkpoint>(inner).with_context(|| {
+                format!(
+                    "checkpoint {}: expected seq, hash, at, public_key and signature",
+                    path.display()
+                )
+            })?,
+        );
+    }
     runtime()?.block_on(async {
         let store = open(&db).await?;
-        match audit::verify(&store).await? {
-            Verification::Intact { entries } => {
-                println!("audit log intact: {entries} entries, every hash recomputed");
-                Ok(ExitCode::SUCCESS)
+        let v = audit::verify(&store, public_key.as_ref(), &held).await?;
+        println!(
+            "audit log: {} entries; {} event rows and {} key rows match their entries; {} checkpoints checked{}",
+            v.entries,
+            v.events_checked,
+            v.keys_checked,
+            v.checkpoints_checked,
+            if public_key.is_some() {
+                " (signatures checked)"
+            } else {
+                " (signatures not checked: give --public-key or --audit-key)"
             }
-            Verification::Broken { seq, reason } => {
-                eprintln!("audit log broken at entry {seq}: {reason}");
-                Ok(ExitCode::from(2))
+        );
+        if v.rows_before_anchoring > 0 {
+            println!(
+                "{} rows written before the log vouched for rows (an older database) are not checked",
+                v.rows_before_anchoring
+            );
+        }
+        if v.intact() {
+            println!("audit log intact");
+            return Ok(ExitCode::SUCCESS);
+        }
+        for p in &v.problems {
+            match p.seq {
+                Some(seq) => eprintln!("audit entry {seq}: {}", p.what),
+                None => eprintln!("{}", p.what),
             }
         }
+        eprintln!("audit log NOT intact: {} problems", v.problems.len());
+        Ok(ExitCode::from(2))
     })
 }

@@ -448,13 +448,11 @@ fn kcs_data() -> Option<PathBuf> {
 }
 
 #[test]
+#[ignore = "needs the KCS open data (../shared/data/kcs-customs or SMARTBORDER_KCS_DATA)"]
 fn kcs_open_data_with_the_shipped_mapping_rules_and_plan() {
-    let Some(kcs) = kcs_data() else {
-        eprintln!(
-            "KCS data not found beside the repository; set SMARTBORDER_KCS_DATA to run this test"
-        );
-        return;
-    };
+    let kcs = kcs_data().expect(
+        "KCS data not found beside the repository; set SMARTBORDER_KCS_DATA to run this test",
+    );
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -2,9 +2,12 @@
 //! Handlers only translate: HTTP in, a store request or read, HTTP out. Every error is JSON:
 //! `{"error": {"status": 403, "code": "forbidden", "message": "..."}}`.
 
+mod listener;
 mod nctsxml;
 mod openapi;
 mod webhook;
+
+pub use listener::Limits;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,16 +25,22 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::json;
-use smartborder_store::writer::{Answer, Command, Refusal, Request, Writer};
+use smartborder_store::writer::{
+    Answer, Command, Refusal, Request, Stamp, Writer, WriterConfig, request_sha256,
+};
 use smartborder_store::{Store, keys, read};
 use smartborder_transit::{
-    Event, EventKind, OfficeRef, Principal, Route, TransitOffice, country_zone,
+    Event, EventKind, Movement, OfficeRef, Principal, Route, TransitOffice, country_zone,
 };
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Largest page of a list.
 pub const MAX_PAGE: i64 = 1000;
+/// Events of a movement's history given with the movement; `GET .../events` pages the rest.
+pub const HISTORY_PAGE: i64 = 100;
+/// Largest request head (request line and headers) the API reads.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// How long an authenticated key is remembered; a revocation takes effect within this time.
 pub const KEY_CACHE_SECONDS: u64 = 10;
@@ -41,6 +50,19 @@ struct AppState {
     store: Store,
     writer: Writer,
     keys: Arc<Mutex<KeyCache>>,
+    /// Parsing and validating NCTS XML runs on blocking threads, at most this many at once,
+    /// so that a costly message never holds an async worker.
+    xml_permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// What `smartborder serve` can be told.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    pub limits: Limits,
+    pub writer: WriterConfig,
+    /// How often the head of the audit log is signed and sent to the administrations (when
+    /// the writer has an audit key and the head moved).
+    pub checkpoint_interval: Duration,
 }
 
 /// Bearer token -> (key id, principal, when looked up).
@@ -87,11 +109,15 @@ impl From<smartborder_store::StoreError> for ApiError {
 
 /// The router of the API, over an open store and its writer.
 pub fn router(store: Store, writer: Writer) -> Router {
+    let xml_threads = std::thread::available_parallelism().map_or(2, usize::from);
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/movements", post(lodge).get(list_movements))
         .route("/api/v1/movements/{mrn}", get(get_movement))
-        .route("/api/v1/movements/{mrn}/events", post(post_event))
+        .route(
+            "/api/v1/movements/{mrn}/events",
+            post(post_event).get(movement_history),
+        )
         .route(
             "/api/v1/movements/{mrn}/messages",
             post(nctsxml::post_message),
@@ -105,46 +131,169 @@ pub fn router(store: Store, writer: Writer) -> Router {
                 "no such endpoint; see /api/v1/openapi.json",
             )
         })
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{method} is not served here; see /api/v1/openapi.json"),
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(errors_as_json))
+        .layer(axum::middleware::from_fn(head_size_limit))
         .with_state(AppState {
             store,
             writer,
             keys: Arc::default(),
+            xml_permits: Arc::new(tokio::sync::Semaphore::new(xml_threads)),
         })
 }
 
-/// Opens the store, binds `addr`, calls `ready` with the bound address, pushes notifications to
-/// registered webhooks, and serves until Ctrl-C or SIGTERM.
+/// Refuses a request whose head is larger than [`MAX_HEADER_BYTES`], in the API's JSON shape.
+async fn head_size_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let size = request.uri().to_string().len()
+        + request
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum::<usize>();
+    if size > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request_header_fields_too_large",
+            format!("the request line and headers take {size} bytes; at most {MAX_HEADER_BYTES} are read"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Every error the framework answers by itself (a path that does not decode, a rejected
+/// extractor) gets the API's JSON error shape; answers that are already JSON or NCTS XML
+/// pass unchanged.
+async fn errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let typed = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("application/xml"));
+    if typed {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = String::from_utf8_lossy(&text).trim().to_string();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal_error",
+        _ => "invalid_request",
+    };
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        message
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Opens the store, takes the right to write (one server per database: on PostgreSQL a second
+/// server waits as a hot standby, calling `standby` once), binds `addr`, calls `ready` with the
+/// bound address, pushes notifications to registered webhooks, and serves until Ctrl-C or
+/// SIGTERM, or until another server takes the leader lock.
 pub async fn serve(
     store_url: &str,
     addr: SocketAddr,
+    options: ServeOptions,
+    standby: impl FnOnce(),
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = Store::open(store_url).await?;
     // Compile the NCTS schemas now rather than on the first XML message.
     smartborder_ncts::schema();
-    let writer = Writer::spawn(store.clone());
+    let leadership = store.lead(standby).await?;
+    let signs = options.writer.audit_key.is_some();
+    let writer = Writer::spawn(store.clone(), leadership, options.writer);
     webhook::spawn(store.clone());
+    if signs {
+        spawn_checkpoints(writer.clone(), options.checkpoint_interval);
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, router(store, writer))
-        .with_graceful_shutdown(async {
+    let stopped = writer.clone();
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lost_flag = lost.clone();
+    listener::serve(
+        listener,
+        router(store, writer),
+        options.limits,
+        async move {
             let ctrl_c = tokio::signal::ctrl_c();
+            let lost_lock = async {
+                stopped.stopped().await;
+                lost_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            };
             #[cfg(unix)]
             {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("SIGTERM handler");
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut term) => tokio::select! {
+                        _ = ctrl_c => {},
+                        _ = term.recv() => {},
+                        () = lost_lock => {},
+                    },
+                    Err(_) => tokio::select! {
+                        _ = ctrl_c => {},
+                        () = lost_lock => {},
+                    },
                 }
             }
             #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-        })
-        .await?;
+            tokio::select! {
+                _ = ctrl_c => {},
+                () = lost_lock => {},
+            }
+        },
+    )
+    .await;
+    if lost.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err("another server took the leader lock; this one stopped writing".into());
+    }
     Ok(())
+}
+
+/// Asks the writer to sign the audit log's head now and then at every interval.
+fn spawn_checkpoints(writer: Writer, interval: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval.max(Duration::from_secs(1)));
+        loop {
+            ticks.tick().await;
+            let command = Command {
+                actor: "service".to_string(),
+                principal: Principal::Coordinator,
+                request: Request::Checkpoint,
+                idempotency_key: None,
+                request_sha256: String::new(),
+                body: Vec::new(),
+            };
+            if writer.submit(command).await.is_err() && writer.is_stopped() {
+                return;
+            }
+        }
+    });
 }
 
 async fn openapi() -> Json<serde_json::Value> {
@@ -263,8 +412,21 @@ fn answer(result: Result<Answer, String>, created: bool) -> Result<Response, Api
             Refusal::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             Refusal::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             Refusal::Invalid => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
+            Refusal::Corrupt => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", message)
+            }
         }),
+        Answer::Checkpointed { .. } => Err(unexpected_answer()),
     }
+}
+
+/// The writer answered a request with something it does not answer such a request with.
+fn unexpected_answer() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "the store gave an unexpected answer",
+    )
 }
 
 #[derive(Deserialize)]
@@ -295,6 +457,8 @@ struct Write {
     actor: String,
     principal: Principal,
     idempotency_key: Option<String>,
+    /// What the idempotency key is bound to (method, path, body).
+    request_sha256: String,
     media: Media,
     body: Bytes,
 }
@@ -303,7 +467,7 @@ struct Write {
 /// authentication, body size, content type, idempotency key.
 async fn write_request(
     state: &AppState,
-    headers: &HeaderMap,
+    (method, uri, headers): (&axum::http::Method, &axum::http::Uri, &HeaderMap),
     body: Result<Bytes, BytesRejection>,
     accepted: &[Media],
 ) -> Result<Write, ApiError> {
@@ -314,6 +478,7 @@ async fn write_request(
         actor,
         principal,
         idempotency_key: idempotency_key(headers)?,
+        request_sha256: request_sha256(method.as_str(), uri.path(), &body),
         media,
         body,
     })
@@ -341,10 +506,18 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 
 async fn lodge(
     State(state): State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let write = write_request(&state, &headers, body, &[Media::Json, Media::Xml]).await?;
+    let write = write_request(
+        &state,
+        (&method, &uri, &headers),
+        body,
+        &[Media::Json, Media::Xml],
+    )
+    .await?;
     if write.media == Media::Xml {
         return nctsxml::lodge(&state, write).await;
     }
@@ -352,6 +525,7 @@ async fn lodge(
         actor,
         principal,
         idempotency_key,
+        request_sha256,
         body,
         ..
     } = write;
@@ -381,6 +555,7 @@ async fn lodge(
             declaration: None,
         },
         idempotency_key,
+        request_sha256,
         body: body.to_vec(),
     };
     answer(state.writer.submit(command).await, true)
@@ -398,6 +573,8 @@ struct EventBody {
 async fn post_event(
     State(state): State<AppState>,
     Path(mrn): Path<String>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -405,9 +582,10 @@ async fn post_event(
         actor,
         principal,
         idempotency_key,
+        request_sha256,
         body,
         ..
-    } = write_request(&state, &headers, body, &[Media::Json]).await?;
+    } = write_request(&state, (&method, &uri, &headers), body, &[Media::Json]).await?;
     let b: EventBody = parse_body(&body)?;
     if matches!(b.kind, EventKind::Accepted { .. }) {
         return Err(ApiError::bad_request(
@@ -428,6 +606,12 @@ async fn post_event(
             ))
         })?,
     };
+    // Without `at` the service stamps the event when the writer applies it.
+    let stamp = if b.at.is_some() {
+        Stamp::Given
+    } else {
+        Stamp::WhenApplied
+    };
     let event = Event {
         kind: b.kind,
         office,
@@ -440,35 +624,93 @@ async fn post_event(
         request: Request::Event {
             mrn,
             event,
+            stamp,
             declaration: None,
         },
         idempotency_key,
+        request_sha256,
         body: body.to_vec(),
     };
     answer(state.writer.submit(command).await, false)
 }
 
+/// The 404 of a movement that does not exist or that the caller may not see: the same answer,
+/// so that existence is not shared off the route.
+fn no_movement(mrn: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no movement with MRN {mrn}"),
+    )
+}
+
+/// A movement's state and internal id, if the caller may see it. Visibility is judged on the
+/// state row alone, before anything else of the movement is read.
+async fn visible_movement(
+    state: &AppState,
+    principal: &Principal,
+    mrn: &str,
+) -> Result<(i64, Movement), ApiError> {
+    match read::movement_state(&state.store, mrn).await? {
+        Some((id, movement)) if principal.can_see(&movement.route).is_ok() => Ok((id, movement)),
+        _ => Err(no_movement(mrn)),
+    }
+}
+
+/// `GET /movements/{mrn}`: the movement with the first [`HISTORY_PAGE`] events of its history;
+/// `events_next_after` is the cursor of the rest (`GET /movements/{mrn}/events`).
 async fn get_movement(
     State(state): State<AppState>,
     Path(mrn): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, principal) = caller(&state, &headers).await?;
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no movement with MRN {mrn}"),
-        )
-    };
-    let movement = read::movement(&state.store, &mrn)
-        .await?
-        .ok_or_else(not_found)?;
-    // A movement off the caller's routes is answered as absent: its existence is not shared.
-    principal
-        .can_see(&movement.route)
-        .map_err(|_| not_found())?;
-    Ok(Json(json!({"movement": movement})).into_response())
+    let (id, mut movement) = visible_movement(&state, &principal, &mrn).await?;
+    let page = read::history(&state.store, id, -1, HISTORY_PAGE + 1).await?;
+    let next = (page.len() as i64 > HISTORY_PAGE).then(|| page[HISTORY_PAGE as usize - 1].0);
+    movement.events = page
+        .into_iter()
+        .take(HISTORY_PAGE as usize)
+        .map(|(_, e)| e)
+        .collect();
+    Ok(Json(json!({"movement": movement, "events_next_after": next})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryPage {
+    #[serde(default = "first_event")]
+    after: i64,
+    limit: Option<i64>,
+}
+
+fn first_event() -> i64 {
+    -1
+}
+
+/// `GET /movements/{mrn}/events?after=SEQ&limit=N`: a page of the history, oldest first.
+async fn movement_history(
+    State(state): State<AppState>,
+    Path(mrn): Path<String>,
+    headers: HeaderMap,
+    page: Result<Query<HistoryPage>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (_, principal) = caller(&state, &headers).await?;
+    let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = limit(page.limit)?;
+    let (id, _) = visible_movement(&state, &principal, &mrn).await?;
+    let rows = read::history(&state.store, id, page.after, limit + 1).await?;
+    let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].0);
+    let events: Vec<serde_json::Value> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|(seq, e)| {
+            let mut v = json!(e);
+            v["seq"] = json!(seq);
+            v
+        })
+        .collect();
+    Ok(Json(json!({"events": events, "next_after": next})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -479,8 +721,8 @@ struct Page {
     limit: Option<i64>,
 }
 
-fn limit(page: &Page) -> Result<i64, ApiError> {
-    match page.limit {
+fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
         None => Ok(100),
         Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
         Some(l) => Err(ApiError::bad_request(format!(
@@ -496,7 +738,8 @@ async fn list_movements(
 ) -> Result<Response, ApiError> {
     let (_, principal) = caller(&state, &headers).await?;
     let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let rows = read::visible_movements(&state.store, &principal, page.after, limit(&page)?).await?;
+    let rows =
+        read::visible_movements(&state.store, &principal, page.after, limit(page.limit)?).await?;
     let next = rows.last().map(|(id, _)| *id);
     let movements: Vec<_> = rows.into_iter().map(|(_, m)| m).collect();
     Ok(Json(json!({"movements": movements, "next_after": next})).into_response())
@@ -509,7 +752,8 @@ async fn notifications(
 ) -> Result<Response, ApiError> {
     let (_, principal) = caller(&state, &headers).await?;
     let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let items = read::notifications(&state.store, &principal, page.after, limit(&page)?).await?;
+    let items =
+        read::notifications(&state.store, &principal, page.after, limit(page.limit)?).await?;
     let next = items.last().map_or(page.after, |n| n.id);
     Ok(Json(json!({"notifications": items, "next_after": next})).into_response())
 }

@@ -31,15 +31,16 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use smartborder_ncts::answers::{self, Envelope, RejectionCode};
 use smartborder_ncts::messages::header_of;
+use smartborder_ncts::messages::read_bytes;
 use smartborder_ncts::messages::{
     FunctionalError, FunctionalErrorCode, Header, Message, MessageType, RejectionContext,
 };
-use smartborder_ncts::{Refusal as NctsRefusal, read as read_message, xml as ncts_xml};
+use smartborder_ncts::{Refusal as NctsRefusal, xml as ncts_xml};
 use smartborder_store::read;
-use smartborder_store::writer::{Answer, Command, Refusal, Request};
+use smartborder_store::writer::{Answer, Command, Refusal, Request, Stamp};
 use smartborder_transit::{Event, EventKind, Movement, OfficeRef, Principal, country_zone};
 
-use crate::{ApiError, AppState, Media, Write, caller, write_request};
+use crate::{ApiError, AppState, Media, Write, caller, visible_movement, write_request};
 
 /// Answer identifications: unique within a process, and across restarts by the timestamp.
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
@@ -76,9 +77,31 @@ fn envelope(country: &str, answered: Option<Header>) -> Envelope {
     }
 }
 
-/// The body as text; a body that is not UTF-8 is not a well-formed NCTS message.
-fn text(body: &Bytes) -> String {
-    String::from_utf8_lossy(body).into_owned()
+/// Reads an NCTS message off the async workers: parsing and validating cost CPU in
+/// proportion to the body, so they run on blocking threads, as many at once as there are cores.
+/// Returns the message and its text.
+async fn read_xml(
+    state: &AppState,
+    body: Bytes,
+) -> Result<Result<(Message, String), NctsRefusal>, ApiError> {
+    let _permit = state.xml_permits.acquire().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is stopping",
+        )
+    })?;
+    tokio::task::spawn_blocking(move || {
+        read_bytes(&body).map(|m| (m, String::from_utf8_lossy(&body).into_owned()))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            format!("reading the message failed: {e}"),
+        )
+    })
 }
 
 /// The answer to a message that could not be read.
@@ -177,7 +200,7 @@ fn store_refusal(
                 "SBR013",
             ),
         ),
-        Refusal::Invalid => (
+        Refusal::Invalid | Refusal::Corrupt => (
             StatusCode::UNPROCESSABLE_ENTITY,
             RejectionCode::FunctionalErrors,
             error(
@@ -208,8 +231,7 @@ fn reject(
 /// `POST /api/v1/movements` with an XML body: a CC015C.
 pub(crate) async fn lodge(state: &AppState, write: Write) -> Result<Response, ApiError> {
     let country = answering_country(&write.principal)?;
-    let body = text(&write.body);
-    let message = match read_message(&body) {
+    let (message, body) = match read_xml(state, write.body.clone()).await? {
         Ok(m) => m,
         Err(refusal) => return Ok(refused(&country, refusal)),
     };
@@ -234,6 +256,7 @@ pub(crate) async fn lodge(state: &AppState, write: Write) -> Result<Response, Ap
             declaration: Some(body),
         },
         idempotency_key: write.idempotency_key,
+        request_sha256: write.request_sha256,
         body: write.body.to_vec(),
     };
     match submit(state, command).await? {
@@ -268,7 +291,17 @@ async fn submit(
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e))?
     {
         Answer::Done { movement } => Ok(Ok(movement)),
+        // Unreadable stored data is the service's fault, not the message's: no NCTS rejection.
+        Answer::Refused {
+            refusal: Refusal::Corrupt,
+            message,
+        } => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt",
+            message,
+        )),
         Answer::Refused { refusal, message } => Ok(Err((refusal, message))),
+        Answer::Checkpointed { .. } => Err(crate::unexpected_answer()),
     }
 }
 
@@ -285,13 +318,14 @@ fn zone_of(office: &OfficeRef) -> Result<Tz, String> {
 pub(crate) async fn post_message(
     State(state): State<AppState>,
     Path(mrn): Path<String>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let write = write_request(&state, &headers, body, &[Media::Xml]).await?;
+    let write = write_request(&state, (&method, &uri, &headers), body, &[Media::Xml]).await?;
     let country = answering_country(&write.principal)?;
-    let body = text(&write.body);
-    let message = match read_message(&body) {
+    let (message, body) = match read_xml(&state, write.body.clone()).await? {
         Ok(m) => m,
         Err(refusal) => return Ok(refused(&country, refusal)),
     };
@@ -371,8 +405,11 @@ pub(crate) async fn post_message(
             format!("the message names MRN {named} but is posted to {mrn}"),
         ));
     }
+    // The LRN is compared only on a movement the caller may see: for any other, the writer
+    // answers exactly as for an unknown MRN, so nothing of it is shared.
     if let Some(named) = message.lrn()
-        && let Some(movement) = read::movement(&state.store, &mrn).await?
+        && let Some((_, movement)) = read::movement_state(&state.store, &mrn).await?
+        && write.principal.can_see(&movement.route).is_ok()
         && movement.lrn != named
     {
         mismatch = Some((
@@ -405,6 +442,12 @@ pub(crate) async fn post_message(
             ),
         ));
     }
+    // Amendments and invalidations happen when the office of departure takes them: the writer
+    // stamps them when it applies them. Arrival and unloading carry their own times.
+    let stamp = match &message {
+        Message::Amendment(_) | Message::InvalidationRequest(_) => Stamp::WhenApplied,
+        _ => Stamp::Given,
+    };
     let event = match event {
         Ok(e) => e,
         Err(why) => {
@@ -424,10 +467,12 @@ pub(crate) async fn post_message(
         request: Request::Event {
             mrn: mrn.clone(),
             event,
+            stamp,
             // An accepted amendment is the declaration from now on.
             declaration: matches!(message, Message::Amendment(_)).then_some(body),
         },
         idempotency_key: write.idempotency_key,
+        request_sha256: write.request_sha256,
         body: write.body.to_vec(),
     };
     let movement = match submit(&state, command).await? {
@@ -478,28 +523,11 @@ pub(crate) async fn release(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, principal) = caller(&state, &headers).await?;
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no movement with MRN {mrn}"),
-        )
-    };
     let conflict = |message: String| ApiError::new(StatusCode::CONFLICT, "conflict", message);
-    let movement = read::movement(&state.store, &mrn)
-        .await?
-        .ok_or_else(not_found)?;
-    principal
-        .can_see(&movement.route)
-        .map_err(|_| not_found())?;
-    let event = |released: bool| {
-        movement.events.iter().find(|e| match e.kind {
-            EventKind::ReleasedForTransit { .. } => released,
-            EventKind::Accepted { .. } => !released,
-            _ => false,
-        })
-    };
-    let (Some(accepted), Some(released)) = (event(false), event(true)) else {
+    let (id, movement) = visible_movement(&state, &principal, &mrn).await?;
+    let accepted = read::first_event(&state.store, id, "accepted").await?;
+    let released = read::first_event(&state.store, id, "released_for_transit").await?;
+    let (Some(accepted), Some(released)) = (accepted, released) else {
         return Err(conflict(format!(
             "{mrn} is not released for transit (status {:?})",
             movement.status
@@ -524,8 +552,8 @@ pub(crate) async fn release(
         &doc,
         &movement.lrn,
         &mrn,
-        local_date(accepted),
-        local_date(released),
+        local_date(&accepted),
+        local_date(&released),
     )
     .map(|text| xml(StatusCode::OK, text))
     .map_err(|violations| {

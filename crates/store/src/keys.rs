@@ -47,12 +47,13 @@ pub async fn create(
     let token = format!("sbk_{}", random_hex(32));
     let (role, country) = role_of(who);
     let now = now_micros();
+    let key_hash = sha256_hex(token.as_bytes());
     let mut tx = store.pool.begin().await?;
     sqlx::query(
         "INSERT INTO api_keys (id, key_hash, role, country, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
-    .bind(sha256_hex(token.as_bytes()))
+    .bind(&key_hash)
     .bind(role)
     .bind(country)
     .bind(name)
@@ -68,6 +69,7 @@ pub async fn create(
             action: "key_created",
             subject: &id,
             body: body.as_bytes(),
+            record: Some(audit::key_record(&id, &key_hash, role, country, name, now)),
         }],
         now,
     )
@@ -97,6 +99,7 @@ pub async fn revoke(store: &Store, id: &str) -> Result<bool, StoreError> {
                 action: "key_revoked",
                 subject: id,
                 body: b"",
+                record: Some(audit::revocation_record(id, now)),
             }],
             now,
         )

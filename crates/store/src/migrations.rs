@@ -89,4 +89,24 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             message TEXT NOT NULL
         )"],
     ),
+    (
+        4,
+        "idempotency keys bound to their request (method, path, body)",
+        &["ALTER TABLE idempotency ADD COLUMN request_sha256 TEXT NOT NULL DEFAULT ''"],
+    ),
+    (
+        5,
+        "audit entries vouch for the rows they wrote; signed checkpoints of the chain's head",
+        &[
+            "ALTER TABLE audit_log ADD COLUMN record TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE audit_log ADD COLUMN record_sha256 TEXT NOT NULL DEFAULT ''",
+            "CREATE TABLE audit_checkpoints (
+            seq BIGINT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            public_key TEXT NOT NULL,
+            signature TEXT NOT NULL
+        )",
+        ],
+    ),
 ];

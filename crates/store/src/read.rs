@@ -1,12 +1,74 @@
 //! Reads: movements and the notification feed, filtered by who is asking.
 
 use serde::{Deserialize, Serialize};
-use smartborder_transit::{Movement, Principal};
+use smartborder_transit::{Event, Movement, Principal};
 
 use crate::{Store, StoreError};
 
 fn parse_movement(body: &str) -> Result<Movement, StoreError> {
     serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("movement: {e}")))
+}
+
+/// A movement by MRN with its state and latest event only, and its internal id, whoever may
+/// see it (the caller checks access on the route before reading more). One indexed row: as
+/// cheap for a movement with a long history as for an unknown MRN.
+pub async fn movement_state(
+    store: &Store,
+    mrn: &str,
+) -> Result<Option<(i64, Movement)>, StoreError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, body FROM movements WHERE mrn = $1")
+            .bind(mrn)
+            .fetch_optional(&store.pool)
+            .await?;
+    row.map(|(id, body)| Ok((id, parse_movement(&body)?)))
+        .transpose()
+}
+
+/// A page of a movement's history (by internal id): the events after sequence number `after`
+/// (-1 for the first page), oldest first, with their sequence numbers (0 is the acceptance).
+pub async fn history(
+    store: &Store,
+    movement_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Event)>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT seq, body FROM events WHERE movement_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(movement_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(seq, b)| {
+            serde_json::from_str(&b).map(|e| (seq, e)).map_err(|e| {
+                StoreError::Corrupt(format!("event {seq} of movement {movement_id}: {e}"))
+            })
+        })
+        .collect()
+}
+
+/// The first event of a type (`EventKind::name`) in a movement's history, by internal id.
+pub async fn first_event(
+    store: &Store,
+    movement_id: i64,
+    kind: &str,
+) -> Result<Option<Event>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT body FROM events WHERE movement_id = $1 AND type = $2 ORDER BY seq LIMIT 1",
+    )
+    .bind(movement_id)
+    .bind(kind)
+    .fetch_optional(&store.pool)
+    .await?;
+    row.map(|(b,)| {
+        serde_json::from_str(&b).map_err(|e| {
+            StoreError::Corrupt(format!("{kind} event of movement {movement_id}: {e}"))
+        })
+    })
+    .transpose()
 }
 
 /// A movement by MRN with its whole history, whoever may see it (the caller checks access on

@@ -11,19 +11,22 @@
 //! allocated in memory and reloaded from the database after a failed commit.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
-use smartborder_transit::{
-    Event, EventKind, Movement, Mrn, Principal, Route, country_zone, movement::MAX_TRANSIT_OFFICES,
-};
-use sqlx::pool::PoolConnection;
+use smartborder_transit::ClockError;
+use smartborder_transit::mrn::UNIQUE_PARTS;
+use smartborder_transit::{Event, EventKind, Movement, Mrn, Principal, Route, lodging};
 use sqlx::{Any, AnyConnection, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditEntry, Checkpoint, EventRow, Record};
 use crate::write_set::{Param, WriteSet};
-use crate::{Backend, Store, StoreError, now_micros};
+use crate::{Backend, LeaderLock, Leadership, Store, StoreError, now_micros};
 
 /// The most requests committed in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -40,12 +43,29 @@ pub enum Request {
         declaration: Option<String>,
     },
     /// Record an event of a movement. `declaration` is the NCTS amendment (CC013C) the event
-    /// came with: once accepted it is the declaration a release for transit repeats.
+    /// came with: once accepted it is the declaration a release for transit repeats. When
+    /// `stamp` is [`Stamp::WhenApplied`] the event's time is the writer's clock when it applies
+    /// the event, so that concurrent requests to one movement are stamped in the order they are
+    /// applied.
     Event {
         mrn: String,
         event: Event,
+        stamp: Stamp,
         declaration: Option<String>,
     },
+    /// Sign the audit log's head (as committed before this batch) with the audit key and send
+    /// the checkpoint to every administration that holds an active key. Nothing is signed
+    /// when the head is already checkpointed.
+    Checkpoint,
+}
+
+/// Where an event's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// The caller said when it happened (`Event::at`).
+    Given,
+    /// The service stamps it when it is applied (`Event::at` is replaced).
+    WhenApplied,
 }
 
 /// A request with its caller.
@@ -55,8 +75,24 @@ pub struct Command {
     pub principal: Principal,
     pub request: Request,
     pub idempotency_key: Option<String>,
+    /// SHA-256 (hex) of the method, path and body of the request: an idempotency key is bound
+    /// to it, so that a key reused for another request is refused instead of replaying the
+    /// first answer.
+    pub request_sha256: String,
     /// The request body as received, for the audit log.
     pub body: Vec<u8>,
+}
+
+/// The fingerprint a request's idempotency key is bound to: SHA-256 of
+/// `METHOD SP PATH LF BODY` (hex).
+pub fn request_sha256(method: &str, path: &str, body: &[u8]) -> String {
+    let mut text = Vec::with_capacity(method.len() + path.len() + 2 + body.len());
+    text.extend_from_slice(method.as_bytes());
+    text.push(b' ');
+    text.extend_from_slice(path.as_bytes());
+    text.push(b'\n');
+    text.extend_from_slice(body);
+    audit::sha256_hex(&text)
 }
 
 /// Why a request was refused (nothing was written).
@@ -69,16 +105,45 @@ pub enum Refusal {
     NotFound,
     /// The lifecycle does not allow it now, or the LRN was already lodged.
     Conflict,
-    /// The request itself is wrong (route, zone, dates).
+    /// The request itself is wrong (route, zone, dates, text, a reused idempotency key).
     Invalid,
+    /// The stored movement cannot be read: only the requests touching it fail.
+    Corrupt,
 }
 
 /// The answer to a request, as stored for idempotent replays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Answer {
-    Done { movement: Box<Movement> },
-    Refused { refusal: Refusal, message: String },
+    Done {
+        movement: Box<Movement>,
+    },
+    Refused {
+        refusal: Refusal,
+        message: String,
+    },
+    /// The checkpoint signed, if the head had moved.
+    Checkpointed {
+        checkpoint: Option<Checkpoint>,
+    },
+}
+
+/// How the writer judges requests.
+#[derive(Clone)]
+pub struct WriterConfig {
+    /// How far ahead of the service's clock an event's time may be.
+    pub max_clock_skew: Duration,
+    /// The key that signs audit checkpoints; kept outside the database.
+    pub audit_key: Option<Arc<SigningKey>>,
+}
+
+impl Default for WriterConfig {
+    fn default() -> WriterConfig {
+        WriterConfig {
+            max_clock_skew: Duration::minutes(5),
+            audit_key: None,
+        }
+    }
 }
 
 /// A handle to the writer task.
@@ -88,10 +153,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on the current Tokio runtime.
-    pub fn spawn(store: Store) -> Writer {
+    /// Starts the writer task on the current Tokio runtime. It needs the database's
+    /// [`Leadership`]: one writer per database.
+    pub fn spawn(store: Store, leadership: Leadership, config: WriterConfig) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(store, rx));
+        tokio::spawn(run(store, leadership, config, rx));
         Writer { tx }
     }
 
@@ -107,6 +173,17 @@ impl Writer {
             .await
             .map_err(|_| "the writer has stopped".to_string())?
     }
+
+    /// Whether the writer has stopped for good.
+    pub fn is_stopped(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Completes when the writer has stopped for good: on PostgreSQL, when it lost the leader
+    /// lock to another server.
+    pub async fn stopped(&self) {
+        self.tx.closed().await;
+    }
 }
 
 /// Identifiers the writer hands out.
@@ -115,18 +192,22 @@ struct Counters {
     loaded: bool,
     movement: i64,
     notification: i64,
-    /// Last MRN sequence per "YYCC" prefix.
-    mrn: HashMap<String, u64>,
 }
 
 async fn run(
     store: Store,
+    leadership: Leadership,
+    config: WriterConfig,
     mut rx: mpsc::Receiver<(Command, oneshot::Sender<Result<Answer, String>>)>,
 ) {
     let mut counters = Counters::default();
     // The writer keeps one connection for itself: taking one from the pool per batch would
-    // cost a hand-off to the driver and a liveness check each time.
-    let mut conn: Option<PoolConnection<Any>> = None;
+    // cost a hand-off to the driver and a liveness check each time. On PostgreSQL it is the
+    // session that holds the leader lock, so only the leader's writes reach the database.
+    let (mut conn, _file_lock): (Option<AnyConnection>, _) = match leadership.lock {
+        LeaderLock::Postgres(c) => (Some(c), None),
+        LeaderLock::Sqlite(file) => (None, file),
+    };
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -135,13 +216,30 @@ async fn run(
                 Err(_) => break,
             }
         }
-        let result = match &mut conn {
-            Some(c) => commit_batch(&store, c, &mut counters, &batch).await,
-            None => match store.pool.acquire().await {
-                Ok(c) => commit_batch(&store, conn.insert(c), &mut counters, &batch).await,
-                Err(e) => Err(e.into()),
-            },
-        };
+        if conn.is_none() {
+            match connect_writer(&store).await {
+                Ok(Some(c)) => conn = Some(c),
+                Ok(None) => {
+                    // Another server took the leader lock: this one no longer writes.
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(
+                            "this server lost the leader lock to another; retry on the leader"
+                                .to_string(),
+                        ));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    let message = format!("the store could not commit: {e}");
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(message.clone()));
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let result = commit_batch(&store, c, &config, &mut counters, &batch).await;
         match result {
             Ok(answers) => {
                 for ((_, reply), answer) in batch.into_iter().zip(answers) {
@@ -150,9 +248,10 @@ async fn run(
             }
             Err(e) => {
                 counters = Counters::default();
-                // The connection may be what failed: the next batch takes a fresh one.
-                if let Some(mut c) = conn.take() {
-                    c.close_on_drop();
+                // The connection may be what failed: the next batch takes a fresh one (on
+                // PostgreSQL, only if the leader lock can be taken again).
+                if let Some(c) = conn.take() {
+                    let _ = c.close().await;
                 }
                 let message = format!("the store could not commit: {e}");
                 for (_, reply) in batch {
@@ -160,6 +259,15 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// A connection for the writer: on PostgreSQL a session that takes the leader lock again
+/// (`None` when another server holds it), on SQLite one taken out of the pool.
+async fn connect_writer(store: &Store) -> Result<Option<AnyConnection>, StoreError> {
+    match store.backend {
+        Backend::Postgres => store.try_lead_postgres().await,
+        Backend::Sqlite => Ok(Some(store.pool.acquire().await?.detach())),
     }
 }
 
@@ -172,35 +280,34 @@ async fn load_counters(tx: &mut Transaction<'_, Any>, c: &mut Counters) -> Resul
         .await?;
     c.movement = m;
     c.notification = n;
-    c.mrn.clear();
     c.loaded = true;
     Ok(())
 }
 
+/// A new MRN with a random unique part (about 62 bits), drawn again in the unlikely case that
+/// it is taken (the batch's own lodgements are already in the transaction, so they count).
 async fn next_mrn(
     tx: &mut Transaction<'_, Any>,
-    c: &mut Counters,
     year: i32,
     country: &str,
 ) -> Result<Mrn, StoreError> {
-    let prefix = format!("{:02}{}", year.rem_euclid(100), country);
-    if !c.mrn.contains_key(&prefix) {
-        let last: Option<(String,)> =
-            sqlx::query_as("SELECT mrn FROM movements WHERE mrn LIKE $1 ORDER BY mrn DESC LIMIT 1")
-                .bind(format!("{prefix}%"))
-                .fetch_optional(&mut **tx)
-                .await?;
-        let seq = last.map_or(0, |(m,)| u64::from_str_radix(&m[4..16], 36).unwrap_or(0));
-        c.mrn.insert(prefix.clone(), seq);
+    loop {
+        let unique = rand::rng().random_range(0..UNIQUE_PARTS);
+        let mrn = Mrn::allocate(year, country, unique, 'J');
+        let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM movements WHERE mrn = $1")
+            .bind(mrn.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if taken.is_none() {
+            return Ok(mrn);
+        }
     }
-    let seq = c.mrn.get_mut(&prefix).expect("inserted above");
-    *seq += 1;
-    Ok(Mrn::allocate(year, country, *seq, 'J'))
 }
 
 async fn commit_batch(
     store: &Store,
     conn: &mut AnyConnection,
+    config: &WriterConfig,
     counters: &mut Counters,
     batch: &[(Command, oneshot::Sender<Result<Answer, String>>)],
 ) -> Result<Vec<Answer>, StoreError> {
@@ -214,30 +321,45 @@ async fn commit_batch(
         .iter()
         .filter_map(|(c, _)| match &c.request {
             Request::Event { mrn, .. } => Some(mrn.as_str()),
-            Request::Lodge { .. } => None,
+            Request::Lodge { .. } | Request::Checkpoint => None,
         })
         .collect();
     mrns.sort_unstable();
     mrns.dedup();
     pending.prefetch(&mut tx, store.backend, &mrns).await?;
     let mut answers = Vec::with_capacity(batch.len());
-    let mut audit_actions: Vec<(usize, String, String)> = Vec::new();
+    let mut audit_actions: Vec<(usize, String, String, Option<Record>)> = Vec::new();
     for (i, (cmd, _)) in batch.iter().enumerate() {
         if let Some(key) = &cmd.idempotency_key {
-            let previous: Option<(String,)> =
-                sqlx::query_as("SELECT response FROM idempotency WHERE actor = $1 AND key = $2")
-                    .bind(&cmd.actor)
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((response,)) = previous {
-                let answer = serde_json::from_str(&response)
-                    .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")))?;
+            let previous: Option<(String, String)> = sqlx::query_as(
+                "SELECT response, request_sha256 FROM idempotency WHERE actor = $1 AND key = $2",
+            )
+            .bind(&cmd.actor)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((response, bound_to)) = previous {
+                let answer = if bound_to != cmd.request_sha256 {
+                    refused(
+                        Refusal::Invalid,
+                        format!(
+                            "Idempotency-Key \"{key}\" was used for another request (another method, path or body); use a new key for a new request"
+                        ),
+                    )
+                } else {
+                    serde_json::from_str(&response).unwrap_or_else(|e| {
+                        refused(
+                            Refusal::Corrupt,
+                            format!("the stored answer of Idempotency-Key \"{key}\" is not readable: {e}"),
+                        )
+                    })
+                };
                 answers.push(answer);
                 continue;
             }
         }
         let answer = match &cmd.request {
+            Request::Checkpoint => checkpoint(&mut tx, config, counters, &mut pending, now).await?,
             Request::Lodge {
                 lrn,
                 route,
@@ -256,11 +378,22 @@ async fn commit_batch(
             Request::Event {
                 mrn,
                 event,
+                stamp,
                 declaration,
             } => {
-                let answer = record(&mut tx, counters, &mut pending, cmd, mrn, event).await?;
-                if let (Answer::Done { .. }, Some(message)) = (&answer, declaration) {
-                    let (id, _, _) = &pending.movements[mrn.as_str()];
+                let answer = record(
+                    &mut tx,
+                    counters,
+                    &mut pending,
+                    cmd,
+                    mrn,
+                    (event, *stamp),
+                    config,
+                )
+                .await?;
+                if let (Answer::Done { .. }, Some(message), Some(Ok((id, _, _)))) =
+                    (&answer, declaration, pending.movements.get(mrn.as_str()))
+                {
                     sqlx::query(
                         "INSERT INTO declarations (movement_id, message) VALUES ($1, $2) \
                          ON CONFLICT (movement_id) DO UPDATE SET message = excluded.message",
@@ -277,19 +410,34 @@ async fn commit_batch(
             let action = match &cmd.request {
                 Request::Lodge { .. } => "lodge".to_string(),
                 Request::Event { event, .. } => format!("event:{}", event.kind.name()),
+                Request::Checkpoint => "checkpoint".to_string(),
             };
             let subject = movement
                 .mrn
                 .as_ref()
                 .map_or(movement.lrn.clone(), |m| m.to_string());
-            audit_actions.push((i, action, subject));
+            // The entry vouches for the event row the request wrote (the last one pushed).
+            let record = pending.events.last().map(EventRow::record);
+            audit_actions.push((i, action, subject, record));
         }
-        if let Some(key) = &cmd.idempotency_key {
+        // A request that failed on unreadable stored data is not remembered: once the data
+        // is repaired, the retry is done.
+        let corrupt = matches!(
+            answer,
+            Answer::Refused {
+                refusal: Refusal::Corrupt,
+                ..
+            }
+        );
+        if let Some(key) = &cmd.idempotency_key
+            && !corrupt
+        {
             let response = serde_json::to_string(&answer).expect("answers serialise");
-            sqlx::query("INSERT INTO idempotency (actor, key, response, created_at) VALUES ($1, $2, $3, $4)")
+            sqlx::query("INSERT INTO idempotency (actor, key, response, request_sha256, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&cmd.actor)
                 .bind(key)
                 .bind(response)
+                .bind(&cmd.request_sha256)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
@@ -298,11 +446,12 @@ async fn commit_batch(
     }
     let entries: Vec<AuditEntry> = audit_actions
         .iter()
-        .map(|(i, action, subject)| AuditEntry {
+        .map(|(i, action, subject, record)| AuditEntry {
             actor: &batch[*i].0.actor,
             action,
             subject,
             body: &batch[*i].0.body,
+            record: record.clone(),
         })
         .collect();
     // The batch's writes and its audit entries go to the database together: one round trip on
@@ -320,11 +469,12 @@ async fn commit_batch(
 /// request low.
 #[derive(Default)]
 struct Pending {
-    /// MRN -> (id, movement state, events stored so far), loaded once per batch.
-    movements: HashMap<String, (i64, Movement, i64)>,
+    /// MRN -> (id, movement state, events stored so far), loaded once per batch; or why the
+    /// stored movement cannot be read (only the requests touching it fail).
+    movements: HashMap<String, Result<(i64, Movement, i64), String>>,
     /// Movements changed by the batch, to write at its end.
     dirty: std::collections::HashSet<String>,
-    events: Vec<(i64, i64, Event)>,
+    events: Vec<EventRow>,
     /// (id, country, movement id, body).
     notifications: Vec<(i64, String, i64, String)>,
 }
@@ -352,9 +502,10 @@ impl Pending {
                 q = q.bind(*m);
             }
             for (id, mrn, body, event_count) in q.fetch_all(&mut **tx).await? {
-                let movement: Movement = serde_json::from_str(&body)
-                    .map_err(|e| StoreError::Corrupt(format!("movement {mrn}: {e}")))?;
-                self.movements.insert(mrn, (id, movement, event_count));
+                let movement = serde_json::from_str::<Movement>(&body)
+                    .map(|m| (id, m, event_count))
+                    .map_err(|e| unreadable(&mrn, &e));
+                self.movements.insert(mrn, movement);
             }
         }
         Ok(())
@@ -363,7 +514,15 @@ impl Pending {
     /// Adds the batch's writes to `out`: changed movements (one upsert per chunk; SQLite and
     /// PostgreSQL share this syntax), then events and notifications in multi-row inserts.
     fn flush(self, out: &mut WriteSet, now: i64) {
-        let dirty: Vec<&String> = self.dirty.iter().collect();
+        // Only movements that read are ever changed.
+        let dirty: Vec<(&String, &(i64, Movement, i64))> = self
+            .dirty
+            .iter()
+            .filter_map(|mrn| match self.movements.get(mrn) {
+                Some(Ok(row)) => Some((mrn, row)),
+                _ => None,
+            })
+            .collect();
         for chunk in dirty.chunks(ROWS_PER_INSERT) {
             let sql = out.multi_row(
                 "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, event_count, updated_at) VALUES ",
@@ -372,8 +531,7 @@ impl Pending {
             ) + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body, \
                  event_count = excluded.event_count, updated_at = excluded.updated_at";
             let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 8);
-            for mrn in chunk {
-                let (id, movement, event_count) = &self.movements[*mrn];
+            for (mrn, (id, movement, event_count)) in chunk {
                 params.extend([
                     Param::from(*id),
                     movement.lrn.as_str().into(),
@@ -394,15 +552,15 @@ impl Pending {
                 chunk.len(),
             );
             let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 8);
-            for (movement_id, seq, e) in chunk {
+            for row in chunk {
                 params.extend([
-                    Param::from(*movement_id),
-                    (*seq).into(),
-                    e.kind.name().into(),
-                    e.office.as_str().into(),
-                    e.at.to_rfc3339().into(),
-                    e.zone.name().into(),
-                    serde_json::to_string(e).expect("events serialise").into(),
+                    Param::from(row.movement_id),
+                    row.seq.into(),
+                    row.kind.as_str().into(),
+                    row.office.as_str().into(),
+                    row.at_utc.as_str().into(),
+                    row.zone.as_str().into(),
+                    row.body.as_str().into(),
                     now.into(),
                 ]);
             }
@@ -429,6 +587,46 @@ impl Pending {
     }
 }
 
+/// Signs the committed head of the audit log and queues the checkpoint in the feed of every
+/// administration with an active key.
+async fn checkpoint(
+    tx: &mut Transaction<'_, Any>,
+    config: &WriterConfig,
+    counters: &mut Counters,
+    pending: &mut Pending,
+    now: i64,
+) -> Result<Answer, StoreError> {
+    let Some(key) = &config.audit_key else {
+        return Ok(refused(
+            Refusal::Invalid,
+            "the server has no audit key to sign checkpoints with",
+        ));
+    };
+    let Some(c) = audit::checkpoint(tx, key, now).await? else {
+        return Ok(Answer::Checkpointed { checkpoint: None });
+    };
+    let countries: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT country FROM api_keys WHERE role = 'administration' AND revoked_at IS NULL AND country IS NOT NULL ORDER BY country",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let body = serde_json::json!({ "audit_checkpoint": c }).to_string();
+    for (country,) in countries {
+        counters.notification += 1;
+        pending
+            .notifications
+            .push((counters.notification, country, 0, body.clone()));
+    }
+    Ok(Answer::Checkpointed {
+        checkpoint: Some(c),
+    })
+}
+
+/// Why a stored movement is refused: its row does not read.
+fn unreadable(mrn: &str, e: &serde_json::Error) -> String {
+    format!("the stored movement {mrn} is not readable ({e}); the administrator must repair it")
+}
+
 fn refused(refusal: Refusal, message: impl Into<String>) -> Answer {
     Answer::Refused {
         refusal,
@@ -447,28 +645,11 @@ async fn lodge(
     if let Err(e) = cmd.principal.can_lodge(route) {
         return Ok(refused(Refusal::Forbidden, e.to_string()));
     }
-    if lrn.trim().is_empty() || lrn.len() > 22 {
-        return Ok(refused(
-            Refusal::Invalid,
-            format!("LRN \"{lrn}\": expected 1 to 22 characters"),
-        ));
-    }
-    if route.transit.len() > MAX_TRANSIT_OFFICES {
-        return Ok(refused(
-            Refusal::Invalid,
-            format!(
-                "{} offices of transit; a declaration names at most {MAX_TRANSIT_OFFICES}",
-                route.transit.len()
-            ),
-        ));
-    }
-    let departure_country = route.departure.country();
-    let Some(zone) = country_zone(departure_country) else {
-        return Ok(refused(
-            Refusal::Invalid,
-            format!("no time zone is known for offices of {departure_country}"),
-        ));
+    let zone = match lodging::check(lrn, route) {
+        Ok(zone) => zone,
+        Err(e) => return Ok(refused(Refusal::Invalid, e.to_string())),
     };
+    let departure_country = route.departure.country();
     let duplicate: Option<(i64,)> =
         sqlx::query_as("SELECT id FROM movements WHERE departure_country = $1 AND lrn = $2")
             .bind(departure_country)
@@ -482,7 +663,7 @@ async fn lodge(
         ));
     }
     let at: DateTime<Utc> = DateTime::from_timestamp_micros(now).expect("now is a valid instant");
-    let mrn = next_mrn(tx, counters, at.year(), departure_country).await?;
+    let mrn = next_mrn(tx, at.year(), departure_country).await?;
     let mut movement = Movement::lodged(lrn, route.clone());
     movement
         .apply(Event {
@@ -520,7 +701,9 @@ async fn lodge(
             .execute(&mut **tx)
             .await?;
     }
-    pending.events.push((id, 0, movement.events[0].clone()));
+    pending
+        .events
+        .push(EventRow::new(id, 0, &movement.events[0]));
     Ok(Answer::Done {
         movement: Box::new(movement),
     })
@@ -549,11 +732,13 @@ async fn record(
     pending: &mut Pending,
     cmd: &Command,
     mrn: &str,
-    event: &Event,
+    (event, stamp): (&Event, Stamp),
+    config: &WriterConfig,
 ) -> Result<Answer, StoreError> {
     // A movement already touched in this batch is taken from the batch, not the database.
     let (id, mut movement, event_count) = match pending.movements.get(mrn) {
-        Some(cached) => cached.clone(),
+        Some(Ok(cached)) => cached.clone(),
+        Some(Err(why)) => return Ok(refused(Refusal::Corrupt, why.clone())),
         None => {
             let row: Option<(i64, String, i64)> =
                 sqlx::query_as("SELECT id, body, event_count FROM movements WHERE mrn = $1")
@@ -566,9 +751,10 @@ async fn record(
                     format!("no movement with MRN {mrn}"),
                 ));
             };
-            let movement: Movement = serde_json::from_str(&body)
-                .map_err(|e| StoreError::Corrupt(format!("movement {mrn}: {e}")))?;
-            (id, movement, event_count)
+            match serde_json::from_str::<Movement>(&body) {
+                Ok(movement) => (id, movement, event_count),
+                Err(e) => return Ok(refused(Refusal::Corrupt, unreadable(mrn, &e))),
+            }
         }
     };
     if cmd.principal.can_see(&movement.route).is_err() {
@@ -579,6 +765,26 @@ async fn record(
     }
     if let Err(e) = cmd.principal.can_record_at(&event.office) {
         return Ok(refused(Refusal::Forbidden, e.to_string()));
+    }
+    if let Err(e) = event.check_text() {
+        return Ok(refused(Refusal::Invalid, e.to_string()));
+    }
+    // The service's clock when the event is applied. A server-stamped event takes it (never
+    // earlier than the movement's last event, should the clock step back).
+    let now = Utc::now();
+    let mut event = event.clone();
+    if stamp == Stamp::WhenApplied {
+        event.at = movement.events.last().map_or(now, |last| now.max(last.at));
+    }
+    let event = &event;
+    match movement.check_clock(event, now, config.max_clock_skew) {
+        Ok(()) => {}
+        Err(e @ ClockError::InTheFuture { .. }) => {
+            return Ok(refused(Refusal::Invalid, e.to_string()));
+        }
+        Err(e @ ClockError::LimitDateNotPassed { .. }) => {
+            return Ok(refused(Refusal::Conflict, e.to_string()));
+        }
     }
     if let EventKind::ReleasedForTransit { limit_date } = &event.kind
         && *limit_date > event.at + Duration::days(365)
@@ -621,7 +827,7 @@ async fn record(
                 .await?;
         }
     }
-    pending.events.push((id, event_count, event.clone()));
+    pending.events.push(EventRow::new(id, event_count, event));
     // Share the event along the route: every other administration on it is notified; the release
     // carries the anticipated transit record (pre-arrival information) for the next borders.
     let others: Vec<&str> = movement
@@ -656,7 +862,7 @@ async fn record(
     pending.dirty.insert(mrn.to_string());
     pending
         .movements
-        .insert(mrn.to_string(), (id, movement, event_count + 1));
+        .insert(mrn.to_string(), Ok((id, movement, event_count + 1)));
     Ok(Answer::Done {
         movement: Box::new(state),
     })
