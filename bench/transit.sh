@@ -15,9 +15,13 @@ BIN="$PWD/target/release/smartborder"
 LOADGEN="$PWD/target/release/examples/loadgen"
 WORK="$(mktemp -d /tmp/smartborder-bench-transit.XXXXXX)"
 PGDIR="$(mktemp -d /tmp/smartborder-bench-pg.XXXXXX)"  # its own directory: the server runs as postgres
+SERVER_PID=""
 cleanup() {
-    pkill -f "smartborder serve --db .*smartborder-bench-transit" 2>/dev/null || true
-    pkill -f "serve --db postgres://postgres@127.0.0.1:54329/smartborder_test" 2>/dev/null || true
+    # Only the server this script started, by its PID.
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
     .ci/postgres stop "$PGDIR" >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
@@ -28,13 +32,15 @@ run() { # name db port
     local name="$1" db="$2" port="$3"
     local token
     token="$("$BIN" keys create --db "$db" --country KZ --name bench 2>/dev/null)"
-    "$BIN" serve --db "$db" --listen "127.0.0.1:$port" > "$WORK/$name.log" 2>&1 &
-    local pid=$!
+    "$BIN" serve --db "$db" --listen "127.0.0.1:$port" --audit-key "$WORK/audit.key" \
+        > "$WORK/$name.log" 2>&1 &
+    SERVER_PID=$!
     sleep 1
     "$LOADGEN" "127.0.0.1:$port" "$token" 64 "$SECONDS_PER_RUN" 0 > "$WORK/$name.max.json"
     "$LOADGEN" "127.0.0.1:$port" "$token" 32 "$SECONDS_PER_RUN" 1000 > "$WORK/$name.fixed.json"
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
+    kill "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
 }
 run sqlite "sqlite://$WORK/bench.db" 18181
 run postgres "$SMARTBORDER_TEST_POSTGRES_URL" 18182
