@@ -696,3 +696,112 @@ fn a_standby_takes_over_when_the_leader_dies() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A CC014C after release got a flat 409. In NCTS the office of departure decides: the request
+/// is recorded (202), the office accepts or refuses it (JSON), and the decision is a CC009C.
+#[test]
+fn invalidation_after_release_is_decided_by_the_office_of_departure() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let kz = key(&db, &["--country", "KZ"]);
+    let az = key(&db, &["--country", "AZ"]);
+    let ge = key(&db, &["--country", "GE"]);
+    let server = start_with(&db, &[]);
+    let a = server.addr;
+    let (s, answer) = post_xml(
+        a,
+        "/api/v1/movements",
+        &kz,
+        &cc015c("INV-1", "NTA.KZ"),
+        Some("CC028C"),
+    );
+    assert_eq!(s, 201);
+    let mrn = element(&answer, "MRN").to_string();
+    let events = format!("/api/v1/movements/{mrn}/events");
+    let limit = (chrono::Utc::now() + chrono::TimeDelta::days(8)).to_rfc3339();
+    let (s, _) = post(
+        a,
+        &events,
+        &kz,
+        &json!({"type": "released_for_transit", "office": "KZ000101", "limit_date": limit}),
+    );
+    assert_eq!(s, 200);
+    let messages = format!("/api/v1/movements/{mrn}/messages");
+    let decision_path = format!("/api/v1/movements/{mrn}/invalidation");
+    let (s, _) = post_xml(a, &messages, &kz, &cc014c(&mrn), None);
+    assert_eq!(s, 202);
+    let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &kz);
+    assert_eq!(m["movement"]["status"], "released_for_transit");
+    assert_eq!(
+        m["movement"]["pending_invalidation"]["reason"],
+        "goods not dispatched"
+    );
+    let (s, _, _) = http_raw(a, "GET", &decision_path, Some(&kz), None, &[]).unwrap();
+    assert_eq!(s, 409, "not decided yet");
+    // A second request while one is pending is out of sequence.
+    let (s, answer) = post_xml(a, &messages, &kz, &cc014c(&mrn), Some("CC056C"));
+    assert_eq!((s, element(&answer, "errorCode")), (409, "92"));
+    // Only the office of departure decides.
+    let decide = |token: &str, office: &str, accepted: bool| {
+        post(
+            a,
+            &events,
+            token,
+            &json!({"type": "invalidation_decided", "office": office, "accepted": accepted, "reason": "goods already loaded"}),
+        )
+    };
+    assert_eq!(
+        decide(&az, "KZ000101", true).0,
+        403,
+        "not Azerbaijan's office"
+    );
+    let (s, e) = decide(&az, "AZ000201", true);
+    assert_eq!(s, 409);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("office of departure")
+    );
+    assert_eq!(decide(&kz, "KZ000101", false).0, 200);
+    let (s, _, cc009c) = http_raw(a, "GET", &decision_path, Some(&kz), None, &[]).unwrap();
+    assert_eq!(s, 200, "{cc009c}");
+    let doc = smartborder_ncts::xml::parse(&cc009c).unwrap();
+    assert_eq!(doc.name, "CC009C");
+    assert!(
+        smartborder_ncts::schema().validate(&doc).is_empty(),
+        "{cc009c}"
+    );
+    assert_eq!(element(&cc009c, "decision"), "0");
+    assert_eq!(element(&cc009c, "messageRecipient"), "KZTRADER01");
+    assert_eq!(
+        element(&cc009c, "correlationIdentifier"),
+        format!("{mrn}-014")
+    );
+    // Asked again, and granted this time.
+    let (s, _) = post_xml(a, &messages, &kz, &cc014c(&mrn), None);
+    assert_eq!(s, 202);
+    assert_eq!(decide(&kz, "KZ000101", true).0, 200);
+    let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &ge);
+    assert_eq!(m["movement"]["status"], "invalidated");
+    let (s, _, cc009c) = http_raw(a, "GET", &decision_path, Some(&ge), None, &[]).unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(element(&cc009c, "decision"), "1");
+    // The administrations on the route heard of it.
+    let (_, feed) = get(a, "/api/v1/notifications?after=0", &ge);
+    let types: Vec<&str> = feed["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["event"]["type"].as_str())
+        .collect();
+    assert!(
+        types.ends_with(&[
+            "invalidation_requested",
+            "invalidation_decided",
+            "invalidation_requested",
+            "invalidation_decided"
+        ]),
+        "{types:?}"
+    );
+}

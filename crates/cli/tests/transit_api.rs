@@ -33,6 +33,7 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
         "/api/v1/movements",
         "/api/v1/movements/{mrn}",
         "/api/v1/movements/{mrn}/events",
+        "/api/v1/movements/{mrn}/invalidation",
         "/api/v1/movements/{mrn}/messages",
         "/api/v1/movements/{mrn}/release",
         "/api/v1/notifications",

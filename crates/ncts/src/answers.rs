@@ -325,6 +325,7 @@ pub fn amendment_accepted(
 pub fn invalidation_decision(
     env: &Envelope,
     mrn: &str,
+    accepted: bool,
     initiated_by_customs: bool,
     justification: Option<&str>,
     departure: &str,
@@ -342,7 +343,7 @@ pub fn invalidation_decision(
                 .as_deref(),
         )
         .leaf("decisionDateAndTime", &env.date_time())
-        .leaf("decision", "1")
+        .leaf("decision", if accepted { "1" } else { "0" })
         .leaf(
             "initiatedByCustoms",
             if initiated_by_customs { "1" } else { "0" },

@@ -114,6 +114,7 @@ fn every_valid_sample_is_accepted_and_answered_with_a_valid_message() {
                 answers::invalidation_decision(
                     &env,
                     "26GB000000000001J5",
+                    true,
                     i.initiated_by_customs,
                     i.justification.as_deref(),
                     i.departure.as_str(),

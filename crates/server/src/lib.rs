@@ -123,6 +123,10 @@ pub fn router(store: Store, writer: Writer) -> Router {
             post(nctsxml::post_message),
         )
         .route("/api/v1/movements/{mrn}/release", get(nctsxml::release))
+        .route(
+            "/api/v1/movements/{mrn}/invalidation",
+            get(nctsxml::invalidation),
+        )
         .route("/api/v1/notifications", get(notifications))
         .fallback(|| async {
             ApiError::new(
@@ -625,7 +629,7 @@ async fn post_event(
             mrn,
             event,
             stamp,
-            declaration: None,
+            message: None,
         },
         idempotency_key,
         request_sha256,

@@ -7,7 +7,8 @@
 //! |-------------------------------------------|------|----------------------------|
 //! | CC015C accepted                           | 201  | CC028C (MRN allocated)     |
 //! | CC013C accepted                           | 200  | CC004C (amendment accepted)|
-//! | CC014C accepted                           | 200  | CC009C (invalidation decision) |
+//! | CC014C before release                     | 200  | CC009C (invalidation granted) |
+//! | CC014C after release                      | 202  | none: the office of departure decides (`invalidation_decided`); the CC009C is then at `GET .../invalidation` |
 //! | CC007C, CC044C recorded                   | 202  | none: the office of destination answers later (unloading permission, goods release) |
 //! | not well-formed, not schema-valid         | 400  | CC917C (XML NACK): line, column, XPath, code |
 //! | business rule broken                      | 422  | CC056C / CC057C with functional errors |
@@ -30,17 +31,18 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use chrono_tz::Tz;
 use smartborder_ncts::answers::{self, Envelope, RejectionCode};
+use smartborder_ncts::events::{self, Outcome};
 use smartborder_ncts::messages::header_of;
 use smartborder_ncts::messages::read_bytes;
-use smartborder_ncts::messages::{
-    FunctionalError, FunctionalErrorCode, Header, Message, MessageType, RejectionContext,
-};
+use smartborder_ncts::messages::{Header, Message, MessageType, RejectionContext};
 use smartborder_ncts::{Refusal as NctsRefusal, xml as ncts_xml};
 use smartborder_store::read;
-use smartborder_store::writer::{Answer, Command, Refusal, Request, Stamp};
-use smartborder_transit::{Event, EventKind, Movement, OfficeRef, Principal, country_zone};
+use smartborder_store::writer::{Answer, Command, KeptMessage, Refusal, Request, Stamp};
+use smartborder_transit::{Event, EventKind, Movement, MovementStatus, Principal, country_zone};
 
-use crate::{ApiError, AppState, Media, Write, caller, visible_movement, write_request};
+use crate::{
+    ApiError, AppState, Media, Write, caller, unexpected_answer, visible_movement, write_request,
+};
 
 /// Answer identifications: unique within a process, and across restarts by the timestamp.
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
@@ -143,75 +145,6 @@ fn refused(country: &str, refusal: NctsRefusal) -> Response {
     }
 }
 
-/// How a store refusal of an NCTS message is answered: HTTP status, rejection code, and the
-/// functional error that names the element.
-fn store_refusal(
-    refusal: Refusal,
-    message: &str,
-    message_type: MessageType,
-) -> (StatusCode, RejectionCode, FunctionalError) {
-    let root = message_type.name();
-    let office_path = if message_type.at_departure() {
-        "CustomsOfficeOfDeparture/referenceNumber"
-    } else {
-        "CustomsOfficeOfDestinationActual/referenceNumber"
-    };
-    let error = |pointer: String, code, reason| FunctionalError {
-        pointer,
-        code,
-        reason,
-        description: message.to_string(),
-        value: None,
-    };
-    match refusal {
-        Refusal::Forbidden => (
-            StatusCode::FORBIDDEN,
-            RejectionCode::FunctionalErrors,
-            error(
-                format!("/{root}/{office_path}"),
-                FunctionalErrorCode::RuleViolation,
-                "SBR010",
-            ),
-        ),
-        Refusal::NotFound => (
-            StatusCode::NOT_FOUND,
-            RejectionCode::FunctionalErrors,
-            error(
-                format!("/{root}/TransitOperation/MRN"),
-                FunctionalErrorCode::UnknownMrn,
-                "SBR011",
-            ),
-        ),
-        Refusal::Conflict if message_type == MessageType::CC015C => (
-            StatusCode::CONFLICT,
-            RejectionCode::DuplicateLrn,
-            error(
-                format!("/{root}/TransitOperation/LRN"),
-                FunctionalErrorCode::RuleViolation,
-                "SBR012",
-            ),
-        ),
-        Refusal::Conflict => (
-            StatusCode::CONFLICT,
-            RejectionCode::InvalidState,
-            error(
-                format!("/{root}/messageType"),
-                FunctionalErrorCode::OutOfSequence,
-                "SBR013",
-            ),
-        ),
-        Refusal::Invalid | Refusal::Corrupt => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            RejectionCode::FunctionalErrors,
-            error(
-                format!("/{root}"),
-                FunctionalErrorCode::RuleViolation,
-                "SBR014",
-            ),
-        ),
-    }
-}
-
 fn reject(
     country: &str,
     header: Header,
@@ -220,10 +153,16 @@ fn reject(
     refusal: Refusal,
     message: &str,
 ) -> Response {
-    let (status, code, error) = store_refusal(refusal, message, message_type);
+    let outcome = match refusal {
+        Refusal::Forbidden => Outcome::Forbidden,
+        Refusal::NotFound => Outcome::NotFound,
+        Refusal::Conflict => Outcome::Conflict,
+        Refusal::Invalid | Refusal::Corrupt => Outcome::Invalid,
+    };
+    let (status, code, error) = events::refusal(outcome, message, message_type);
     let env = envelope(country, Some(header));
     xml(
-        status,
+        StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
         answers::rejection(&env, message_type, code, message, context, &[error]),
     )
 }
@@ -305,15 +244,6 @@ async fn submit(
     }
 }
 
-fn zone_of(office: &OfficeRef) -> Result<Tz, String> {
-    country_zone(office.country()).ok_or_else(|| {
-        format!(
-            "no time zone is known for offices of {}; record this event through the JSON API with its zone",
-            office.country()
-        )
-    })
-}
-
 /// `POST /api/v1/movements/{mrn}/messages`: a CC013C, CC014C, CC007C or CC044C.
 pub(crate) async fn post_message(
     State(state): State<AppState>,
@@ -331,104 +261,22 @@ pub(crate) async fn post_message(
     };
     let message_type = message.message_type();
     let answered = message.header().clone();
-    let mut context = RejectionContext {
-        mrn: Some(mrn.clone()),
-        ..Default::default()
-    };
-    let now = Utc::now();
-    // The event the message records, and where.
-    let event = match &message {
-        Message::Declaration(_) => {
-            return Err(ApiError::bad_request(
-                "CC015C: lodge a declaration with POST /api/v1/movements",
-            ));
-        }
-        Message::Amendment(a) => {
-            context.office = Some(a.route.departure.to_string());
-            context.holder = a.holder.clone();
-            zone_of(&a.route.departure).map(|zone| Event {
-                kind: EventKind::Amended {
-                    route: Some(a.route.clone()),
-                },
-                office: a.route.departure.clone(),
-                at: now,
-                zone,
-            })
-        }
-        Message::InvalidationRequest(i) => {
-            context.office = Some(i.departure.to_string());
-            context.holder = i.holder.clone();
-            zone_of(&i.departure).map(|zone| Event {
-                kind: EventKind::Invalidated {
-                    reason: i.justification.clone().unwrap_or_else(|| {
-                        if i.initiated_by_customs {
-                            "invalidated by customs (IE014)".to_string()
-                        } else {
-                            "invalidation requested by the holder (IE014)".to_string()
-                        }
-                    }),
-                },
-                office: i.departure.clone(),
-                at: now,
-                zone,
-            })
-        }
-        Message::ArrivalNotification(a) => {
-            context.office = Some(a.office.to_string());
-            context.trader = Some(a.trader.clone());
-            Ok(Event {
-                kind: EventKind::ArrivalAtDestination,
-                office: a.office.clone(),
-                at: a.arrived_at,
-                zone: a.zone,
-            })
-        }
-        Message::UnloadingRemarks(u) => {
-            context.office = Some(u.office.to_string());
-            context.trader = Some(u.trader.clone());
-            Ok(Event {
-                kind: EventKind::UnloadingRemarks { conform: u.conform },
-                office: u.office.clone(),
-                at: u.remarks_at,
-                zone: u.zone,
-            })
-        }
-    };
-    // The declaration the message names, by MRN or by LRN, must be the movement it is posted to.
-    let mut mismatch = None;
-    if let Some(named) = message.mrn()
-        && named != mrn
-    {
-        mismatch = Some((
-            "MRN",
-            named.to_string(),
-            format!("the message names MRN {named} but is posted to {mrn}"),
+    let context = events::rejection_context(&message, &mrn);
+    let Some(recorded) = events::recorded(&message, Utc::now()) else {
+        return Err(ApiError::bad_request(
+            "CC015C: lodge a declaration with POST /api/v1/movements",
         ));
-    }
-    // The LRN is compared only on a movement the caller may see: for any other, the writer
-    // answers exactly as for an unknown MRN, so nothing of it is shared.
-    if let Some(named) = message.lrn()
-        && let Some((_, movement)) = read::movement_state(&state.store, &mrn).await?
-        && write.principal.can_see(&movement.route).is_ok()
-        && movement.lrn != named
-    {
-        mismatch = Some((
-            "LRN",
-            named.to_string(),
-            format!(
-                "the message names LRN {named} but {mrn} was lodged as LRN {}",
-                movement.lrn
-            ),
-        ));
-    }
-    if let Some((element, named, description)) = mismatch {
-        let error = FunctionalError {
-            pointer: format!("/{}/TransitOperation/{element}", message_type.name()),
-            code: FunctionalErrorCode::RuleViolation,
-            reason: "SBR015",
-            description,
-            value: Some(named),
-        };
+    };
+    // SBR015. The LRN is compared only on a movement the caller may see: for any other, the
+    // writer answers exactly as for an unknown MRN, so nothing of it is shared.
+    let lrn = match message.lrn() {
+        Some(_) => read::movement_state(&state.store, &mrn)
+            .await?
+            .filter(|(_, m)| write.principal.can_see(&m.route).is_ok())
+            .map(|(_, m)| m.lrn),
+        None => None,
+    };
+    if let Err(error) = events::names_the_movement(&message, &mrn, lrn.as_deref()) {
         let env = envelope(&country, Some(answered));
         return Ok(xml(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -442,14 +290,8 @@ pub(crate) async fn post_message(
             ),
         ));
     }
-    // Amendments and invalidations happen when the office of departure takes them: the writer
-    // stamps them when it applies them. Arrival and unloading carry their own times.
-    let stamp = match &message {
-        Message::Amendment(_) | Message::InvalidationRequest(_) => Stamp::WhenApplied,
-        _ => Stamp::Given,
-    };
-    let event = match event {
-        Ok(e) => e,
+    let recorded = match recorded {
+        Ok(r) => r,
         Err(why) => {
             return Ok(reject(
                 &country,
@@ -461,15 +303,25 @@ pub(crate) async fn post_message(
             ));
         }
     };
+    let kept = match &message {
+        // An accepted amendment is the declaration from now on.
+        Message::Amendment(_) => Some(KeptMessage::Amendment(body)),
+        // An invalidation request is what its decision answers.
+        Message::InvalidationRequest(_) => Some(KeptMessage::InvalidationRequest(body)),
+        _ => None,
+    };
     let command = Command {
         actor: write.actor,
         principal: write.principal,
         request: Request::Event {
             mrn: mrn.clone(),
-            event,
-            stamp,
-            // An accepted amendment is the declaration from now on.
-            declaration: matches!(message, Message::Amendment(_)).then_some(body),
+            event: recorded.event,
+            stamp: if recorded.stamped_by_service {
+                Stamp::WhenApplied
+            } else {
+                Stamp::Given
+            },
+            message: kept,
         },
         idempotency_key: write.idempotency_key,
         request_sha256: write.request_sha256,
@@ -490,28 +342,110 @@ pub(crate) async fn post_message(
     };
     let env = envelope(&country, Some(answered.clone()));
     let departure = movement.route.departure.as_str();
+    let later = || {
+        (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/api/v1/movements/{mrn}"))],
+        )
+            .into_response()
+    };
     Ok(match &message {
         Message::Amendment(a) => xml(
             StatusCode::OK,
             answers::amendment_accepted(&env, &mrn, &answered, departure, &a.holder),
         ),
-        Message::InvalidationRequest(i) => xml(
+        // Before release the office grants the request at once; after release it decides
+        // later (`invalidation_decided`), and the decision is at GET .../invalidation.
+        Message::InvalidationRequest(i) if movement.status == MovementStatus::Invalidated => xml(
             StatusCode::OK,
             answers::invalidation_decision(
                 &env,
                 &mrn,
+                true,
                 i.initiated_by_customs,
                 i.justification.as_deref(),
                 departure,
                 &i.holder,
             ),
         ),
-        _ => (
+        Message::InvalidationRequest(_) => (
             StatusCode::ACCEPTED,
-            [(header::LOCATION, format!("/api/v1/movements/{mrn}"))],
+            [(
+                header::LOCATION,
+                format!("/api/v1/movements/{mrn}/invalidation"),
+            )],
         )
             .into_response(),
+        _ => later(),
     })
+}
+
+/// `GET /api/v1/movements/{mrn}/invalidation`: the invalidation decision (CC009C) on the
+/// movement's latest invalidation request (CC014C) made after release, once the office of
+/// departure has decided; 409 while it has not, or when the request was not an NCTS message.
+pub(crate) async fn invalidation(
+    State(state): State<AppState>,
+    Path(mrn): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, principal) = caller(&state, &headers).await?;
+    let conflict = |message: String| ApiError::new(StatusCode::CONFLICT, "conflict", message);
+    let (id, movement) = visible_movement(&state, &principal, &mrn).await?;
+    if movement.pending_invalidation.is_some() {
+        return Err(conflict(format!(
+            "the invalidation request of {mrn} waits for the decision of the office of departure ({})",
+            movement.route.departure
+        )));
+    }
+    let Some(decision) = read::last_event(&state.store, id, "invalidation_decided").await? else {
+        return Err(conflict(format!(
+            "no invalidation of {mrn} was requested after release"
+        )));
+    };
+    let EventKind::InvalidationDecided { accepted, reason } = &decision.kind else {
+        return Err(unexpected_answer());
+    };
+    let Some(request) = read::invalidation_request(&state.store, id).await? else {
+        return Err(conflict(format!(
+            "the invalidation of {mrn} was requested as JSON; a CC009C answers a CC014C"
+        )));
+    };
+    let doc = ncts_xml::parse(&request).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt",
+            format!("the stored invalidation request of {mrn} does not read: {e}"),
+        )
+    })?;
+    let holder = smartborder_ncts::messages::Holder {
+        identification_number: doc
+            .text_at(&["HolderOfTheTransitProcedure", "identificationNumber"])
+            .map(str::to_string),
+        tir_holder_identification_number: doc
+            .text_at(&[
+                "HolderOfTheTransitProcedure",
+                "TIRHolderIdentificationNumber",
+            ])
+            .map(str::to_string),
+    };
+    let mut env = envelope(movement.route.departure.country(), header_of(&doc));
+    env.at = decision.at;
+    let justification = reason.clone().or_else(|| {
+        doc.text_at(&["Invalidation", "justification"])
+            .map(str::to_string)
+    });
+    Ok(xml(
+        StatusCode::OK,
+        answers::invalidation_decision(
+            &env,
+            &mrn,
+            *accepted,
+            doc.text_at(&["Invalidation", "initiatedByCustoms"]) == Some("1"),
+            justification.as_deref(),
+            movement.route.departure.as_str(),
+            &holder,
+        ),
+    ))
 }
 
 /// `GET /api/v1/movements/{mrn}/release`: the release for transit (CC029C) of a movement lodged

@@ -55,7 +55,10 @@ pub fn document() -> Value {
         ("503", "The store could not commit; nothing was written"),
     ]);
     for (code, what) in [
-        ("200", "CC013C accepted: CC004C; CC014C accepted: CC009C"),
+        (
+            "200",
+            "CC013C accepted: CC004C; CC014C before release: CC009C (granted)",
+        ),
         (
             "400",
             "Not well-formed or not schema-valid: CC917C (line, column, XPath, XML error code), or a CC015C posted here (JSON error)",
@@ -75,7 +78,7 @@ pub fn document() -> Value {
     }
     message_responses.insert(
         "202".into(),
-        json!({"description": "CC007C or CC044C recorded; durable. The office of destination answers later (unloading permission, goods release)"}),
+        json!({"description": "CC007C or CC044C recorded; durable. The office of destination answers later (unloading permission, goods release). CC014C after release: recorded; the office of departure decides, and the CC009C is then at /invalidation"}),
     );
     let mut event_responses = errors(&[
         ("400", "Malformed body, office reference or zone"),
@@ -85,9 +88,20 @@ pub fn document() -> Value {
             "The office is not the caller's, or the caller is the coordinator",
         ),
         ("404", "No movement with this MRN on the caller's routes"),
-        ("409", "The lifecycle does not allow this event now"),
+        (
+            "409",
+            "The lifecycle does not allow this event now (also: an enquiry before the limit date has passed)",
+        ),
         ("413", "Body larger than 256 KiB"),
         ("415", "Not application/json"),
+        (
+            "422",
+            "A text breaks the text rule, the time is ahead of the service's clock, or the Idempotency-Key was used for another request",
+        ),
+        (
+            "500",
+            "The stored movement is not readable (only this movement is affected)",
+        ),
         ("503", "The store could not commit; nothing was written"),
     ]);
     event_responses.insert("200".into(), movement_response("Recorded; durable"));
@@ -95,7 +109,17 @@ pub fn document() -> Value {
         ("401", "Missing, unknown or revoked API key"),
         ("404", "No movement with this MRN on the caller's routes"),
     ]);
-    get_responses.insert("200".into(), movement_response("The movement"));
+    get_responses.insert(
+        "200".into(),
+        json!({"description": "The movement with the first 100 events of its history", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["movement"], "properties": {"movement": {"$ref": "#/components/schemas/Movement"},
+        "events_next_after": {"type": ["integer", "null"], "description": "Cursor of the rest of the history (GET .../events?after=)"}}}}}}),
+    );
+    let history_params = json!([
+        mrn_param,
+        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": -1, "default": -1}, "description": "Sequence number of the last event seen (-1: from the start)"},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+    ]);
 
     json!({
         "openapi": "3.1.0",
@@ -126,11 +150,32 @@ pub fn document() -> Value {
                 }
             },
             "/api/v1/movements/{mrn}": {"get": {"summary": "One movement", "parameters": [mrn_param], "responses": get_responses}},
-            "/api/v1/movements/{mrn}/events": {"post": {
-                "summary": "Record an event at one of the caller's offices",
-                "parameters": [mrn_param, idempotency],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventRequest"}}}},
-                "responses": event_responses
+            "/api/v1/movements/{mrn}/events": {
+                "post": {
+                    "summary": "Record an event at one of the caller's offices",
+                    "parameters": [mrn_param, idempotency],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventRequest"}}}},
+                    "responses": event_responses
+                },
+                "get": {
+                    "summary": "A page of the movement's history, oldest first, each event with its seq",
+                    "parameters": history_params,
+                    "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+                        "next_after": {"type": ["integer", "null"]}}}}}},
+                        "401": {"description": "Missing, unknown or revoked API key", "content": {"application/json": {"schema": error}}},
+                        "404": {"description": "No movement with this MRN on the caller's routes", "content": {"application/json": {"schema": error}}}}
+                }
+            },
+            "/api/v1/movements/{mrn}/invalidation": {"get": {
+                "summary": "The invalidation decision (CC009C) on the latest CC014C made after release, once the office of departure has decided",
+                "parameters": [mrn_param],
+                "responses": {
+                    "200": ncts("CC009C"),
+                    "401": {"description": "Missing, unknown or revoked API key", "content": {"application/json": {"schema": error}}},
+                    "404": {"description": "No movement with this MRN on the caller's routes", "content": {"application/json": {"schema": error}}},
+                    "409": {"description": "Not decided yet, never requested after release, or requested as JSON", "content": {"application/json": {"schema": error}}}
+                }
             }},
             "/api/v1/movements/{mrn}/messages": {"post": {
                 "summary": "Send an NCTS Phase 5 message about a movement: CC013C (amendment), CC014C (invalidation request), CC007C (arrival notification), CC044C (unloading remarks)",
@@ -163,7 +208,7 @@ pub fn document() -> Value {
                     "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"}}}}},
                 "Office": {"type": "string", "pattern": "^[A-Z]{2}[A-Z0-9]{6}$", "description": "Customs office reference number"},
                 "Lodgement": {"type": "object", "required": ["lrn", "route"], "additionalProperties": false, "properties": {
-                    "lrn": {"type": "string", "minLength": 1, "maxLength": 22},
+                    "lrn": {"type": "string", "pattern": "^[A-Za-z0-9._/-]{1,22}$"},
                     "route": {"type": "object", "required": ["departure", "destination"], "additionalProperties": false, "properties": {
                         "departure": {"$ref": "#/components/schemas/Office"},
                         "transit": {"type": "array", "maxItems": 9, "items": {"type": "object", "required": ["office"], "additionalProperties": false, "properties": {
@@ -172,13 +217,15 @@ pub fn document() -> Value {
                 "EventRequest": {"type": "object", "required": ["type", "office"], "properties": {
                     "type": {"type": "string", "enum": ["amended", "rejected", "not_released", "released_for_transit", "invalidated", "anticipated_transit_record",
                         "arrival_at_transit", "frontier_crossed", "incident", "arrival_at_destination", "unloading_remarks", "goods_released", "written_off",
-                        "enquiry_opened", "recovery_started"]},
+                        "enquiry_opened", "recovery_started", "invalidation_requested", "invalidation_decided"]},
                     "office": {"$ref": "#/components/schemas/Office"},
                     "at": {"type": "string", "format": "date-time", "description": "Instant of the event (default: now)"},
                     "zone": {"type": "string", "description": "IANA zone of the office (default: the country's zone)"},
-                    "reason": {"type": "string", "description": "rejected, not_released, invalidated"},
+                    "reason": {"type": "string", "maxLength": 512, "description": "rejected, not_released, invalidated, invalidation_requested, invalidation_decided"},
+                    "accepted": {"type": "boolean", "description": "invalidation_decided"},
+                    "initiated_by_customs": {"type": "boolean", "description": "invalidation_requested"},
                     "limit_date": {"type": "string", "format": "date-time", "description": "released_for_transit"},
-                    "description": {"type": "string", "description": "incident"},
+                    "description": {"type": "string", "maxLength": 512, "description": "incident"},
                     "conform": {"type": "boolean", "description": "unloading_remarks"}}},
                 "Event": {"type": "object", "required": ["type", "office", "at", "zone"], "properties": {
                     "type": {"type": "string"}, "office": {"$ref": "#/components/schemas/Office"},
@@ -191,6 +238,7 @@ pub fn document() -> Value {
                     "limit_date": {"type": ["string", "null"], "format": "date-time"},
                     "transit_progress": {"type": "array"},
                     "actual_destination": {"type": ["string", "null"]},
+                    "pending_invalidation": {"type": "object", "description": "An invalidation requested after release, until the office of departure decides"},
                     "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}},
                 "Notification": {"type": "object", "required": ["id", "country", "mrn", "event", "status"], "properties": {
                     "id": {"type": "integer"}, "country": {"type": "string"}, "mrn": {"type": "string"},

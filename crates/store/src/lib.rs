@@ -97,6 +97,7 @@ const OWN_TABLES: &[&str] = &[
     "webhooks",
     "declarations",
     "audit_checkpoints",
+    "invalidation_requests",
 ];
 
 /// The database a URL names, for messages: the file of a SQLite URL, the URL without its

@@ -109,4 +109,12 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
         )",
         ],
     ),
+    (
+        6,
+        "invalidation requests: the CC014C a decision after release (CC009C) answers",
+        &["CREATE TABLE invalidation_requests (
+            movement_id BIGINT PRIMARY KEY REFERENCES movements (id),
+            message TEXT NOT NULL
+        )"],
+    ),
 ];

@@ -56,9 +56,27 @@ pub async fn first_event(
     movement_id: i64,
     kind: &str,
 ) -> Result<Option<Event>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT body FROM events WHERE movement_id = $1 AND type = $2 ORDER BY seq LIMIT 1",
-    )
+    event_of_kind(store, movement_id, kind, "ASC").await
+}
+
+/// The latest event of a type in a movement's history, by internal id.
+pub async fn last_event(
+    store: &Store,
+    movement_id: i64,
+    kind: &str,
+) -> Result<Option<Event>, StoreError> {
+    event_of_kind(store, movement_id, kind, "DESC").await
+}
+
+async fn event_of_kind(
+    store: &Store,
+    movement_id: i64,
+    kind: &str,
+    order: &str,
+) -> Result<Option<Event>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT body FROM events WHERE movement_id = $1 AND type = $2 ORDER BY seq {order} LIMIT 1"
+    ))
     .bind(movement_id)
     .bind(kind)
     .fetch_optional(&store.pool)
@@ -96,6 +114,19 @@ pub async fn movement(store: &Store, mrn: &str) -> Result<Option<Movement>, Stor
         })
         .collect::<Result<_, _>>()?;
     Ok(Some(movement))
+}
+
+/// The latest NCTS invalidation request (CC014C) of a movement, by internal id.
+pub async fn invalidation_request(
+    store: &Store,
+    movement_id: i64,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT message FROM invalidation_requests WHERE movement_id = $1")
+            .bind(movement_id)
+            .fetch_optional(&store.pool)
+            .await?;
+    Ok(row.map(|(m,)| m))
 }
 
 /// The NCTS declaration (CC015C) a movement was lodged with; `None` when it was lodged as JSON

@@ -42,8 +42,10 @@ pub enum Request {
         route: Route,
         declaration: Option<String>,
     },
-    /// Record an event of a movement. `declaration` is the NCTS amendment (CC013C) the event
-    /// came with: once accepted it is the declaration a release for transit repeats. When
+    /// Record an event of a movement. `message` is the NCTS message the event came with, kept
+    /// once the event is accepted: an amendment (CC013C) is the declaration a release for
+    /// transit repeats from then on; an invalidation request (CC014C) is what the decision
+    /// (CC009C) answers. When
     /// `stamp` is [`Stamp::WhenApplied`] the event's time is the writer's clock when it applies
     /// the event, so that concurrent requests to one movement are stamped in the order they are
     /// applied.
@@ -51,12 +53,21 @@ pub enum Request {
         mrn: String,
         event: Event,
         stamp: Stamp,
-        declaration: Option<String>,
+        message: Option<KeptMessage>,
     },
     /// Sign the audit log's head (as committed before this batch) with the audit key and send
     /// the checkpoint to every administration that holds an active key. Nothing is signed
     /// when the head is already checkpointed.
     Checkpoint,
+}
+
+/// An NCTS message kept with the event it brought.
+#[derive(Debug, Clone)]
+pub enum KeptMessage {
+    /// A CC013C: the declaration as amended.
+    Amendment(String),
+    /// A CC014C: the invalidation request, answered by a CC009C once decided.
+    InvalidationRequest(String),
 }
 
 /// Where an event's time comes from.
@@ -379,7 +390,7 @@ async fn commit_batch(
                 mrn,
                 event,
                 stamp,
-                declaration,
+                message,
             } => {
                 let answer = record(
                     &mut tx,
@@ -392,14 +403,18 @@ async fn commit_batch(
                 )
                 .await?;
                 if let (Answer::Done { .. }, Some(message), Some(Ok((id, _, _)))) =
-                    (&answer, declaration, pending.movements.get(mrn.as_str()))
+                    (&answer, message, pending.movements.get(mrn.as_str()))
                 {
-                    sqlx::query(
-                        "INSERT INTO declarations (movement_id, message) VALUES ($1, $2) \
-                         ON CONFLICT (movement_id) DO UPDATE SET message = excluded.message",
-                    )
+                    let (table, text) = match message {
+                        KeptMessage::Amendment(text) => ("declarations", text),
+                        KeptMessage::InvalidationRequest(text) => ("invalidation_requests", text),
+                    };
+                    sqlx::query(&format!(
+                        "INSERT INTO {table} (movement_id, message) VALUES ($1, $2) \
+                         ON CONFLICT (movement_id) DO UPDATE SET message = excluded.message"
+                    ))
                     .bind(*id)
-                    .bind(message.as_str())
+                    .bind(text.as_str())
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -71,7 +71,7 @@ fn event_at(
             at,
         },
         stamp,
-        declaration: None,
+        message: None,
     }
 }
 

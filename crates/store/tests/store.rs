@@ -170,7 +170,7 @@ async fn scenario(url: &str) {
                 mrn: mrn.clone(),
                 event: event(kind.clone(), office, *m),
                 stamp: Stamp::Given,
-                declaration: None,
+                message: None,
             },
             None,
         ))
@@ -192,7 +192,7 @@ async fn scenario(url: &str) {
                 mrn: mrn.clone(),
                 event: event(EventKind::GoodsReleased, "GE000301", 5),
                 stamp: Stamp::Given,
-                declaration: None,
+                message: None,
             },
             None,
         ))
@@ -212,7 +212,7 @@ async fn scenario(url: &str) {
                 mrn: mrn.clone(),
                 event: event(EventKind::GoodsReleased, "UZ000001", 5),
                 stamp: Stamp::Given,
-                declaration: None,
+                message: None,
             },
             None,
         ))

@@ -239,6 +239,20 @@ pub enum EventKind {
     ReleasedForTransit { limit_date: DateTime<Utc> },
     /// IE014 request and IE009 decision: invalidated before release.
     Invalidated { reason: String },
+    /// IE014: the holder (or customs) asks the office of departure to invalidate the
+    /// declaration. Before release the office grants it at once (the movement is invalidated);
+    /// after release the request waits for the office's decision.
+    InvalidationRequested {
+        reason: String,
+        #[serde(default)]
+        initiated_by_customs: bool,
+    },
+    /// IE009: the office of departure decides on a pending invalidation request after release.
+    InvalidationDecided {
+        accepted: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// IE050: the anticipated transit record reached an office of transit (pre-arrival).
     AnticipatedTransitRecord,
     /// Arrival of the goods at an office of transit.
@@ -271,6 +285,8 @@ impl EventKind {
             EventKind::NotReleased { .. } => "not_released",
             EventKind::ReleasedForTransit { .. } => "released_for_transit",
             EventKind::Invalidated { .. } => "invalidated",
+            EventKind::InvalidationRequested { .. } => "invalidation_requested",
+            EventKind::InvalidationDecided { .. } => "invalidation_decided",
             EventKind::AnticipatedTransitRecord => "anticipated_transit_record",
             EventKind::ArrivalAtTransit => "arrival_at_transit",
             EventKind::FrontierCrossed => "frontier_crossed",
@@ -301,7 +317,12 @@ impl Event {
         match &self.kind {
             EventKind::Rejected { reason }
             | EventKind::NotReleased { reason }
-            | EventKind::Invalidated { reason } => check_free_text("reason", reason),
+            | EventKind::Invalidated { reason }
+            | EventKind::InvalidationRequested { reason, .. }
+            | EventKind::InvalidationDecided {
+                reason: Some(reason),
+                ..
+            } => check_free_text("reason", reason),
             EventKind::Incident { description } => check_free_text("description", description),
             _ => Ok(()),
         }
@@ -383,7 +404,18 @@ pub struct Movement {
     pub transit_progress: Vec<TransitProgress>,
     /// The office where the goods actually arrived (may differ from the declared destination).
     pub actual_destination: Option<OfficeRef>,
+    /// An invalidation request made after release, waiting for the office of departure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_invalidation: Option<PendingInvalidation>,
     pub events: Vec<Event>,
+}
+
+/// An invalidation requested after release (IE014), until the office of departure decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingInvalidation {
+    pub reason: String,
+    pub initiated_by_customs: bool,
+    pub requested_at: DateTime<Utc>,
 }
 
 impl Movement {
@@ -397,6 +429,7 @@ impl Movement {
             status: MovementStatus::Lodged,
             limit_date: None,
             actual_destination: None,
+            pending_invalidation: None,
             events: Vec::new(),
         }
     }
@@ -505,6 +538,54 @@ impl Movement {
                 return Err(not_allowed(
                     "a declaration can be invalidated only before release",
                 ));
+            }
+            (E::InvalidationRequested { .. }, S::Lodged | S::Accepted) => {
+                at_departure()?;
+                S::Invalidated
+            }
+            (
+                E::InvalidationRequested {
+                    reason,
+                    initiated_by_customs,
+                },
+                S::ReleasedForTransit,
+            ) => {
+                at_departure()?;
+                if self.pending_invalidation.is_some() {
+                    return Err(TransitionError::Repeated {
+                        event: name,
+                        office: event.office.to_string(),
+                    });
+                }
+                self.pending_invalidation = Some(PendingInvalidation {
+                    reason: reason.clone(),
+                    initiated_by_customs: *initiated_by_customs,
+                    requested_at: event.at,
+                });
+                status
+            }
+            (E::InvalidationRequested { .. }, _) => {
+                return Err(not_allowed(
+                    "an invalidation is requested before the goods arrive at destination",
+                ));
+            }
+            (E::InvalidationDecided { accepted, .. }, _) => {
+                at_departure()?;
+                if self.pending_invalidation.is_none() {
+                    return Err(not_allowed("no invalidation request is pending"));
+                }
+                let moved = self.actual_destination.is_some()
+                    || self
+                        .transit_progress
+                        .iter()
+                        .any(|p| p.arrival.is_some() || p.frontier_crossed.is_some());
+                if *accepted && (status != S::ReleasedForTransit || moved) {
+                    return Err(not_allowed(
+                        "the goods have already been presented en route; the invalidation can only be refused",
+                    ));
+                }
+                self.pending_invalidation = None;
+                if *accepted { S::Invalidated } else { status }
             }
             (
                 E::AnticipatedTransitRecord | E::ArrivalAtTransit | E::FrontierCrossed,

@@ -505,3 +505,78 @@ fn event_texts_follow_the_text_rule() {
         );
     }
 }
+
+/// After release, an invalidation request waits for the office of departure (IE014 / IE009):
+/// refused, the movement goes on; accepted, it is invalidated; once the goods have been
+/// presented en route, it can only be refused.
+#[test]
+fn invalidation_after_release_is_decided_by_the_office_of_departure() {
+    let request = |hours| {
+        ev(
+            EventKind::InvalidationRequested {
+                reason: "goods not loaded".into(),
+                initiated_by_customs: false,
+            },
+            "KZ000101",
+            hours,
+        )
+    };
+    let decision = |accepted, hours| {
+        ev(
+            EventKind::InvalidationDecided {
+                accepted,
+                reason: None,
+            },
+            "KZ000101",
+            hours,
+        )
+    };
+    let mut m = released();
+    assert!(m.apply(decision(true, 3)).is_err(), "nothing pending");
+    m.apply(request(3)).unwrap();
+    assert_eq!(m.status, MovementStatus::ReleasedForTransit);
+    assert!(m.pending_invalidation.is_some());
+    assert!(matches!(
+        m.apply(request(3)),
+        Err(TransitionError::Repeated { .. })
+    ));
+    // Only the office of departure decides.
+    assert!(matches!(
+        m.apply(ev(
+            EventKind::InvalidationDecided {
+                accepted: true,
+                reason: None
+            },
+            "AZ000201",
+            4
+        )),
+        Err(TransitionError::WrongOffice { .. })
+    ));
+    m.apply(decision(false, 4)).unwrap();
+    assert_eq!(m.status, MovementStatus::ReleasedForTransit);
+    assert!(m.pending_invalidation.is_none());
+    m.apply(request(5)).unwrap();
+    m.apply(decision(true, 6)).unwrap();
+    assert_eq!(m.status, MovementStatus::Invalidated);
+
+    // Once the goods arrived at an office of transit, only a refusal.
+    let mut m = released();
+    m.apply(request(3)).unwrap();
+    m.apply(ev(EventKind::ArrivalAtTransit, "AZ000201", 4))
+        .unwrap();
+    assert!(m.apply(decision(true, 5)).is_err());
+    m.apply(decision(false, 5)).unwrap();
+
+    // Before release the request is granted at once.
+    let mut m = Movement::lodged("LRN-2", route());
+    m.apply(ev(
+        EventKind::Accepted {
+            mrn: Mrn::allocate(2026, "KZ", 9, 'J'),
+        },
+        "KZ000101",
+        0,
+    ))
+    .unwrap();
+    m.apply(request(1)).unwrap();
+    assert_eq!(m.status, MovementStatus::Invalidated);
+}
