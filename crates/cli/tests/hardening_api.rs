@@ -71,14 +71,23 @@ fn a_movement_off_the_route_is_answered_as_an_unknown_mrn() {
         assert_eq!(s, 200);
     }
     let unknown = "26KZ7Q2M4X9B1C0DJ8";
-    // A CC013C naming the movement by a guessed LRN, wrong or right.
-    for guess in ["GUESS-1", "ORACLE-1"] {
-        let amendment = |path_mrn: &str| {
+    // A CC013C naming the movement by MRN, and by a guessed LRN (wrong or right; C0467 refuses
+    // naming an accepted declaration by LRN, the same way whatever the movement).
+    let by_lrn = |guess: &'static str| {
+        move |path_mrn: &str| {
             cc013c(path_mrn).replace(
                 &format!("<MRN>{path_mrn}</MRN>"),
                 &format!("<LRN>{guess}</LRN>"),
             )
-        };
+        }
+    };
+    type Amendment = Box<dyn Fn(&str) -> String>;
+    let cases: Vec<(u16, Amendment)> = vec![
+        (404, Box::new(cc013c)),
+        (422, Box::new(by_lrn("GUESS-1"))),
+        (422, Box::new(by_lrn("ORACLE-1"))),
+    ];
+    for (status, amendment) in cases {
         let (s1, off_route) = post_xml(
             a,
             &format!("/api/v1/movements/{mrn}/messages"),
@@ -93,8 +102,8 @@ fn a_movement_off_the_route_is_answered_as_an_unknown_mrn() {
             &amendment(unknown),
             Some("CC056C"),
         );
-        assert_eq!((s1, s2), (404, 404), "{off_route}");
-        assert!(!off_route.contains("ORACLE-1"), "{off_route}");
+        assert_eq!((s1, s2), (status, status), "{off_route}");
+        assert!(!off_route.contains("ORACLE-1 but"), "{off_route}");
         assert_eq!(normalised(&off_route, &mrn), normalised(&absent, unknown));
     }
     // JSON reads and writes, and the release: the same answer as for an unknown MRN.
@@ -804,4 +813,90 @@ fn invalidation_after_release_is_decided_by_the_office_of_departure() {
         ]),
         "{types:?}"
     );
+}
+
+/// A CC044C that broke the unloading-remarks conditions (seals declared but no state of seals,
+/// a declared seal reported with its declared identifier as a discrepancy, remarks while
+/// conform) was accepted, and the corrected one then refused. The faulty ones are now refused
+/// with a CC057C naming each code, and the corrected one accepted.
+#[test]
+fn unloading_remarks_are_judged_against_the_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let kz = key(&db, &["--country", "KZ"]);
+    let ge = key(&db, &["--country", "GE"]);
+    let server = start_with(&db, &[]);
+    let a = server.addr;
+    let (s, answer) = post_xml(
+        a,
+        "/api/v1/movements",
+        &kz,
+        &cc015c("UNL-1", "NTA.KZ"),
+        Some("CC028C"),
+    );
+    assert_eq!(s, 201);
+    let mrn = element(&answer, "MRN").to_string();
+    let limit = (chrono::Utc::now() + chrono::TimeDelta::days(8)).to_rfc3339();
+    let (s, _) = post(
+        a,
+        &format!("/api/v1/movements/{mrn}/events"),
+        &kz,
+        &json!({"type": "released_for_transit", "office": "KZ000101", "limit_date": limit}),
+    );
+    assert_eq!(s, 200);
+    let messages = format!("/api/v1/movements/{mrn}/messages");
+    // NCTS date-times have whole seconds: a second after the release stamped by the service.
+    let now = ncts_time(&(chrono::Utc::now() + chrono::TimeDelta::seconds(2)).to_rfc3339());
+    let (s, _) = post_xml(a, &messages, &ge, &cc007c(&mrn, "GE000301", &now), None);
+    assert_eq!(s, 202);
+    let good = cc044c(&mrn, "GE000301", &now);
+    let refused = |text: &str, expected: &[&str]| {
+        let (s, answer) = post_xml(a, &messages, &ge, text, Some("CC057C"));
+        assert_eq!(s, 422, "{answer}");
+        for code in expected {
+            assert!(
+                answer.contains(&format!("<errorReason>{code}</errorReason>")),
+                "{code}: {answer}"
+            );
+        }
+    };
+    // The declared container is sealed: the state of the seals is required (C0440).
+    refused(
+        &good.replace("    <stateOfSeals>1</stateOfSeals>\n", ""),
+        &["C0440"],
+    );
+    // Seals not in good state, yet conform (G0017); remarks, yet conform (G0360).
+    refused(
+        &good.replace(
+            "<stateOfSeals>1</stateOfSeals>",
+            "<stateOfSeals>0</stateOfSeals>",
+        ),
+        &["G0017"],
+    );
+    refused(
+        &good.replace(
+            "<stateOfSeals>1</stateOfSeals>",
+            "<stateOfSeals>1</stateOfSeals>\n    <unloadingRemark>two cartons missing</unloadingRemark>",
+        ),
+        &["G0360"],
+    );
+    // A seal discrepancy under the declared seal's number must show another identifier, and a
+    // new seal is numbered after the declared ones (R0054).
+    let discrepancy = |seq: u32, id: &str| {
+        good.replace("<conform>1</conform>", "<conform>0</conform>")
+            .replace("<stateOfSeals>1</stateOfSeals>", "<stateOfSeals>0</stateOfSeals>")
+            .replace(
+                "</UnloadingRemark>",
+                &format!(
+                    "</UnloadingRemark>\n  <Consignment><TransportEquipment><sequenceNumber>1</sequenceNumber><numberOfSeals>{seq}</numberOfSeals><Seal><sequenceNumber>{seq}</sequenceNumber><identifier>{id}</identifier></Seal></TransportEquipment></Consignment>"
+                ),
+            )
+    };
+    refused(&discrepancy(1, "KZSEAL1"), &["R0054"]);
+    refused(&discrepancy(5, "GE-NEW-9"), &["R0054"]);
+    // The corrected message is accepted.
+    let (s, _) = post_xml(a, &messages, &ge, &discrepancy(1, "BROKEN-7"), None);
+    assert_eq!(s, 202);
+    let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &ge);
+    assert_eq!(m["movement"]["status"], "unloading_remarks");
 }

@@ -21,8 +21,10 @@ const DECLARATION: &str = r#"<ncts:CC015C xmlns:ncts="http://ncts.dgtaxud.ec">
   <CustomsOfficeOfDestinationDeclared><referenceNumber>GE000301</referenceNumber></CustomsOfficeOfDestinationDeclared>
   <HolderOfTheTransitProcedure><identificationNumber>KZ1</identificationNumber></HolderOfTheTransitProcedure>
   <Guarantee><sequenceNumber>1</sequenceNumber><guaranteeType>1</guaranteeType></Guarantee>
-  <Consignment>
+  <Consignment><countryOfDestination>GE</countryOfDestination><containerIndicator>0</containerIndicator>
     <grossMass>100</grossMass>
+    <referenceNumberUCR>KZUCR1</referenceNumberUCR>
+    <PlaceOfLoading><UNLocode>KZALA</UNLocode></PlaceOfLoading>
     <HouseConsignment>
       <sequenceNumber>1</sequenceNumber>
       <grossMass>100</grossMass>
@@ -30,7 +32,7 @@ const DECLARATION: &str = r#"<ncts:CC015C xmlns:ncts="http://ncts.dgtaxud.ec">
         <goodsItemNumber>1</goodsItemNumber>
         <declarationGoodsItemNumber>1</declarationGoodsItemNumber>
         <Commodity><descriptionOfGoods>Wool</descriptionOfGoods></Commodity>
-        <Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages></Packaging>
+        <Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages><numberOfPackages>4</numberOfPackages><shippingMarks>KZ-1</shippingMarks></Packaging>
       </ConsignmentItem>
     </HouseConsignment>
   </Consignment>
@@ -46,8 +48,8 @@ fn check_names_every_refused_element_and_exits_2() {
     std::fs::write(
         &bad,
         DECLARATION.replace(
-            "<grossMass>100</grossMass>\n    <HouseConsignment>",
-            "<grossMass>-1</grossMass>\n    <HouseConsignment>",
+            "<grossMass>100</grossMass>\n    <referenceNumberUCR>",
+            "<grossMass>-1</grossMass>\n    <referenceNumberUCR>",
         ),
     )
     .unwrap();

@@ -214,41 +214,66 @@ pub fn refusal(
     }
 }
 
-/// SBR015: the MRN or LRN a message names must be the movement it is posted to. `lrn` is the
-/// LRN of that movement, when the caller may see it (otherwise the LRN is not compared, so that
-/// nothing of a movement off the caller's routes is shared).
-pub fn names_the_movement(
-    message: &Message,
-    mrn: &str,
-    lrn: Option<&str>,
-) -> Result<(), FunctionalError> {
-    let mismatch = |element: &str, named: &str, description: String| FunctionalError {
-        pointer: format!(
-            "/{}/TransitOperation/{element}",
-            message.message_type().name()
-        ),
-        code: FunctionalErrorCode::RuleViolation,
-        reason: "SBR015",
-        description,
-        value: Some(named.to_string()),
-    };
+/// The declaration a CC013C or CC014C names, and the MRN of any message, against the movement
+/// it is posted to:
+/// - C0467: once the declaration is accepted (here, always: the office of departure accepts
+///   and allocates the MRN at lodgement), a CC013C or CC014C names it by its MRN, not its LRN;
+/// - SBR015: the MRN a message names is the movement of the path.
+///
+/// Nothing about the movement is read, so the answer is the same whether or not it exists.
+pub fn names_the_movement(message: &Message, mrn: &str) -> Result<(), FunctionalError> {
+    let root = message.message_type().name();
+    let error =
+        |element: &str, code, reason, named: Option<&str>, description: String| FunctionalError {
+            pointer: format!("/{root}/TransitOperation/{element}"),
+            code,
+            reason,
+            description,
+            value: named.map(str::to_string),
+        };
+    if matches!(
+        message.message_type(),
+        MessageType::CC013C | MessageType::CC014C
+    ) {
+        if let Some(lrn) = message.lrn() {
+            return Err(error(
+                "LRN",
+                FunctionalErrorCode::NotAllowed,
+                "C0467",
+                Some(lrn),
+                "the declaration is accepted (its MRN allocated): name it by its MRN, not its LRN"
+                    .to_string(),
+            ));
+        }
+        if message.mrn().is_none() {
+            return Err(error(
+                "MRN",
+                FunctionalErrorCode::Missing,
+                "C0467",
+                None,
+                "the declaration is accepted (its MRN allocated): name it by its MRN".to_string(),
+            ));
+        }
+    }
     if let Some(named) = message.mrn()
         && named != mrn
     {
-        return Err(mismatch(
+        return Err(error(
             "MRN",
-            named,
+            FunctionalErrorCode::RuleViolation,
+            "SBR015",
+            Some(named),
             format!("the message names MRN {named} but is posted to {mrn}"),
         ));
     }
-    if let (Some(named), Some(lrn)) = (message.lrn(), lrn)
-        && named != lrn
-    {
-        return Err(mismatch(
-            "LRN",
-            named,
-            format!("the message names LRN {named} but {mrn} was lodged as LRN {lrn}"),
-        ));
-    }
     Ok(())
+}
+
+/// The conditions a CC044C is judged on against the declaration it answers (C0440, R0054; see
+/// [`crate::conditions::against_declaration`]). A declaration that does not read judges nothing.
+pub fn unloading_against_declaration(cc044c: &str, declaration: &str) -> Vec<FunctionalError> {
+    match (crate::xml::parse(cc044c), crate::xml::parse(declaration)) {
+        (Ok(message), Ok(declared)) => crate::conditions::against_declaration(&message, &declared),
+        _ => Vec::new(),
+    }
 }

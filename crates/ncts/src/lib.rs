@@ -5,6 +5,7 @@
 //! The schemas are compiled into the binary, so a server validates without any file beside it.
 
 pub mod answers;
+pub mod conditions;
 pub mod events;
 pub mod messages;
 pub mod xml;

@@ -21,6 +21,9 @@
 //! | SBR004 | a CC013C names the declaration it amends by exactly one of LRN and MRN              |
 //! | SBR005 | the office an event happens at has a known time zone (to show the event's local time) |
 //!
+//! After these, the conditions and rules of the functional specification (C-, R- and G-codes)
+//! are checked by [`crate::conditions`], and their failures join the same refusal.
+//!
 //! Date-times in NCTS Phase 5 messages (`DateTimeType`) carry no zone and are UTC: the schema
 //! documents them as "time zone although not included UTC is implied", and NCTS runs on UTC.
 //! They are read as UTC; the office's IANA zone is kept beside them for display. An XSD
@@ -422,6 +425,10 @@ pub fn read(text: &str) -> Result<Message, Refusal> {
         );
     }
     let context = rules.context(message_type);
+    // The conditions and rules of the functional specification (C-, R- and G-codes).
+    rules
+        .errors
+        .extend(crate::conditions::check(&root, message_type));
     let message = match message_type {
         MessageType::CC015C => rules.declaration(&header).map(Message::Declaration),
         MessageType::CC013C => rules.amendment(&header).map(Message::Amendment),

@@ -267,16 +267,8 @@ pub(crate) async fn post_message(
             "CC015C: lodge a declaration with POST /api/v1/movements",
         ));
     };
-    // SBR015. The LRN is compared only on a movement the caller may see: for any other, the
-    // writer answers exactly as for an unknown MRN, so nothing of it is shared.
-    let lrn = match message.lrn() {
-        Some(_) => read::movement_state(&state.store, &mrn)
-            .await?
-            .filter(|(_, m)| write.principal.can_see(&m.route).is_ok())
-            .map(|(_, m)| m.lrn),
-        None => None,
-    };
-    if let Err(error) = events::names_the_movement(&message, &mrn, lrn.as_deref()) {
+    // C0467 and SBR015, judged on the message and the path alone.
+    if let Err(error) = events::names_the_movement(&message, &mrn) {
         let env = envelope(&country, Some(answered));
         return Ok(xml(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -289,6 +281,29 @@ pub(crate) async fn post_message(
                 std::slice::from_ref(&error),
             ),
         ));
+    }
+    // Unloading remarks are judged against the declaration they answer, on a movement the
+    // caller may see (any other is refused by the writer as unknown).
+    if let Message::UnloadingRemarks(_) = &message
+        && let Some((_, movement)) = read::movement_state(&state.store, &mrn).await?
+        && write.principal.can_see(&movement.route).is_ok()
+        && let Some(declaration) = read::declaration(&state.store, &mrn).await?
+    {
+        let errors = events::unloading_against_declaration(&body, &declaration);
+        if !errors.is_empty() {
+            let env = envelope(&country, Some(answered));
+            return Ok(xml(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                answers::rejection(
+                    &env,
+                    message_type,
+                    RejectionCode::FunctionalErrors,
+                    "the unloading remarks do not agree with the declaration (see the functional errors)",
+                    &context,
+                    &errors,
+                ),
+            ));
+        }
     }
     let recorded = match recorded {
         Ok(r) => r,

@@ -232,8 +232,27 @@ pub fn cc015c(lrn: &str, recipient: &str) -> String {
   <HolderOfTheTransitProcedure><identificationNumber>KZ123456789012</identificationNumber></HolderOfTheTransitProcedure>
   <Guarantee><sequenceNumber>1</sequenceNumber><guaranteeType>1</guaranteeType></Guarantee>
   <Consignment>
+    <countryOfDestination>GE</countryOfDestination>
     <containerIndicator>1</containerIndicator>
     <grossMass>12000.5</grossMass>
+    <referenceNumberUCR>KZUCR0001</referenceNumberUCR>
+    <TransportEquipment>
+      <sequenceNumber>1</sequenceNumber>
+      <containerIdentificationNumber>CSQU3054383</containerIdentificationNumber>
+      <numberOfSeals>1</numberOfSeals>
+      <Seal>
+        <sequenceNumber>1</sequenceNumber>
+        <identifier>KZSEAL1</identifier>
+      </Seal>
+      <GoodsReference>
+        <sequenceNumber>1</sequenceNumber>
+        <declarationGoodsItemNumber>1</declarationGoodsItemNumber>
+      </GoodsReference>
+    </TransportEquipment>
+    <CountryOfRoutingOfConsignment><sequenceNumber>1</sequenceNumber><country>KZ</country></CountryOfRoutingOfConsignment>
+    <CountryOfRoutingOfConsignment><sequenceNumber>2</sequenceNumber><country>AZ</country></CountryOfRoutingOfConsignment>
+    <CountryOfRoutingOfConsignment><sequenceNumber>3</sequenceNumber><country>GE</country></CountryOfRoutingOfConsignment>
+    <PlaceOfLoading><UNLocode>KZALA</UNLocode></PlaceOfLoading>
     <HouseConsignment>
       <sequenceNumber>1</sequenceNumber>
       <grossMass>12000.5</grossMass>
@@ -241,7 +260,7 @@ pub fn cc015c(lrn: &str, recipient: &str) -> String {
         <goodsItemNumber>1</goodsItemNumber>
         <declarationGoodsItemNumber>1</declarationGoodsItemNumber>
         <Commodity><descriptionOfGoods>Cotton yarn</descriptionOfGoods></Commodity>
-        <Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages></Packaging>
+        <Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages><numberOfPackages>40</numberOfPackages><shippingMarks>KZ 2026 0001</shippingMarks></Packaging>
       </ConsignmentItem>
     </HouseConsignment>
   </Consignment>
@@ -275,6 +294,11 @@ pub fn cc007c(mrn: &str, office: &str, arrived_utc: &str) -> String {
     <simplifiedProcedure>1</simplifiedProcedure>
     <incidentFlag>0</incidentFlag>
   </TransitOperation>
+  <Authorisation>
+    <sequenceNumber>1</sequenceNumber>
+    <type>C522</type>
+    <referenceNumber>GEACR0001</referenceNumber>
+  </Authorisation>
   <CustomsOfficeOfDestinationActual><referenceNumber>{office}</referenceNumber></CustomsOfficeOfDestinationActual>
   <TraderAtDestination><identificationNumber>GE404040404</identificationNumber></TraderAtDestination>
   <Consignment>
@@ -288,6 +312,7 @@ pub fn cc007c(mrn: &str, office: &str, arrived_utc: &str) -> String {
     )
 }
 
+/// Unloading remarks: conform, seals in good state (the declaration of [`cc015c`] is sealed).
 pub fn cc044c(mrn: &str, office: &str, prepared_utc: &str) -> String {
     format!(
         r#"<ncts:CC044C xmlns:ncts="http://ncts.dgtaxud.ec">
@@ -303,6 +328,7 @@ pub fn cc044c(mrn: &str, office: &str, prepared_utc: &str) -> String {
     <conform>1</conform>
     <unloadingCompletion>1</unloadingCompletion>
     <unloadingDate>{}</unloadingDate>
+    <stateOfSeals>1</stateOfSeals>
   </UnloadingRemark>
 </ncts:CC044C>"#,
         &prepared_utc[..10]
@@ -319,6 +345,7 @@ pub fn cc014c(mrn: &str) -> String {
   <messageType>CC014C</messageType>
   <TransitOperation><MRN>{mrn}</MRN></TransitOperation>
   <Invalidation>
+    <requestDateAndTime>2026-11-28T10:00:00</requestDateAndTime>
     <initiatedByCustoms>0</initiatedByCustoms>
     <justification>goods not dispatched</justification>
   </Invalidation>
