@@ -167,7 +167,7 @@ fn corridor(db: &str, a: &RunArgs, options: &TrsOptions) -> Result<ExitCode> {
             .with_context(|| format!("opening {db}"))?;
         anyhow::Ok(smartborder_store::read::all_movements(&store).await?)
     })?;
-    let studies = smartborder_transit::corridor::corridor_studies(&movements);
+    let studies = smartborder_trs::corridor::corridor_studies(&movements);
     if studies.is_empty() {
         bail!("{db}: no movement has been released for transit yet; nothing to measure");
     }

@@ -3,17 +3,11 @@
 //! end to end (release at departure to arrival at destination). Only complete pairs of
 //! instants give a time; a pair out of order is left out.
 //!
-//! [`corridor_studies`] turns recorded movements into TRS studies, one per route (the same
-//! offices in the same order), whose stages are the crossings in route order: release at the
-//! office of departure, arrival and frontier crossing at each office of transit, arrival at
-//! destination. The TRS engine then measures them like any study (first to last stamp = end to
-//! end).
-
-use std::collections::BTreeMap;
+//! The TRS studies of the corridor (one per route, stages = crossings) are built from these
+//! movements by `smartborder_trs::corridor`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use smartborder_model::{DEFAULT_TARGETS_HOURS, MISSING, StampTable, StudyDesign};
 
 use crate::movement::{EventKind, Movement, OfficeRef};
 
@@ -122,80 +116,18 @@ pub fn legs(m: &Movement) -> Vec<Leg> {
     out
 }
 
-fn release_of(m: &Movement) -> Option<DateTime<Utc>> {
+/// When the movement was released for transit.
+pub fn release_of(m: &Movement) -> Option<DateTime<Utc>> {
     m.events.iter().find_map(|e| match e.kind {
         EventKind::ReleasedForTransit { .. } => Some(e.at),
         _ => None,
     })
 }
 
-fn destination_arrival_of(m: &Movement) -> Option<(OfficeRef, DateTime<Utc>)> {
+/// Where and when the goods arrived at destination.
+pub fn destination_arrival_of(m: &Movement) -> Option<(OfficeRef, DateTime<Utc>)> {
     m.events.iter().find_map(|e| match e.kind {
         EventKind::ArrivalAtDestination => Some((e.office.clone(), e.at)),
         _ => None,
     })
-}
-
-/// The TRS study of one route.
-pub struct CorridorStudy {
-    /// The offices of the route joined by ">", e.g. "KZ000101>AZ000201>GE000301".
-    pub route: String,
-    pub design: StudyDesign,
-    pub table: StampTable,
-}
-
-/// One TRS study per route, over the movements released for transit (movements never released
-/// have no corridor time and are left out). Stamps are UTC seconds; each row keeps the zone of
-/// its office of departure. Rows are in the order given.
-pub fn corridor_studies(movements: &[Movement]) -> Vec<CorridorStudy> {
-    let mut by_route: BTreeMap<String, Vec<&Movement>> = BTreeMap::new();
-    for m in movements {
-        if release_of(m).is_some() {
-            let key: Vec<&str> = m.route.offices().map(OfficeRef::as_str).collect();
-            by_route.entry(key.join(">")).or_default().push(m);
-        }
-    }
-    by_route
-        .into_iter()
-        .map(|(route, ms)| {
-            let first = ms[0];
-            let mut stages = vec![format!("release {}", first.route.departure)];
-            for t in &first.route.transit {
-                stages.push(format!("arrival {}", t.office));
-                stages.push(format!("frontier crossed {}", t.office));
-            }
-            stages.push(format!("arrival {}", first.route.destination));
-            let design = StudyDesign {
-                stages: stages.clone(),
-                segments: Vec::new(),
-                extra_intervals: Vec::new(),
-                targets_hours: DEFAULT_TARGETS_HOURS.to_vec(),
-                working_hours: None,
-            };
-            let mut table = StampTable::new(stages, &[]);
-            for (row, m) in ms.iter().enumerate() {
-                let secs = |t: Option<DateTime<Utc>>| t.map_or(MISSING, |t| t.timestamp());
-                let mut stamps = vec![secs(release_of(m))];
-                for p in &m.transit_progress {
-                    stamps.push(secs(p.arrival));
-                    stamps.push(secs(p.frontier_crossed));
-                }
-                stamps.push(secs(destination_arrival_of(m).map(|(_, at)| at)));
-                let zone = m.events.first().map(|e| table.zone_code(e.zone));
-                let id = m.mrn.as_ref().map_or(m.lrn.as_str(), |x| x.as_str());
-                table.push(
-                    id,
-                    row as u64 + 1,
-                    &stamps,
-                    zone.unwrap_or(smartborder_model::NO_ZONE),
-                    &[],
-                );
-            }
-            CorridorStudy {
-                route,
-                design,
-                table,
-            }
-        })
-        .collect()
 }

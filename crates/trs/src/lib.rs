@@ -7,6 +7,7 @@
 //! consignment's other intervals still count. Each figure says how many consignments it rests on.
 
 mod analysis;
+pub mod corridor;
 pub mod stats;
 
 pub use analysis::{
