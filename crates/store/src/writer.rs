@@ -794,20 +794,12 @@ async fn record(
     let event = &event;
     match movement.check_clock(event, now, config.max_clock_skew) {
         Ok(()) => {}
-        Err(e @ ClockError::InTheFuture { .. }) => {
+        Err(e @ (ClockError::InTheFuture { .. } | ClockError::LimitDateTooFar { .. })) => {
             return Ok(refused(Refusal::Invalid, e.to_string()));
         }
         Err(e @ ClockError::LimitDateNotPassed { .. }) => {
             return Ok(refused(Refusal::Conflict, e.to_string()));
         }
-    }
-    if let EventKind::ReleasedForTransit { limit_date } = &event.kind
-        && *limit_date > event.at + Duration::days(365)
-    {
-        return Ok(refused(
-            Refusal::Invalid,
-            "the limit date is more than a year after release",
-        ));
     }
     let countries_before: Vec<String> = movement
         .route

@@ -329,6 +329,9 @@ impl Event {
     }
 }
 
+/// The furthest a limit date may be after the release.
+pub const MAX_LIMIT_DAYS: i64 = 365;
+
 /// Why an event's time is refused by the service's clock.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClockError {
@@ -340,6 +343,11 @@ pub enum ClockError {
         at: DateTime<Utc>,
         now: DateTime<Utc>,
         skew_seconds: i64,
+    },
+    #[error("the limit date ({limit}) is more than {MAX_LIMIT_DAYS} days after the release ({at})")]
+    LimitDateTooFar {
+        limit: DateTime<Utc>,
+        at: DateTime<Utc>,
     },
     #[error(
         "{event}: the limit date ({limit}) has not passed by the service's clock ({now}); an enquiry opens only after it"
@@ -737,8 +745,9 @@ impl Movement {
 
     /// Checks an event against the service's clock `now`, before [`Movement::apply`]: the event
     /// is not more than `max_skew` ahead of it (a date far in the future would block every
-    /// later event), and an enquiry or recovery comes only once the limit date has passed by
-    /// that clock, whatever time the caller gives the event.
+    /// later event), a release's limit date is at most [`MAX_LIMIT_DAYS`] after it, and an
+    /// enquiry or recovery comes only once the limit date has passed by that clock, whatever
+    /// time the caller gives the event.
     pub fn check_clock(
         &self,
         event: &Event,
@@ -752,6 +761,14 @@ impl Movement {
                 at: event.at,
                 now,
                 skew_seconds: max_skew.num_seconds(),
+            });
+        }
+        if let EventKind::ReleasedForTransit { limit_date } = &event.kind
+            && *limit_date > event.at + chrono::Duration::days(MAX_LIMIT_DAYS)
+        {
+            return Err(ClockError::LimitDateTooFar {
+                limit: *limit_date,
+                at: event.at,
             });
         }
         if let (EventKind::EnquiryOpened | EventKind::RecoveryStarted, Some(limit)) =

@@ -452,6 +452,26 @@ fn the_clock_refuses_future_events_and_early_enquiries() {
         ..ev(EventKind::RecoveryStarted, "KZ000101", 0)
     };
     assert!(m.check_clock(&recovery, now, skew).is_err());
+    // A limit date more than a year after the release.
+    let release = |days| Event {
+        at: now,
+        ..ev(
+            EventKind::ReleasedForTransit {
+                limit_date: now + Duration::days(days),
+            },
+            "KZ000101",
+            0,
+        )
+    };
+    let fresh = Movement::lodged("LRN-9", route());
+    assert_eq!(
+        fresh.check_clock(&release(MAX_LIMIT_DAYS), now, skew),
+        Ok(())
+    );
+    assert!(matches!(
+        fresh.check_clock(&release(MAX_LIMIT_DAYS + 1), now, skew),
+        Err(ClockError::LimitDateTooFar { .. })
+    ));
 }
 
 #[test]
