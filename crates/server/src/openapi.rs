@@ -240,10 +240,13 @@ pub fn document() -> Value {
                     "actual_destination": {"type": ["string", "null"]},
                     "pending_invalidation": {"type": "object", "description": "An invalidation requested after release, until the office of departure decides"},
                     "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}},
-                "Notification": {"type": "object", "required": ["id", "country", "mrn", "event", "status"], "properties": {
+"Notification": {"type": "object", "required": ["id", "country"], "description": "Either an event of a movement on the administration's routes (mrn, event, status), or a signed checkpoint of the audit log (audit_checkpoint)", "properties": {
                     "id": {"type": "integer"}, "country": {"type": "string"}, "mrn": {"type": "string"},
                     "event": {"$ref": "#/components/schemas/Event"}, "status": {"type": "string"},
-                    "anticipated_transit_record": {"type": "object", "description": "On release: route and limit date, for the offices ahead"}}}
+                    "anticipated_transit_record": {"type": "object", "description": "On release: route and limit date, for the offices ahead"},
+                    "audit_checkpoint": {"type": "object", "required": ["seq", "hash", "at", "public_key", "signature"], "description": "The head of the audit log signed with the audit key (Ed25519): keep the latest, and give it to smartborder audit verify --checkpoint", "properties": {
+                        "seq": {"type": "integer"}, "hash": {"type": "string"}, "at": {"type": "integer", "description": "microseconds since the Unix epoch"},
+                        "public_key": {"type": "string"}, "signature": {"type": "string"}}}}}
             }
         }
     })
