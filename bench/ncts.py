@@ -26,7 +26,14 @@ CC015C = """<?xml version="1.0" encoding="UTF-8"?>
   <HolderOfTheTransitProcedure><identificationNumber>KZ{n:012d}</identificationNumber></HolderOfTheTransitProcedure>
   <Guarantee><sequenceNumber>1</sequenceNumber><guaranteeType>1</guaranteeType></Guarantee>
   <Consignment>
+    <countryOfDestination>GE</countryOfDestination>
+    <containerIndicator>0</containerIndicator>
     <grossMass>{mass}</grossMass>
+    <referenceNumberUCR>KZUCR{n:08d}</referenceNumberUCR>
+    <CountryOfRoutingOfConsignment><sequenceNumber>1</sequenceNumber><country>KZ</country></CountryOfRoutingOfConsignment>
+    <CountryOfRoutingOfConsignment><sequenceNumber>2</sequenceNumber><country>AZ</country></CountryOfRoutingOfConsignment>
+    <CountryOfRoutingOfConsignment><sequenceNumber>3</sequenceNumber><country>GE</country></CountryOfRoutingOfConsignment>
+    <PlaceOfLoading><UNLocode>KZALA</UNLocode></PlaceOfLoading>
     <HouseConsignment>
       <sequenceNumber>1</sequenceNumber>
       <grossMass>{mass}</grossMass>
@@ -43,7 +50,7 @@ ITEM = """      <ConsignmentItem>
           <CommodityCode><harmonizedSystemSubHeadingCode>{hs}</harmonizedSystemSubHeadingCode></CommodityCode>
           <GoodsMeasure><grossMass>{m}</grossMass><netMass>{m}</netMass></GoodsMeasure>
         </Commodity>
-        <Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages><numberOfPackages>{p}</numberOfPackages></Packaging>
+        <Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages><numberOfPackages>{p}</numberOfPackages><shippingMarks>KZ {i}</shippingMarks></Packaging>
       </ConsignmentItem>
 """
 
@@ -60,6 +67,7 @@ CC007C = """<?xml version="1.0" encoding="UTF-8"?>
     <simplifiedProcedure>1</simplifiedProcedure>
     <incidentFlag>0</incidentFlag>
   </TransitOperation>
+  <Authorisation><sequenceNumber>1</sequenceNumber><type>C522</type><referenceNumber>GEACR{n:05d}</referenceNumber></Authorisation>
   <CustomsOfficeOfDestinationActual><referenceNumber>GE000301</referenceNumber></CustomsOfficeOfDestinationActual>
   <TraderAtDestination><identificationNumber>GE{n:09d}</identificationNumber></TraderAtDestination>
   <Consignment>

@@ -55,8 +55,14 @@ fn summary(m: &Message) -> String {
         Message::InvalidationRequest(i) => format!(" (office of departure {})", i.departure),
         Message::ArrivalNotification(a) => {
             format!(
-                " (MRN {}, arrival at {} {} UTC)",
-                a.mrn, a.office, a.arrived_at
+                " (MRN {}, arrival at {} {}, {} local time {})",
+                a.mrn,
+                a.office,
+                a.arrived_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                a.zone,
+                a.arrived_at
+                    .with_timezone(&a.zone)
+                    .format("%Y-%m-%d %H:%M:%S")
             )
         }
         Message::UnloadingRemarks(u) => format!(

@@ -240,7 +240,7 @@ pub fn document() -> Value {
                     "actual_destination": {"type": ["string", "null"]},
                     "pending_invalidation": {"type": "object", "description": "An invalidation requested after release, until the office of departure decides"},
                     "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}},
-"Notification": {"type": "object", "required": ["id", "country"], "description": "Either an event of a movement on the administration's routes (mrn, event, status), or a signed checkpoint of the audit log (audit_checkpoint)", "properties": {
+    "Notification": {"type": "object", "required": ["id", "country"], "description": "Either an event of a movement on the administration's routes (mrn, event, status), or a signed checkpoint of the audit log (audit_checkpoint)", "properties": {
                     "id": {"type": "integer"}, "country": {"type": "string"}, "mrn": {"type": "string"},
                     "event": {"$ref": "#/components/schemas/Event"}, "status": {"type": "string"},
                     "anticipated_transit_record": {"type": "object", "description": "On release: route and limit date, for the offices ahead"},
