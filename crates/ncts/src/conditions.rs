@@ -1058,6 +1058,161 @@ fn rules(root: &Found<'_>, message_type: MessageType) -> Vec<FunctionalError> {
                 );
             }
         }
+        // R0005: an estimated arrival at an office of transit is after the message was
+        // prepared.
+        if let Some(prepared) = all(root, "preparationDateAndTime")
+            .first()
+            .map(|f| f.element.text.trim().to_string())
+        {
+            for f in all(
+                root,
+                "CustomsOfficeOfTransitDeclared/arrivalDateAndTimeEstimated",
+            ) {
+                let at = f.element.text.trim().to_string();
+                // Both are YYYY-MM-DDThh:mm:ss (the schema's pattern): they compare as text.
+                if at <= prepared {
+                    error(
+                        "R0005",
+                        f.pointer,
+                        format!(
+                            "the estimated arrival is not after the message's preparation ({prepared})"
+                        ),
+                        Some(at),
+                    );
+                }
+            }
+        }
+        // R0076 and R0473: identification numbers of these kinds of means of transport are
+        // written without lowercase letters.
+        for (code, group, kinds) in [
+            (
+                "R0076",
+                "Consignment/ActiveBorderTransportMeans",
+                &["10", "21", "30", "40", "41", "80"][..],
+            ),
+            (
+                "R0473",
+                "Consignment/DepartureTransportMeans",
+                &["10", "20", "21", "30", "31", "40", "41", "80"][..],
+            ),
+            (
+                "R0473",
+                "Consignment/HouseConsignment/DepartureTransportMeans",
+                &["10", "20", "21", "30", "31", "40", "41", "80"][..],
+            ),
+        ] {
+            for means in all(root, group) {
+                let kind = children(means.element, "typeOfIdentification", "")
+                    .first()
+                    .map(|f| f.element.text.trim().to_string());
+                if !kind.is_some_and(|k| kinds.contains(&k.as_str())) {
+                    continue;
+                }
+                for id in children(means.element, "identificationNumber", &means.pointer) {
+                    let value = id.element.text.trim().to_string();
+                    if value.chars().any(char::is_lowercase) {
+                        error(
+                            code,
+                            id.pointer,
+                            "this kind of identification is written without lowercase letters"
+                                .to_string(),
+                            Some(value),
+                        );
+                    }
+                }
+            }
+        }
+        // R0318: a GRN has 24 characters for guarantee type 4, 17 otherwise.
+        for g in all(root, "Guarantee") {
+            let individual = children(g.element, "guaranteeType", "")
+                .first()
+                .is_some_and(|f| f.element.text.trim() == "4");
+            let expected = if individual { 24 } else { 17 };
+            for grn in all(&g, "GuaranteeReference/GRN") {
+                let value = grn.element.text.trim().to_string();
+                if value.chars().count() != expected {
+                    error(
+                        "R0318",
+                        grn.pointer,
+                        format!("a GRN of this guarantee type has {expected} characters"),
+                        Some(value),
+                    );
+                }
+            }
+        }
+        // R0789 and R0855: how many means of transport a declaration may name.
+        let transit_declared = !all(root, "CustomsOfficeOfTransitDeclared").is_empty();
+        let active = all(root, "Consignment/ActiveBorderTransportMeans");
+        if !transit_declared && active.len() > 1 {
+            error(
+                "R0789",
+                active[1].pointer.clone(),
+                "without offices of transit, one active border transport means at most".to_string(),
+                None,
+            );
+        }
+        let inland = all(root, "Consignment/inlandModeOfTransport")
+            .first()
+            .map(|f| f.element.text.trim().to_string());
+        let most = match inland.as_deref() {
+            Some("3") => Some(3),
+            Some("2") => Some(999),
+            Some(_) => Some(1),
+            None => None,
+        };
+        if let Some(most) = most {
+            for group in [
+                "Consignment/DepartureTransportMeans",
+                "Consignment/HouseConsignment",
+            ] {
+                let scopes = if group.ends_with("HouseConsignment") {
+                    all(root, group)
+                } else {
+                    vec![Found {
+                        element: root.element,
+                        pointer: root.pointer.clone(),
+                    }]
+                };
+                for scope in scopes {
+                    let path = if group.ends_with("HouseConsignment") {
+                        "DepartureTransportMeans"
+                    } else {
+                        group
+                    };
+                    let means = all(&scope, path);
+                    if means.len() > most {
+                        error(
+                            "R0855",
+                            means[most].pointer.clone(),
+                            format!(
+                                "inland mode of transport {}: at most {most} departure transport means",
+                                inland.as_deref().unwrap_or_default()
+                            ),
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+        // R0983: a house consignment weighs at least its items.
+        for house in all(root, "Consignment/HouseConsignment") {
+            let items: f64 = all(&house, "ConsignmentItem/Commodity/GoodsMeasure/grossMass")
+                .iter()
+                .filter_map(|f| number(f.element))
+                .sum();
+            if let Some(gross) = children(house.element, "grossMass", &house.pointer)
+                .into_iter()
+                .next()
+                && number(gross.element).is_some_and(|g| g + 1e-6 < items)
+            {
+                error(
+                    "R0983",
+                    gross.pointer,
+                    format!("less than the sum of its items' gross masses ({items})"),
+                    Some(gross.element.text.trim().to_string()),
+                );
+            }
+        }
         // R3061: the code 30600 is not given per consignment item.
         for f in all(
             root,
@@ -1071,6 +1226,20 @@ fn rules(root: &Found<'_>, message_type: MessageType) -> Vec<FunctionalError> {
                     Some("30600".to_string()),
                 );
             }
+        }
+    }
+    // R0987 and R0988: the sequence numbers of a data group's iterations (and the goods item
+    // numbers of a house consignment's items) are unique and run 1 to n. The order of the
+    // iterations in the document is not judged: offices of transit are put in route order by
+    // their sequence numbers.
+    // (A CC044C numbers its discrepancies as the declaration did: R0054.)
+    if message_type != MessageType::CC044C {
+        numbering(root, "sequenceNumber", "R0987", &mut error);
+    }
+    if departure {
+        for house in all(root, "Consignment/HouseConsignment") {
+            let numbers: Vec<Found<'_>> = all(&house, "ConsignmentItem/goodsItemNumber");
+            check_numbering(&numbers, "R0988", &mut error);
         }
     }
     // R0106: the number of seals is the highest seal sequence number; R0107: each seal
@@ -1164,6 +1333,55 @@ fn rules(root: &Found<'_>, message_type: MessageType) -> Vec<FunctionalError> {
         }
     }
     errors
+}
+
+/// R0987 over every data group under `e`: the iterations of each repeated group carry the
+/// numbers 1 to n, once each.
+fn numbering(
+    e: &Found<'_>,
+    field: &str,
+    code: &'static str,
+    error: &mut impl FnMut(&'static str, String, String, Option<String>),
+) {
+    let mut names: Vec<&str> = e.element.children.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let group = children(e.element, name, &e.pointer);
+        let numbers: Vec<Found<'_>> = group
+            .iter()
+            .flat_map(|g| children(g.element, field, &g.pointer))
+            .collect();
+        if !numbers.is_empty() {
+            check_numbering(&numbers, code, error);
+        }
+        for g in &group {
+            numbering(g, field, code, error);
+        }
+    }
+}
+
+fn check_numbering(
+    numbers: &[Found<'_>],
+    code: &'static str,
+    error: &mut impl FnMut(&'static str, String, String, Option<String>),
+) {
+    let n = numbers.len();
+    let mut seen = HashSet::new();
+    for f in numbers {
+        let text = f.element.text.trim().to_string();
+        let ok = text
+            .parse::<usize>()
+            .is_ok_and(|k| (1..=n).contains(&k) && seen.insert(k));
+        if !ok {
+            error(
+                code,
+                f.pointer.clone(),
+                format!("the {n} iterations are numbered 1 to {n}, each once"),
+                Some(text),
+            );
+        }
+    }
 }
 
 /// ISO 6346: four letters (owner and category), six digits, a check digit.

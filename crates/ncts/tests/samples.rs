@@ -87,15 +87,15 @@ fn every_valid_sample_is_accepted_and_answered_with_a_valid_message() {
         // rules of the functional specification: those are refused, each by the codes below,
         // and the rejection is a valid CC056C or CC057C.
         let breaks: &[&str] = match name.as_str() {
-            "cc007c-valid.xml" | "cc007c-valid-xi.xml" => &["C0240", "R0028", "R0106"],
+            "cc007c-valid.xml" | "cc007c-valid-xi.xml" => &["C0240", "R0028", "R0106", "R0987"],
             "cc013c-valid.xml" | "cc013c-valid-mrn.xml" => &[
                 "C0060", "C0343", "C0403", "C0822", "C0823", "C0826", "R0007", "R0103", "R0106",
-                "R0859",
+                "R0859", "R0987", "R0988",
             ],
             "cc014c-valid.xml" => &["C0128", "C0870"],
             "cc015c-valid.xml" => &[
                 "C0060", "C0101", "C0130", "C0343", "C0403", "C0502", "C0586", "C0822", "R0007",
-                "R0859",
+                "R0859", "R0987", "R0988",
             ],
             _ => &[],
         };
@@ -225,11 +225,15 @@ fn the_valid_samples_map_onto_the_movement_model() {
     assert_eq!(d.header.recipient, "NTA.XI");
 
     // NCTS date-times are UTC, whatever the office's zone (London is UTC+1 in summer).
-    // Without its incident, whose placeholder values break C0240, R0028 and R0106.
+    // Without its incident, whose placeholder values break C0240, R0028 and R0106, and with
+    // its authorisation numbered 1 (R0987).
     let text = sample("cc007c-valid.xml");
     let (before, rest) = text.split_once("<Incident>").unwrap();
     let (_, after) = rest.split_once("</Incident>").unwrap();
-    let text = format!("{before}{after}");
+    let text = format!("{before}{after}").replace(
+        "<sequenceNumber>123</sequenceNumber>",
+        "<sequenceNumber>1</sequenceNumber>",
+    );
     let Message::ArrivalNotification(a) = read(&text).unwrap() else {
         panic!("an arrival")
     };
@@ -1154,6 +1158,39 @@ fn conditions_and_rules_name_their_code_and_element() {
     assert!(
         codes.contains(&"C0411") && codes.contains(&"C0904"),
         "{codes:?}"
+    );
+    // R0005: an estimated arrival before the message was prepared.
+    let early = KZ_DECLARATION.replace("2026-11-30T08:00:00", "2026-11-27T08:00:00");
+    assert_eq!(
+        refused(&early),
+        [(
+            "/CC015C/CustomsOfficeOfTransitDeclared[2]/arrivalDateAndTimeEstimated".to_string(),
+            "R0005"
+        )]
+    );
+    // R0987: iterations numbered 1 to n, each once (in any order).
+    let renumbered = KZ_DECLARATION.replace(
+        "<sequenceNumber>2</sequenceNumber>\n    <referenceNumber>GE200200",
+        "<sequenceNumber>7</sequenceNumber>\n    <referenceNumber>GE200200",
+    );
+    assert_eq!(
+        refused(&renumbered),
+        [(
+            "/CC015C/CustomsOfficeOfTransitDeclared[1]/sequenceNumber".to_string(),
+            "R0987"
+        )]
+    );
+    // R0318: a GRN of a comprehensive guarantee has 17 characters.
+    let grn = KZ_DECLARATION.replace(
+        "<guaranteeType>1</guaranteeType></Guarantee>",
+        "<guaranteeType>1</guaranteeType><GuaranteeReference><sequenceNumber>1</sequenceNumber><GRN>26KZ0000010000070A123456</GRN><accessCode>AC01</accessCode></GuaranteeReference></Guarantee>",
+    );
+    assert_eq!(
+        refused(&grn),
+        [(
+            "/CC015C/Guarantee/GuaranteeReference/GRN".to_string(),
+            "R0318"
+        )]
     );
 }
 
