@@ -6,22 +6,58 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use smartborder_ncts::{Message, Refusal, read};
+use smartborder_ncts::events::unloading_against_declaration;
+use smartborder_ncts::messages::read_bytes;
+use smartborder_ncts::{Message, Refusal};
 
 #[derive(Args)]
 pub struct CheckArgs {
     /// NCTS XML files (CC015C, CC013C, CC014C, CC007C, CC044C).
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// The declaration (CC015C, or the CC013C that last amended it) that CC044C unloading
+    /// remarks answer: they are then judged against it too (C0440, R0054), as the single window
+    /// does.
+    #[arg(long)]
+    declaration: Option<PathBuf>,
 }
 
 /// Checks every file; exits 2 when any is refused, after reporting all of them.
 pub fn check(a: CheckArgs) -> Result<ExitCode> {
+    let declaration = match &a.declaration {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading declaration {}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut refused = 0;
     for path in &a.files {
-        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display();
-        match read(&String::from_utf8_lossy(&text)) {
+        // Bytes that are not UTF-8 are refused with their position, never replaced.
+        let read = read_bytes(&bytes);
+        let judged = match (&read, &declaration) {
+            (Ok(Message::UnloadingRemarks(_)), Some(declaration)) => {
+                let text = String::from_utf8_lossy(&bytes);
+                unloading_against_declaration(&text, declaration)
+            }
+            _ => Vec::new(),
+        };
+        if !judged.is_empty() {
+            refused += 1;
+            for e in &judged {
+                println!(
+                    "{name}: {} [{} {}]: {}",
+                    e.pointer,
+                    e.reason,
+                    e.code.code(),
+                    e.description
+                );
+            }
+            continue;
+        }
+        match read {
             Ok(m) => println!(
                 "{name}: {} accepted{}",
                 m.message_type().name(),

@@ -87,7 +87,7 @@ pub async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout)
-                .max_buf_size(HYPER_MAX_HEADER_BYTES.max(8192) * 2)
+                .max_buf_size(2 * HYPER_MAX_HEADER_BYTES)
                 .max_header_size(HYPER_MAX_HEADER_BYTES);
             let conn = builder.serve_connection(io, TowerToHyperService::new(router));
             tokio::pin!(conn);
