@@ -290,7 +290,17 @@ pub fn release_for_transit(
         doc.element(e);
     }
     let text = doc.finish();
-    let parsed = crate::xml::parse(&text).expect("the release is well-formed");
+    // Written by us, escaped and cleaned of characters XML forbids, so it reads; should it
+    // not, the release is refused rather than sent.
+    let parsed = crate::xml::parse(&text).map_err(|e| {
+        vec![SchemaViolation {
+            pointer: "/CC029C".to_string(),
+            position: e.position,
+            code: crate::XmlErrorCode::InvalidXmlFormat,
+            message: format!("the release written is not well-formed: {}", e.message),
+            value: None,
+        }]
+    })?;
     let violations = schema.validate(&parsed);
     if violations.is_empty() {
         Ok(text)
