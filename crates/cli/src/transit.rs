@@ -35,6 +35,9 @@ pub struct ServeArgs {
     /// Seconds after which a connection that moves no bytes is closed.
     #[arg(long, default_value_t = 60)]
     idle_timeout: u64,
+    /// Seconds within which a request, its body included, must be complete (408 otherwise).
+    #[arg(long, default_value_t = 30)]
+    request_timeout: u64,
     /// Seconds an event's time may be ahead of the server's clock.
     #[arg(long, default_value_t = 300)]
     max_clock_skew: i64,
@@ -196,6 +199,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
                 max_connections: a.max_connections.max(1),
                 header_read_timeout: Duration::from_secs(a.header_timeout.max(1)),
                 idle_timeout: Duration::from_secs(a.idle_timeout.max(1)),
+                request_timeout: Duration::from_secs(a.request_timeout.max(1)),
             },
             writer: WriterConfig {
                 max_clock_skew: chrono::Duration::seconds(a.max_clock_skew.max(0)),

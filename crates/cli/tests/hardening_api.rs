@@ -329,6 +329,38 @@ fn silent_connections_are_capped_and_closed() {
     assert!(slow.read_to_end(&mut buf).is_ok());
     // Legitimate requests are served again.
     assert_eq!(get(a, "/api/v1/movements", &kz).0, 200);
+    drop(server);
+
+    // A body trickled in a byte at a time (each within the idle deadline) gets 408 once the
+    // request deadline has passed.
+    let server = start_with(&db, &["--request-timeout", "2", "--idle-timeout", "5"]);
+    let a = server.addr;
+    let mut trickle = TcpStream::connect(a).unwrap();
+    write!(
+        trickle,
+        "POST /api/v1/movements HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {kz}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    )
+    .unwrap();
+    trickle
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < Duration::from_secs(10) {
+        let _ = trickle.write_all(b" ");
+        match trickle.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}}") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
     // A keep-alive connection left idle after a request is closed after the idle deadline.
     let mut idle = TcpStream::connect(a).unwrap();
     write!(

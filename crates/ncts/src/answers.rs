@@ -390,6 +390,14 @@ pub fn rejection(
     } else {
         "CC057C"
     };
+    let reason_text = if errors.len() > MAX_LISTED_ERRORS {
+        format!(
+            "{reason} (the first {MAX_LISTED_ERRORS} of {} errors are listed)",
+            errors.len()
+        )
+    } else {
+        reason.to_string()
+    };
     let mut doc = Document::new(root);
     env.header(&mut doc, root);
     doc.open("TransitOperation");
@@ -406,7 +414,7 @@ pub fn rejection(
     doc.leaf("businessRejectionType", rejected.business_rejection_type())
         .leaf("rejectionDateAndTime", &env.date_time())
         .leaf("rejectionCode", &(code as u8).to_string())
-        .leaf("rejectionReason", &clip(reason))
+        .leaf("rejectionReason", &clip(&reason_text))
         .close();
     let office = context.office.as_deref().unwrap_or_default();
     if rejected.at_departure() {
@@ -422,7 +430,9 @@ pub fn rejection(
             )
             .close();
     }
-    for e in errors {
+    // At most MAX_LISTED_ERRORS; the rejection reason says how many there were.
+    let listed = &errors[..errors.len().min(MAX_LISTED_ERRORS)];
+    for e in listed {
         doc.open("FunctionalError")
             .leaf("errorPointer", &clip(&e.pointer))
             .leaf("errorCode", &e.code.code().to_string())

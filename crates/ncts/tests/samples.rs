@@ -1204,3 +1204,51 @@ fn container_numbers_carry_an_iso_6346_check_digit() {
     assert!(!iso6346_valid("ezv3Z"));
     assert!(!iso6346_valid("CSQU305438"));
 }
+
+/// A message breaking a rule in every one of its items is answered with at most 100
+/// functional errors, the rejection reason saying how many there were.
+#[test]
+fn a_rejection_lists_a_bounded_number_of_errors() {
+    let item = |i: usize| {
+        format!(
+            "<ConsignmentItem><goodsItemNumber>{i}</goodsItemNumber><declarationGoodsItemNumber>{i}</declarationGoodsItemNumber><Commodity><descriptionOfGoods>Cotton yarn</descriptionOfGoods></Commodity><Packaging><sequenceNumber>1</sequenceNumber><typeOfPackages>PK</typeOfPackages></Packaging></ConsignmentItem>"
+        )
+    };
+    let items: String = (1..=300).map(item).collect();
+    let (before, rest) = KZ_DECLARATION
+        .split_once("      <ConsignmentItem>")
+        .unwrap();
+    let (_, after) = rest.split_once("</ConsignmentItem>\n").unwrap();
+    let text = format!("{before}{items}\n{after}");
+    let Err(Refusal::Rules {
+        message_type,
+        context,
+        errors,
+        ..
+    }) = read(&text)
+    else {
+        panic!("refused by the rules")
+    };
+    assert_eq!(
+        errors.len(),
+        600,
+        "shipping marks and number of packages, per item"
+    );
+    let answer = answers::rejection(
+        &envelope(None),
+        message_type,
+        RejectionCode::FunctionalErrors,
+        "conditions",
+        &context,
+        &errors,
+    );
+    assert_valid_answer(&answer, "CC056C");
+    assert_eq!(
+        answer.matches("<FunctionalError>").count(),
+        answers::MAX_LISTED_ERRORS
+    );
+    assert!(
+        answer.contains("the first 100 of 600 errors are listed"),
+        "{answer}"
+    );
+}

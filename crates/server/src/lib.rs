@@ -107,8 +107,9 @@ impl From<smartborder_store::StoreError> for ApiError {
     }
 }
 
-/// The router of the API, over an open store and its writer.
-pub fn router(store: Store, writer: Writer) -> Router {
+/// The router of the API, over an open store and its writer; a request not answered within
+/// `request_timeout` (a body trickling in, say) gets 408.
+pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router {
     let xml_threads = std::thread::available_parallelism().map_or(2, usize::from);
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
@@ -145,6 +146,22 @@ pub fn router(store: Store, writer: Writer) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(errors_as_json))
         .layer(axum::middleware::from_fn(head_size_limit))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(request_timeout, next.run(request)).await {
+                    Ok(response) => response,
+                    Err(_) => ApiError::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request_timeout",
+                        format!(
+                            "the request was not complete within {} s; a write may still have been done: retry it with the same Idempotency-Key",
+                            request_timeout.as_secs()
+                        ),
+                    )
+                    .into_response(),
+                }
+            },
+        ))
         .with_state(AppState {
             store,
             writer,
@@ -243,7 +260,7 @@ pub async fn serve(
     let lost_flag = lost.clone();
     listener::serve(
         listener,
-        router(store, writer),
+        router(store, writer, options.limits.request_timeout),
         options.limits,
         async move {
             let ctrl_c = tokio::signal::ctrl_c();

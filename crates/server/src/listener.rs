@@ -29,6 +29,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// A connection with no bytes in or out for this long is closed.
     pub idle_timeout: Duration,
+    /// A request must be answered within this time, its body read included (408 otherwise).
+    pub request_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -37,6 +39,7 @@ impl Default for Limits {
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
