@@ -45,6 +45,9 @@ enum Test {
     StartsWith(&'static str, &'static str),
     /// The element occurs exactly this many times.
     Count(&'static str, usize),
+    /// A date-time element is later than this one (both `YYYY-MM-DDThh:mm:ss`, as the schema
+    /// writes them, so they compare as text).
+    After(&'static str, &'static str),
     Not(Box<Test>),
     And(Vec<Test>),
     Or(Vec<Test>),
@@ -73,6 +76,10 @@ const SEALED: &[MessageType] = &[
     MessageType::CC013C,
     MessageType::CC007C,
 ];
+
+/// The end of NCTS Phase 5's transitional period (TPendDate, 21 January 2025): messages
+/// prepared after it follow the final state (B1016, B1091, B2400).
+const TP_END: &str = "2025-01-21T00:00:00";
 
 /// Packages in bulk (CL181, KindOfPackagesBulk) and unpacked (CL182, KindOfPackagesUnpacked).
 const BULK: &[&str] = &["VG", "VL", "VO", "VQ", "VR", "VS", "VY"];
@@ -553,6 +560,38 @@ fn conditions() -> Vec<Condition> {
                 ),
             ],
         ),
+        // The final state, for messages prepared after the transitional period (B-codes).
+        condition(
+            "B2400",
+            DEPARTURE,
+            "Consignment/HouseConsignment/ConsignmentItem",
+            vec![when(
+                Test::After("/preparationDateAndTime", TP_END),
+                vec![
+                    ("Consignee", N),
+                    ("TransportDocument", N),
+                    ("TransportCharges", N),
+                ],
+            )],
+        ),
+        condition(
+            "B2400",
+            CC007C,
+            "",
+            vec![when(
+                Test::After("preparationDateAndTime", TP_END),
+                vec![("Consignment/Incident", N)],
+            )],
+        ),
+        condition(
+            "B1016",
+            DEPARTURE,
+            "Consignment/ActiveBorderTransportMeans",
+            vec![when(
+                Test::After("/preparationDateAndTime", TP_END),
+                vec![("customsOfficeAtBorderReferenceNumber", R)],
+            )],
+        ),
         // CC014C, sent by a trader to the national transit application (recipient NTA.xx).
         condition(
             "C0128",
@@ -794,6 +833,7 @@ fn holds(test: &Test, root: &Found<'_>, scope: &Found<'_>) -> bool {
             .any(|t| t.parse::<f64>().is_ok_and(|x| x > *n)),
         Test::StartsWith(p, prefix) => texts(p).iter().any(|t| t.starts_with(prefix)),
         Test::Count(p, n) => resolve(root, scope, p).len() == *n,
+        Test::After(p, v) => texts(p).iter().any(|t| t.as_str() > *v),
         Test::Not(t) => !holds(t, root, scope),
         Test::And(ts) => ts.iter().all(|t| holds(t, root, scope)),
         Test::Or(ts) => ts.iter().any(|t| holds(t, root, scope)),
@@ -1117,6 +1157,30 @@ fn rules(root: &Found<'_>, message_type: MessageType) -> Vec<FunctionalError> {
                             "this kind of identification is written without lowercase letters"
                                 .to_string(),
                             Some(value),
+                        );
+                    }
+                }
+            }
+        }
+        // B1091: after the transitional period, the type of identification '99' (only an
+        // upgraded legacy message could carry it) is not used.
+        let final_state = all(root, "preparationDateAndTime")
+            .first()
+            .is_some_and(|f| f.element.text.trim() > TP_END);
+        if final_state {
+            for group in [
+                "Consignment/DepartureTransportMeans",
+                "Consignment/HouseConsignment/DepartureTransportMeans",
+                "Consignment/ActiveBorderTransportMeans",
+            ] {
+                for f in all(root, &format!("{group}/typeOfIdentification")) {
+                    if f.element.text.trim() == "99" {
+                        error(
+                            "B1091",
+                            f.pointer,
+                            "type of identification 99 is not used after the transitional period"
+                                .to_string(),
+                            Some("99".to_string()),
                         );
                     }
                 }

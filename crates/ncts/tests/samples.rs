@@ -1180,6 +1180,30 @@ fn conditions_and_rules_name_their_code_and_element() {
             "R0987"
         )]
     );
+    // B1016 and B1091: after the transitional period (21 January 2025), the customs office at
+    // the border is required and the type of identification 99 is not used.
+    let border = KZ_DECLARATION.replace(
+        "    <PlaceOfLoading>",
+        "    <ActiveBorderTransportMeans><sequenceNumber>1</sequenceNumber><typeOfIdentification>99</typeOfIdentification><identificationNumber>ABC</identificationNumber></ActiveBorderTransportMeans>\n    <PlaceOfLoading>",
+    );
+    let mut found = refused(&border);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "/CC015C/Consignment/ActiveBorderTransportMeans/customsOfficeAtBorderReferenceNumber".to_string(),
+                "B1016"
+            ),
+            (
+                "/CC015C/Consignment/ActiveBorderTransportMeans/typeOfIdentification".to_string(),
+                "B1091"
+            ),
+        ]
+    );
+    // Before it, neither applied.
+    let before = border.replace("2026-11-28T10:00:00", "2024-11-28T10:00:00");
+    assert!(read(&before).is_ok(), "{:?}", read(&before).err());
     // R0318: a GRN of a comprehensive guarantee has 17 characters.
     let grn = KZ_DECLARATION.replace(
         "<guaranteeType>1</guaranteeType></Guarantee>",
