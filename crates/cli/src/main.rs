@@ -6,6 +6,7 @@ mod progress;
 mod risk;
 mod transit;
 mod trs;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,11 @@ enum Command {
     },
     /// Run the transit single window (HTTP API on 127.0.0.1 by default).
     Serve(transit::ServeArgs),
+    /// Accounts of the people who sign in to the console.
+    Users {
+        #[command(subcommand)]
+        what: users::UsersCommand,
+    },
     /// API keys of administrations.
     Keys {
         #[command(subcommand)]
@@ -96,6 +102,7 @@ fn main() -> ExitCode {
         } => trs::run(a),
         Command::Risk { what } => risk::run(what),
         Command::Serve(a) => transit::serve(a),
+        Command::Users { what } => users::run(what),
         Command::Keys { what } => transit::keys(what),
         Command::Webhooks { what } => transit::webhooks(what),
         Command::Audit { what } => transit::audit(what),

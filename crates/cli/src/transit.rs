@@ -170,14 +170,14 @@ fn default_audit_key(db: &str) -> Option<PathBuf> {
         .then(|| PathBuf::from(format!("{file}.audit-key")))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")
 }
 
-async fn open(db: &str) -> Result<Store> {
+pub(crate) async fn open(db: &str) -> Result<Store> {
     Store::open(db)
         .await
         .with_context(|| format!("opening {db}"))
@@ -358,10 +358,11 @@ pub fn audit(command: AuditCommand) -> Result<ExitCode> {
         let store = open(&db).await?;
         let v = audit::verify(&store, public_key.as_ref(), &held).await?;
         println!(
-            "audit log: {} entries; {} event rows and {} key rows match their entries; {} checkpoints checked{}",
+            "audit log: {} entries; {} event rows, {} key rows and {} accounts match their entries; {} checkpoints checked{}",
             v.entries,
             v.events_checked,
             v.keys_checked,
+            v.users_checked,
             v.checkpoints_checked,
             if public_key.is_some() {
                 " (signatures checked)"

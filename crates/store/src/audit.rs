@@ -142,11 +142,12 @@ pub(crate) fn key_record(
     }
 }
 
-/// The record of an API key's revocation.
-pub(crate) fn revocation_record(id: &str, revoked_at: i64) -> Record {
+/// The record of a row's withdrawal (an API key revoked: `api_keys/ID/revoked`; an account
+/// disabled: `users/ID/disabled`).
+pub(crate) fn withdrawal_record(table: &str, id: &str, what: &str, at: i64) -> Record {
     Record {
-        name: format!("api_keys/{id}/revoked"),
-        sha256: sha256_hex(format!("{id}|{revoked_at}").as_bytes()),
+        name: format!("{table}/{id}/{what}"),
+        sha256: sha256_hex(format!("{id}|{at}").as_bytes()),
     }
 }
 
@@ -374,6 +375,7 @@ pub struct Verification {
     pub entries: i64,
     pub events_checked: i64,
     pub keys_checked: i64,
+    pub users_checked: i64,
     pub checkpoints_checked: usize,
     /// Rows written before the log vouched for rows (migration 5), which cannot be checked.
     pub rows_before_anchoring: i64,
@@ -407,11 +409,73 @@ type AuditRow = (
     String,
 );
 
+/// Entries that vouch for rows, by the row's name: (entry, SHA-256 of the row).
+type Recorded<'a> = HashMap<&'a str, (i64, &'a str)>;
+
+/// A created row (a key, an account) against the entry that recorded it; true when it matches.
+fn check_created(
+    v: &mut Verification,
+    recorded: &mut Recorded<'_>,
+    record: &Record,
+    noun: &str,
+) -> bool {
+    match recorded.remove(record.name.as_str()) {
+        Some((_, sha)) if sha == record.sha256 => true,
+        Some((entry, _)) => {
+            v.problem(
+                Some(entry),
+                format!("{}: the {noun} differs from what was recorded", record.name),
+            );
+            false
+        }
+        None => {
+            v.problem(
+                None,
+                format!(
+                    "{}: the {noun} has no audit entry (added outside the service)",
+                    record.name
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// A row's withdrawal (`record`, when the row says it was withdrawn) against the entry that
+/// recorded it: a withdrawal without an entry, or an entry whose withdrawal the row no longer
+/// shows (undone), is a problem.
+fn check_withdrawn(
+    v: &mut Verification,
+    recorded: &mut Recorded<'_>,
+    (table, id, done, withdrawal): (&str, &str, &str, &str),
+    at: Option<i64>,
+) {
+    let name = format!("{table}/{id}/{done}");
+    let record = at.map(|at| withdrawal_record(table, id, done, at));
+    match (record, recorded.remove(name.as_str())) {
+        (Some(record), Some((entry, sha))) => {
+            if record.sha256 != sha {
+                v.problem(
+                    Some(entry),
+                    format!("{name}: the time it was {done} differs from what was recorded"),
+                );
+            }
+        }
+        (None, Some((entry, _))) => v.problem(
+            Some(entry),
+            format!("{name}: it was {done}, but the row says it is active ({withdrawal} undone)"),
+        ),
+        (Some(_), None) => v.problem(None, format!("{name}: {done} without an audit entry")),
+        (None, None) => {}
+    }
+}
+
 /// movement_id, seq, type, office, at_utc, zone, body, recorded_at.
 type StoredEvent = (i64, i64, String, String, String, String, String, i64);
 
-/// id, key_hash, role, country, name, created_at, revoked_at.
-type StoredKey = (
+/// A row of a table of identities, `api_keys` or `users`: id, key hash or login, role,
+/// country, name or offices, created at, revoked or disabled at.
+pub(crate) type IdentityRow = (
     String,
     String,
     String,
@@ -426,9 +490,9 @@ type StoredKey = (
 /// 2. checkpoints: those stored in the database and those given (`held`, e.g. the latest one
 ///    an administration received in its feed) must be signed by `public_key` (when given) and
 ///    match the chain at their seq, and the chain must reach them;
-/// 3. rows: every `events` and `api_keys` row written since rows were anchored must match the
-///    entry that recorded it, and every recorded row must exist (a revocation must not be
-///    undone).
+/// 3. rows: every `events`, `api_keys` and `users` row written since rows were anchored must
+///    match the entry that recorded it, and every recorded row must exist (a revocation or a
+///    disabling must not be undone).
 pub async fn verify(
     store: &Store,
     public_key: Option<&VerifyingKey>,
@@ -532,7 +596,7 @@ pub async fn verify(
             .fetch_optional(&store.pool)
             .await?;
     let since = anchored_since.map_or(0, |(t,)| t);
-    let mut recorded: HashMap<&str, (i64, &str)> = HashMap::new();
+    let mut recorded: Recorded<'_> = HashMap::new();
     for (seq, _, _, _, _, _, record, record_sha256, _, _) in &rows {
         if !record.is_empty() {
             recorded.insert(record.as_str(), (*seq, record_sha256.as_str()));
@@ -570,7 +634,7 @@ pub async fn verify(
             ),
         }
     }
-    let keys: Vec<StoredKey> =
+    let keys: Vec<IdentityRow> =
         sqlx::query_as(
             "SELECT id, key_hash, role, country, name, created_at, revoked_at FROM api_keys ORDER BY id",
         )
@@ -578,44 +642,37 @@ pub async fn verify(
         .await?;
     for (id, key_hash, role, country, name, created_at, revoked_at) in keys {
         let record = key_record(&id, &key_hash, &role, country.as_deref(), &name, created_at);
-        match recorded.remove(record.name.as_str()) {
-            Some((_, sha)) if sha == record.sha256 => v.keys_checked += 1,
-            Some((entry, _)) => v.problem(
-                Some(entry),
-                format!("{}: the key differs from what was recorded", record.name),
-            ),
-            None if created_at < since => {
-                v.rows_before_anchoring += 1;
-                continue;
-            }
-            None => v.problem(
-                None,
-                format!(
-                    "{}: the key has no audit entry (added outside the service)",
-                    record.name
-                ),
-            ),
+        if created_at < since && !recorded.contains_key(record.name.as_str()) {
+            v.rows_before_anchoring += 1;
+            continue;
         }
-        let revocation_name = format!("api_keys/{id}/revoked");
-        match (revoked_at, recorded.remove(revocation_name.as_str())) {
-            (Some(at), Some((entry, sha))) => {
-                if revocation_record(&id, at).sha256 != sha {
-                    v.problem(
-                        Some(entry),
-                        format!("{revocation_name}: the revocation time differs from what was recorded"),
-                    );
-                }
-            }
-            (None, Some((entry, _))) => v.problem(
-                Some(entry),
-                format!("{revocation_name}: the key was revoked, but the row says it is active (revocation undone)"),
-            ),
-            (Some(_), None) => v.problem(
-                None,
-                format!("{revocation_name}: the key is revoked without an audit entry"),
-            ),
-            (None, None) => {}
+        if check_created(&mut v, &mut recorded, &record, "key") {
+            v.keys_checked += 1;
         }
+        check_withdrawn(
+            &mut v,
+            &mut recorded,
+            ("api_keys", &id, "revoked", "revocation"),
+            revoked_at,
+        );
+    }
+    let users: Vec<IdentityRow> = sqlx::query_as(
+        "SELECT id, login, role, country, offices, created_at, disabled_at FROM users ORDER BY id",
+    )
+    .fetch_all(&store.pool)
+    .await?;
+    for (id, login, role, country, offices, created_at, disabled_at) in users {
+        let record =
+            crate::users::user_record(&id, &login, &role, country.as_deref(), &offices, created_at);
+        if check_created(&mut v, &mut recorded, &record, "account") {
+            v.users_checked += 1;
+        }
+        check_withdrawn(
+            &mut v,
+            &mut recorded,
+            ("users", &id, "disabled", "disabling"),
+            disabled_at,
+        );
     }
     let mut missing: Vec<(&str, i64)> = recorded
         .into_iter()

@@ -99,7 +99,7 @@ pub async fn revoke(store: &Store, id: &str) -> Result<bool, StoreError> {
                 action: "key_revoked",
                 subject: id,
                 body: b"",
-                record: Some(audit::revocation_record(id, now)),
+                record: Some(audit::withdrawal_record("api_keys", id, "revoked", now)),
             }],
             now,
         )

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod keys;
 mod migrations;
 pub mod read;
+pub mod users;
 pub mod webhooks;
 mod write_set;
 pub mod writer;
@@ -98,6 +99,7 @@ const OWN_TABLES: &[&str] = &[
     "declarations",
     "audit_checkpoints",
     "invalidation_requests",
+    "users",
 ];
 
 /// The database a URL names, for messages: the file of a SQLite URL, the URL without its

@@ -117,4 +117,20 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             message TEXT NOT NULL
         )"],
     ),
+    (
+        7,
+        "users: people who sign in to the console, with a role, an administration and offices",
+        &["CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            login TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            country TEXT,
+            offices TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            failed_attempts BIGINT NOT NULL,
+            locked_until BIGINT,
+            disabled_at BIGINT,
+            created_at BIGINT NOT NULL
+        )"],
+    ),
 ];
