@@ -932,3 +932,53 @@ fn unloading_remarks_are_judged_against_the_declaration() {
     let (_, m) = get(a, &format!("/api/v1/movements/{mrn}"), &ge);
     assert_eq!(m["movement"]["status"], "unloading_remarks");
 }
+
+/// The movements board over HTTP: filters by status, office, country and lodging date, newest
+/// first, and the parameters' mistakes named.
+#[test]
+fn the_movements_list_takes_the_board_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let kz = key(&db, &["--country", "KZ"]);
+    let az = key(&db, &["--country", "AZ"]);
+    let server = start_with(&db, &[]);
+    let a = server.addr;
+    released_movement(a, &kz, "LIST-1");
+    let (s, _) = post(a, "/api/v1/movements", &kz, &lodgement("LIST-2"));
+    assert_eq!(s, 201);
+    let direct =
+        json!({"lrn": "LIST-3", "route": {"departure": "KZ000101", "destination": "GE000302"}});
+    assert_eq!(post(a, "/api/v1/movements", &kz, &direct).0, 201);
+    let lrns = |token: &str, query: &str| -> Vec<String> {
+        let (s, v) = get(a, &format!("/api/v1/movements?{query}"), token);
+        assert_eq!(s, 200, "{query}: {v}");
+        v["movements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["lrn"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(lrns(&kz, ""), ["LIST-1", "LIST-2", "LIST-3"]);
+    assert_eq!(lrns(&kz, "order=desc"), ["LIST-3", "LIST-2", "LIST-1"]);
+    assert_eq!(lrns(&kz, "status=released_for_transit"), ["LIST-1"]);
+    assert_eq!(lrns(&kz, "office=AZ000201"), ["LIST-1", "LIST-2"]);
+    assert_eq!(lrns(&kz, "office=GE000302&status=accepted"), ["LIST-3"]);
+    assert_eq!(lrns(&az, "country=GE"), ["LIST-1", "LIST-2"]);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(lrns(&kz, &format!("lodged_from={today}")).len(), 3);
+    assert!(lrns(&kz, "lodged_to=2020-01-01").is_empty());
+    assert_eq!(lrns(&kz, "limit=1&order=desc&after=0"), ["LIST-3"]);
+    for bad in [
+        "status=lost",
+        "office=az-1",
+        "country=Georgia",
+        "lodged_from=yesterday",
+        "order=sideways",
+        "colour=red",
+    ] {
+        let (s, e) = get(a, &format!("/api/v1/movements?{bad}"), &kz);
+        assert_eq!(s, 400, "{bad}: {e}");
+        assert_eq!(e["error"]["code"], "invalid_request", "{bad}");
+    }
+}

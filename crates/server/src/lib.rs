@@ -30,7 +30,8 @@ use smartborder_store::writer::{
 };
 use smartborder_store::{Store, keys, read};
 use smartborder_transit::{
-    Event, EventKind, Movement, OfficeRef, Principal, Route, TransitOffice, country_zone,
+    Event, EventKind, Movement, MovementStatus, OfficeRef, Principal, Route, TransitOffice,
+    country_zone,
 };
 
 /// Largest request body accepted.
@@ -752,15 +753,83 @@ fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// The filters of `GET /movements` (the movements board).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoardParams {
+    after: Option<i64>,
+    limit: Option<i64>,
+    status: Option<MovementStatus>,
+    office: Option<String>,
+    country: Option<String>,
+    /// RFC 3339 instant or YYYY-MM-DD (00:00 UTC).
+    lodged_from: Option<String>,
+    lodged_to: Option<String>,
+    /// `asc` (oldest first, the default) or `desc`.
+    order: Option<String>,
+}
+
+/// An instant of a query: RFC 3339, or a date (its start, UTC).
+fn instant(field: &str, text: &str) -> Result<i64, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp_micros());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_micros())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{field} \"{text}\": expected YYYY-MM-DD or an RFC 3339 instant"
+            ))
+        })
+}
+
 async fn list_movements(
     State(state): State<AppState>,
     headers: HeaderMap,
-    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+    page: Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (_, principal) = caller(&state, &headers).await?;
     let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let rows =
-        read::visible_movements(&state.store, &principal, page.after, limit(page.limit)?).await?;
+    if let Some(o) = &page.office {
+        office("office", o)?;
+    }
+    if let Some(c) = &page.country
+        && (c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "country \"{c}\": expected an ISO 3166 alpha-2 code in capitals, e.g. GE"
+        )));
+    }
+    let newest_first = match page.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "order \"{other}\": expected asc or desc"
+            )));
+        }
+    };
+    let query = read::BoardQuery {
+        status: page.status,
+        office: page.office.clone(),
+        country: page.country.clone(),
+        lodged_from: page
+            .lodged_from
+            .as_deref()
+            .map(|t| instant("lodged_from", t))
+            .transpose()?,
+        lodged_to: page
+            .lodged_to
+            .as_deref()
+            .map(|t| instant("lodged_to", t))
+            .transpose()?,
+        newest_first,
+        after: page.after.filter(|a| *a > 0 || !newest_first),
+        limit: limit(page.limit)?,
+    };
+    let rows = read::board(&state.store, &principal, &query).await?;
     let next = rows.last().map(|(id, _)| *id);
     let movements: Vec<_> = rows.into_iter().map(|(_, m)| m).collect();
     Ok(Json(json!({"movements": movements, "next_after": next})).into_response())

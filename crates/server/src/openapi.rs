@@ -22,6 +22,16 @@ pub fn document() -> Value {
         {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "Cursor: the next_after of the previous page."},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
     ]);
+    let board_params = json!([
+        {"name": "after", "in": "query", "schema": {"type": "integer"}, "description": "Cursor: the next_after of the previous page."},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+        {"name": "status", "in": "query", "schema": {"type": "string"}, "description": "A movement status, e.g. released_for_transit"},
+        {"name": "office", "in": "query", "schema": {"$ref": "#/components/schemas/Office"}, "description": "An office on the route"},
+        {"name": "country", "in": "query", "schema": {"type": "string", "pattern": "^[A-Z]{2}$"}, "description": "A country on the route"},
+        {"name": "lodged_from", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD or RFC 3339; inclusive"},
+        {"name": "lodged_to", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD or RFC 3339; exclusive"},
+        {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"], "default": "asc"}}
+    ]);
     let idempotency = json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128},
         "description": "Repeating a write with the same key returns the first answer and writes nothing new."});
     let mrn_param = json!({"name": "mrn", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{2}[A-Z]{2}[A-Z0-9]{12}[J-M][0-9]$"}});
@@ -142,8 +152,8 @@ pub fn document() -> Value {
                     "responses": lodge_responses
                 },
                 "get": {
-                    "summary": "Movements on the caller's routes (all for the coordinator), oldest first",
-                    "parameters": page_params,
+                    "summary": "The movements board: movements on the caller's routes (all for the coordinator), in lodging order, filtered",
+                    "parameters": board_params,
                     "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {
                         "movements": {"type": "array", "items": {"$ref": "#/components/schemas/Movement"}},
                         "next_after": {"type": ["integer", "null"]}}}}}}, "401": {"description": "Missing, unknown or revoked API key"}}

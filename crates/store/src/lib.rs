@@ -100,6 +100,7 @@ const OWN_TABLES: &[&str] = &[
     "audit_checkpoints",
     "invalidation_requests",
     "users",
+    "movement_offices",
 ];
 
 /// The database a URL names, for messages: the file of a SQLite URL, the URL without its
@@ -128,6 +129,49 @@ pub fn database_name(url: &str) -> String {
 /// Now as microseconds since the Unix epoch.
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
+}
+
+/// Migration 8's data: the offices of every stored movement and the instant it was lodged (its
+/// acceptance, the first event).
+async fn backfill_board(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM movements ORDER BY id")
+        .fetch_all(&mut **tx)
+        .await?;
+    for (id, body) in rows {
+        let movement: smartborder_transit::Movement = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("movement {id}: {e}")))?;
+        for office in board_offices(&movement.route) {
+            sqlx::query("INSERT INTO movement_offices (movement_id, office) VALUES ($1, $2)")
+                .bind(id)
+                .bind(office)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let first: Option<(String,)> =
+            sqlx::query_as("SELECT at_utc FROM events WHERE movement_id = $1 AND seq = 0")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(at) = first.and_then(|(t,)| chrono::DateTime::parse_from_rfc3339(&t).ok()) {
+            sqlx::query("UPDATE movements SET lodged_at = $1 WHERE id = $2")
+                .bind(at.timestamp_micros())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The offices of a route, each once, as the board filters them.
+pub(crate) fn board_offices(route: &smartborder_transit::Route) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for o in route.offices() {
+        if !out.contains(&o.as_str()) {
+            out.push(o.as_str());
+        }
+    }
+    out
 }
 
 impl Store {
@@ -255,6 +299,9 @@ impl Store {
             }
             for s in *statements {
                 tx.execute(*s).await?;
+            }
+            if migrations::BACKFILLS.contains(version) {
+                backfill_board(&mut tx).await?;
             }
             sqlx::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",

@@ -133,4 +133,22 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             created_at BIGINT NOT NULL
         )"],
     ),
+    (
+        8,
+        "the movements board: every office on a route, the lodging instant, indexes for filters",
+        &[
+            "CREATE TABLE movement_offices (
+            movement_id BIGINT NOT NULL,
+            office TEXT NOT NULL,
+            PRIMARY KEY (movement_id, office)
+        )",
+            "CREATE INDEX movement_offices_office ON movement_offices (office, movement_id)",
+            "ALTER TABLE movements ADD COLUMN lodged_at BIGINT NOT NULL DEFAULT 0",
+            "CREATE INDEX movements_status ON movements (status, id)",
+            "CREATE INDEX movements_lodged_at ON movements (lodged_at)",
+        ],
+    ),
 ];
+
+/// Data a migration derives from what is already stored (run in the migration's transaction).
+pub const BACKFILLS: &[i64] = &[8];

@@ -1,7 +1,7 @@
 //! Reads: movements and the notification feed, filtered by who is asking.
 
 use serde::{Deserialize, Serialize};
-use smartborder_transit::{Event, Movement, Principal};
+use smartborder_transit::{Event, Movement, MovementStatus, Principal};
 
 use crate::{Store, StoreError};
 
@@ -150,30 +150,145 @@ pub async fn visible_movements(
     after: i64,
     limit: i64,
 ) -> Result<Vec<(i64, Movement)>, StoreError> {
-    let rows: Vec<(i64, String)> = match who {
-        Principal::Coordinator => {
-            sqlx::query_as("SELECT id, body FROM movements WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&store.pool)
-                .await?
-        }
-        Principal::Administration { country } => {
-            sqlx::query_as(
-                "SELECT m.id, m.body FROM movements m
-                 JOIN movement_countries c ON c.movement_id = m.id
-                 WHERE c.country = $1 AND m.id > $2 ORDER BY m.id LIMIT $3",
-            )
-            .bind(country)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&store.pool)
-            .await?
-        }
+    let query = BoardQuery {
+        after: Some(after),
+        limit,
+        ..BoardQuery::default()
     };
+    board(store, who, &query).await
+}
+
+/// What the movements board asks for: filters on what the caller may see, and a page.
+#[derive(Debug, Clone)]
+pub struct BoardQuery {
+    pub status: Option<MovementStatus>,
+    /// An office on the route (departure, transit or destination).
+    pub office: Option<String>,
+    /// A country on the route.
+    pub country: Option<String>,
+    /// Lodged at or after (microseconds since the Unix epoch).
+    pub lodged_from: Option<i64>,
+    /// Lodged before.
+    pub lodged_to: Option<i64>,
+    /// Newest first (by lodging) instead of oldest first.
+    pub newest_first: bool,
+    /// The cursor: the internal id of the last movement of the previous page.
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+impl Default for BoardQuery {
+    fn default() -> BoardQuery {
+        BoardQuery {
+            status: None,
+            office: None,
+            country: None,
+            lodged_from: None,
+            lodged_to: None,
+            newest_first: false,
+            after: None,
+            limit: 100,
+        }
+    }
+}
+
+/// The movements board: the movements the caller may see that pass the filters, a page at a
+/// time in lodging order (keyset paging on the internal id, which the single writer hands out
+/// in lodging order), each with its state and latest event. Every filter is served by an
+/// index (`movement_countries`, `movement_offices`, `movements (status, id)`,
+/// `movements (lodged_at)`).
+pub async fn board(
+    store: &Store,
+    who: &Principal,
+    q: &BoardQuery,
+) -> Result<Vec<(i64, Movement)>, StoreError> {
+    let backend = store.backend;
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        backend.placeholder(n)
+    };
+    let mut sql = String::from("SELECT m.id, m.body FROM movements m");
+    let mut binds: Vec<Bind> = Vec::new();
+    if let Principal::Administration { country } = who {
+        sql.push_str(&format!(
+            " JOIN movement_countries v ON v.movement_id = m.id AND v.country = {}",
+            next()
+        ));
+        binds.push(Bind::Text(country.clone()));
+    }
+    let visible_country = match who {
+        Principal::Administration { country } => Some(country.as_str()),
+        Principal::Coordinator => None,
+    };
+    if let Some(c) = &q.country
+        && Some(c.as_str()) != visible_country
+    {
+        sql.push_str(&format!(
+            " JOIN movement_countries c ON c.movement_id = m.id AND c.country = {}",
+            next()
+        ));
+        binds.push(Bind::Text(c.clone()));
+    }
+    if let Some(o) = &q.office {
+        sql.push_str(&format!(
+            " JOIN movement_offices o ON o.movement_id = m.id AND o.office = {}",
+            next()
+        ));
+        binds.push(Bind::Text(o.clone()));
+    }
+    let mut conditions: Vec<String> = Vec::new();
+    if let Some(status) = q.status {
+        conditions.push(format!("m.status = {}", next()));
+        binds.push(Bind::Text(status_name(status)));
+    }
+    if let Some(from) = q.lodged_from {
+        conditions.push(format!("m.lodged_at >= {}", next()));
+        binds.push(Bind::Int(from));
+    }
+    if let Some(to) = q.lodged_to {
+        conditions.push(format!("m.lodged_at < {}", next()));
+        binds.push(Bind::Int(to));
+    }
+    if let Some(after) = q.after {
+        let op = if q.newest_first { "<" } else { ">" };
+        conditions.push(format!("m.id {op} {}", next()));
+        binds.push(Bind::Int(after));
+    }
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(&format!(
+        " ORDER BY m.id {} LIMIT {}",
+        if q.newest_first { "DESC" } else { "ASC" },
+        next()
+    ));
+    binds.push(Bind::Int(q.limit));
+    let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+    for b in binds {
+        query = match b {
+            Bind::Text(t) => query.bind(t),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    let rows = query.fetch_all(&store.pool).await?;
     rows.into_iter()
         .map(|(id, b)| Ok((id, parse_movement(&b)?)))
         .collect()
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A status as stored in `movements.status`: its snake_case name.
+pub(crate) fn status_name(status: MovementStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// One entry of the notification feed.

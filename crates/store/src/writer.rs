@@ -327,7 +327,13 @@ async fn commit_batch(
         load_counters(&mut tx, counters).await?;
     }
     let now = now_micros();
-    let mut pending = Pending::default();
+    let mut pending = Pending {
+        backend: store.backend,
+        movements: HashMap::new(),
+        dirty: std::collections::HashSet::new(),
+        events: Vec::new(),
+        notifications: Vec::new(),
+    };
     let mut mrns: Vec<&str> = batch
         .iter()
         .filter_map(|(c, _)| match &c.request {
@@ -482,8 +488,9 @@ async fn commit_batch(
 /// Rows a batch writes at its end: movements touched (written once each, however many events
 /// they got) and multi-row inserts of events and notifications, to keep round trips per
 /// request low.
-#[derive(Default)]
 struct Pending {
+    /// The engine the batch writes to (placeholders of the statements built on the way).
+    backend: Backend,
     /// MRN -> (id, movement state, events stored so far), loaded once per batch; or why the
     /// stored movement cannot be read (only the requests touching it fail).
     movements: HashMap<String, Result<(i64, Movement, i64), String>>,
@@ -649,6 +656,35 @@ fn refused(refusal: Refusal, message: impl Into<String>) -> Answer {
     }
 }
 
+/// The offices of a route, for the board's office filter: one statement.
+async fn insert_offices(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    id: i64,
+    route: &Route,
+) -> Result<(), StoreError> {
+    let offices = crate::board_offices(route);
+    let rows: Vec<String> = (0..offices.len())
+        .map(|i| {
+            format!(
+                "({}, {})",
+                backend.placeholder(2 * i + 1),
+                backend.placeholder(2 * i + 2)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO movement_offices (movement_id, office) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for office in offices {
+        q = q.bind(id).bind(office);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
 async fn lodge(
     tx: &mut Transaction<'_, Any>,
     counters: &mut Counters,
@@ -691,7 +727,7 @@ async fn lodge(
     counters.movement += 1;
     let id = counters.movement;
     sqlx::query(
-        "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, event_count, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+        "INSERT INTO movements (id, lrn, mrn, departure_country, status, body, event_count, updated_at, lodged_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
     )
     .bind(id)
     .bind(lrn)
@@ -700,8 +736,10 @@ async fn lodge(
     .bind(status_name(&movement))
     .bind(state_body(&movement))
     .bind(now)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
+    insert_offices(tx, pending.backend, id, route).await?;
     for country in route.countries() {
         sqlx::query("INSERT INTO movement_countries (movement_id, country) VALUES ($1, $2)")
             .bind(id)
@@ -735,10 +773,7 @@ fn state_body(m: &Movement) -> String {
 }
 
 fn status_name(m: &Movement) -> String {
-    serde_json::to_value(m.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    crate::read::status_name(m.status)
 }
 
 async fn record(
@@ -810,7 +845,12 @@ async fn record(
     if let Err(e) = movement.apply(event.clone()) {
         return Ok(refused(Refusal::Conflict, e.to_string()));
     }
-    if let EventKind::Amended { route: Some(_) } = &event.kind {
+    if let EventKind::Amended { route: Some(route) } = &event.kind {
+        sqlx::query("DELETE FROM movement_offices WHERE movement_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        insert_offices(tx, pending.backend, id, route).await?;
         // The amended route decides who sees the movement from now on.
         let after = movement.route.countries();
         for country in after
