@@ -194,9 +194,15 @@ impl Default for BoardQuery {
 
 /// The movements board: the movements the caller may see that pass the filters, a page at a
 /// time in lodging order (keyset paging on the internal id, which the single writer hands out
-/// in lodging order), each with its state and latest event. Every filter is served by an
-/// index (`movement_countries`, `movement_offices`, `movements (status, id)`,
-/// `movements (lodged_at)`).
+/// in lodging order), each with its state and latest event.
+///
+/// The query is driven by the most selective index it can use: the office's rows in
+/// `movement_offices (office, movement_id)`, else the status's in `movements (status, id)`,
+/// else the country's in `movement_countries (country, movement_id)`, else the movements
+/// themselves; the driving index gives the rows in
+/// id order, so a page reads about as many rows as it returns, and the other filters are
+/// probes. A lodging date range is also turned into a range of ids (the first movement lodged
+/// at or after each bound, by the `lodged_at` index), since ids follow lodging.
 pub async fn board(
     store: &Store,
     who: &Principal,
@@ -208,51 +214,69 @@ pub async fn board(
         n += 1;
         backend.placeholder(n)
     };
-    let mut sql = String::from("SELECT m.id, m.body FROM movements m");
     let mut binds: Vec<Bind> = Vec::new();
-    if let Principal::Administration { country } = who {
-        sql.push_str(&format!(
-            " JOIN movement_countries v ON v.movement_id = m.id AND v.country = {}",
-            next()
-        ));
-        binds.push(Bind::Text(country.clone()));
-    }
     let visible_country = match who {
         Principal::Administration { country } => Some(country.as_str()),
         Principal::Coordinator => None,
     };
-    if let Some(c) = &q.country
-        && Some(c.as_str()) != visible_country
-    {
-        sql.push_str(&format!(
-            " JOIN movement_countries c ON c.movement_id = m.id AND c.country = {}",
+    let country_filter = q.country.as_deref().filter(|c| Some(*c) != visible_country);
+    // The driving rows and the column that orders them.
+    let (mut sql, key) = if let Some(office) = &q.office {
+        let sql = format!(
+            "SELECT m.id, m.body FROM movement_offices d JOIN movements m ON m.id = d.movement_id AND d.office = {}",
             next()
-        ));
-        binds.push(Bind::Text(c.clone()));
+        );
+        binds.push(Bind::Text(office.clone()));
+        (sql, "d.movement_id")
+    } else if q.status.is_some() {
+        // The index (status, id) gives a status's movements in id order.
+        ("SELECT m.id, m.body FROM movements m".to_string(), "m.id")
+    } else if let Some(country) = country_filter.or(visible_country) {
+        let sql = format!(
+            "SELECT m.id, m.body FROM movement_countries d JOIN movements m ON m.id = d.movement_id AND d.country = {}",
+            next()
+        );
+        binds.push(Bind::Text(country.to_string()));
+        (sql, "d.movement_id")
+    } else {
+        ("SELECT m.id, m.body FROM movements m".to_string(), "m.id")
+    };
+    // Membership probes for the filters the driver did not take.
+    let mut probes: Vec<&str> = Vec::new();
+    let country_drives = q.office.is_none() && q.status.is_none();
+    if !country_drives || country_filter.is_some() {
+        probes.extend(visible_country);
     }
-    if let Some(o) = &q.office {
+    if !country_drives {
+        probes.extend(country_filter);
+    }
+    for (i, country) in probes.into_iter().enumerate() {
         sql.push_str(&format!(
-            " JOIN movement_offices o ON o.movement_id = m.id AND o.office = {}",
+            " JOIN movement_countries p{i} ON p{i}.movement_id = m.id AND p{i}.country = {}",
             next()
         ));
-        binds.push(Bind::Text(o.clone()));
+        binds.push(Bind::Text(country.to_string()));
     }
     let mut conditions: Vec<String> = Vec::new();
     if let Some(status) = q.status {
         conditions.push(format!("m.status = {}", next()));
         binds.push(Bind::Text(status_name(status)));
     }
-    if let Some(from) = q.lodged_from {
-        conditions.push(format!("m.lodged_at >= {}", next()));
-        binds.push(Bind::Int(from));
-    }
-    if let Some(to) = q.lodged_to {
-        conditions.push(format!("m.lodged_at < {}", next()));
-        binds.push(Bind::Int(to));
+    for (bound, op) in [(q.lodged_from, ">="), (q.lodged_to, "<")] {
+        if let Some(at) = bound {
+            conditions.push(format!("m.lodged_at {op} {}", next()));
+            binds.push(Bind::Int(at));
+            conditions.push(format!(
+                "{key} {op} COALESCE((SELECT id FROM movements WHERE lodged_at >= {} ORDER BY lodged_at LIMIT 1), {})",
+                next(),
+                i64::MAX
+            ));
+            binds.push(Bind::Int(at));
+        }
     }
     if let Some(after) = q.after {
         let op = if q.newest_first { "<" } else { ">" };
-        conditions.push(format!("m.id {op} {}", next()));
+        conditions.push(format!("{key} {op} {}", next()));
         binds.push(Bind::Int(after));
     }
     if !conditions.is_empty() {
@@ -260,7 +284,7 @@ pub async fn board(
         sql.push_str(&conditions.join(" AND "));
     }
     sql.push_str(&format!(
-        " ORDER BY m.id {} LIMIT {}",
+        " ORDER BY {key} {} LIMIT {}",
         if q.newest_first { "DESC" } else { "ASC" },
         next()
     ));
