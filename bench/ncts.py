@@ -86,11 +86,13 @@ def corpus(n_messages, rng):
     for n in range(n_messages):
         if n % 2 == 0:
             k = rng.randint(1, 60)
+            masses = [rng.uniform(10, 900) for _ in range(k)]
             items = "".join(
                 ITEM.format(i=i, goods=rng.choice(goods), hs=rng.choice(["520511", "510529", "740311", "081310", "390110"]),
-                            m=f"{rng.uniform(10, 900):.3f}", p=rng.randint(1, 40))
+                            m=f"{masses[i - 1]:.3f}", p=rng.randint(1, 40))
                 for i in range(1, k + 1))
-            text = CC015C.format(n=n, mass=f"{rng.uniform(1000, 20000):.2f}", items=items)
+            # The consignment weighs its items and their packing (R0983, R0994).
+            text = CC015C.format(n=n, mass=f"{sum(masses) * 1.05 + 1:.2f}", items=items)
         else:
             text = CC007C.format(n=n)
         valid = True

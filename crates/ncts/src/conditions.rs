@@ -809,31 +809,39 @@ fn all<'a>(from: &Found<'a>, path: &str) -> Vec<Found<'a>> {
     current
 }
 
+/// Every element at a relative path under `from`, without pointers (tests need no pointer;
+/// only errors do).
+fn find<'a>(from: &'a Element, path: &str) -> Vec<&'a Element> {
+    let mut current = vec![from];
+    for name in path.split('/').filter(|s| !s.is_empty()) {
+        current = current
+            .iter()
+            .flat_map(|e| e.children.iter().filter(move |c| c.name == name))
+            .collect();
+    }
+    current
+}
+
 /// The elements a test path names: absolute (from the root) or relative to the scope.
-fn resolve<'a>(root: &Found<'a>, scope: &Found<'a>, path: &str) -> Vec<Found<'a>> {
+fn resolve<'a>(root: &Found<'a>, scope: &Found<'a>, path: &str) -> Vec<&'a Element> {
     match path.strip_prefix('/') {
-        Some(absolute) => all(root, absolute),
-        None => all(scope, path),
+        Some(absolute) => find(root.element, absolute),
+        None => find(scope.element, path),
     }
 }
 
 fn holds(test: &Test, root: &Found<'_>, scope: &Found<'_>) -> bool {
-    let texts = |path: &str| -> Vec<String> {
-        resolve(root, scope, path)
-            .iter()
-            .map(|f| f.element.text.trim().to_string())
-            .collect()
+    let any = |path: &str, f: &dyn Fn(&str) -> bool| {
+        resolve(root, scope, path).iter().any(|e| f(e.text.trim()))
     };
     match test {
         Test::Present(p) => !resolve(root, scope, p).is_empty(),
-        Test::Eq(p, v) => texts(p).iter().any(|t| t == v),
-        Test::In(p, set) => texts(p).iter().any(|t| set.contains(&t.as_str())),
-        Test::Greater(p, n) => texts(p)
-            .iter()
-            .any(|t| t.parse::<f64>().is_ok_and(|x| x > *n)),
-        Test::StartsWith(p, prefix) => texts(p).iter().any(|t| t.starts_with(prefix)),
+        Test::Eq(p, v) => any(p, &|t| t == *v),
+        Test::In(p, set) => any(p, &|t| set.contains(&t)),
+        Test::Greater(p, n) => any(p, &|t| t.parse::<f64>().is_ok_and(|x| x > *n)),
+        Test::StartsWith(p, prefix) => any(p, &|t| t.starts_with(prefix)),
         Test::Count(p, n) => resolve(root, scope, p).len() == *n,
-        Test::After(p, v) => texts(p).iter().any(|t| t.as_str() > *v),
+        Test::After(p, v) => any(p, &|t| t > *v),
         Test::Not(t) => !holds(t, root, scope),
         Test::And(ts) => ts.iter().all(|t| holds(t, root, scope)),
         Test::Or(ts) => ts.iter().any(|t| holds(t, root, scope)),
@@ -895,10 +903,7 @@ pub fn check(root: &Element, message_type: MessageType) -> Vec<FunctionalError> 
                 };
                 match demand {
                     R => {
-                        for p in parents
-                            .iter()
-                            .filter(|p| children(p.element, name, "").is_empty())
-                        {
+                        for p in parents.iter().filter(|p| p.element.child(name).is_none()) {
                             errors.push(rule_error(
                                 c.code,
                                 format!("{}/{name}", p.pointer),
@@ -910,9 +915,7 @@ pub fn check(root: &Element, message_type: MessageType) -> Vec<FunctionalError> 
                     }
                     AtLeastOne => {
                         if !parents.is_empty()
-                            && parents
-                                .iter()
-                                .all(|p| children(p.element, name, "").is_empty())
+                            && parents.iter().all(|p| p.element.child(name).is_none())
                         {
                             errors.push(rule_error(
                                 c.code,
@@ -1407,20 +1410,51 @@ fn numbering(
     code: &'static str,
     error: &mut impl FnMut(&'static str, String, String, Option<String>),
 ) {
-    let mut names: Vec<&str> = e.element.children.iter().map(|c| c.name.as_str()).collect();
+    let mut pointer = e.pointer.clone();
+    number_groups(e.element, &mut pointer, field, code, error);
+}
+
+/// [`numbering`] over one element's children, then theirs; the pointer is one buffer, grown
+/// and cut back on the way, and copied only for an error.
+fn number_groups(
+    e: &Element,
+    pointer: &mut String,
+    field: &str,
+    code: &'static str,
+    error: &mut impl FnMut(&'static str, String, String, Option<String>),
+) {
+    let mut names: Vec<&str> = e.children.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     for name in names {
-        let group = children(e.element, name, &e.pointer);
-        let numbers: Vec<Found<'_>> = group
-            .iter()
-            .flat_map(|g| children(g.element, field, &g.pointer))
-            .collect();
-        if !numbers.is_empty() {
-            check_numbering(&numbers, code, error);
-        }
-        for g in &group {
-            numbering(g, field, code, error);
+        let group: Vec<&Element> = e.children.iter().filter(|c| c.name == name).collect();
+        let many = group.len() > 1;
+        let numbers: Vec<Option<&Element>> = group.iter().map(|g| g.child(field)).collect();
+        let n = numbers.iter().flatten().count();
+        let mut seen = HashSet::new();
+        for (i, g) in group.iter().enumerate() {
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(name);
+            if many {
+                pointer.push_str(&format!("[{}]", i + 1));
+            }
+            if let Some(number) = numbers[i] {
+                let text = number.text.trim();
+                let ok = text
+                    .parse::<usize>()
+                    .is_ok_and(|k| (1..=n).contains(&k) && seen.insert(k));
+                if !ok {
+                    error(
+                        code,
+                        format!("{pointer}/{field}"),
+                        format!("the {n} iterations are numbered 1 to {n}, each once"),
+                        Some(text.to_string()),
+                    );
+                }
+            }
+            number_groups(g, pointer, field, code, error);
+            pointer.truncate(len);
         }
     }
 }
