@@ -111,7 +111,7 @@ fn condition(
 /// they allow either).
 fn conditions() -> Vec<Condition> {
     let security = "/TransitOperation/security";
-    vec![
+    let mut table = vec![
         condition(
             "C0045",
             DEPARTURE,
@@ -256,24 +256,6 @@ fn conditions() -> Vec<Condition> {
                 otherwise(vec![("ConsignmentItem/countryOfDestination", R)]),
             ],
         ),
-        condition(
-            "C0387",
-            DEPARTURE,
-            "Consignment/PlaceOfLoading",
-            vec![when(
-                Not(Box::new(Present("UNLocode"))),
-                vec![("country", R), ("location", R)],
-            )],
-        ),
-        condition(
-            "C0387",
-            DEPARTURE,
-            "Consignment/PlaceOfUnloading",
-            vec![when(
-                Not(Box::new(Present("UNLocode"))),
-                vec![("country", R), ("location", R)],
-            )],
-        ),
         location_of_goods("C0394", DEPARTURE, "Consignment/LocationOfGoods"),
         location_of_goods("C0394", CC007C, "Consignment/LocationOfGoods"),
         condition(
@@ -369,24 +351,6 @@ fn conditions() -> Vec<Condition> {
                     Present("Consignment/Consignor"),
                     vec![("Consignment/HouseConsignment/Consignor", N)],
                 ),
-            ],
-        ),
-        condition(
-            "C0569",
-            SEALED,
-            "Consignment/TransportEquipment",
-            vec![
-                when(Greater("numberOfSeals", 0.0), vec![("Seal", R)]),
-                otherwise(vec![("Seal", N)]),
-            ],
-        ),
-        condition(
-            "C0569",
-            SEALED,
-            "Consignment/Incident/TransportEquipment",
-            vec![
-                when(Greater("numberOfSeals", 0.0), vec![("Seal", R)]),
-                otherwise(vec![("Seal", N)]),
             ],
         ),
         condition(
@@ -720,7 +684,34 @@ fn conditions() -> Vec<Condition> {
                 vec![("Consignment", N), ("UnloadingRemark/unloadingRemark", N)],
             )],
         ),
-    ]
+    ];
+    // Conditions written once for several data groups.
+    for scope in ["Consignment/PlaceOfLoading", "Consignment/PlaceOfUnloading"] {
+        table.push(condition(
+            "C0387",
+            DEPARTURE,
+            scope,
+            vec![when(
+                Not(Box::new(Present("UNLocode"))),
+                vec![("country", R), ("location", R)],
+            )],
+        ));
+    }
+    for scope in [
+        "Consignment/TransportEquipment",
+        "Consignment/Incident/TransportEquipment",
+    ] {
+        table.push(condition(
+            "C0569",
+            SEALED,
+            scope,
+            vec![
+                when(Greater("numberOfSeals", 0.0), vec![("Seal", R)]),
+                otherwise(vec![("Seal", N)]),
+            ],
+        ));
+    }
+    table
 }
 
 /// C0394: what locates the goods follows the qualifier of identification.
@@ -967,10 +958,11 @@ fn rules(root: &Found<'_>, message_type: MessageType) -> Vec<FunctionalError> {
     };
     // R0003: each office of transit is declared once.
     if departure {
-        let mut seen = HashSet::new();
-        for f in all(root, "CustomsOfficeOfTransitDeclared/referenceNumber") {
+        let transit_offices = all(root, "CustomsOfficeOfTransitDeclared/referenceNumber");
+        let mut transit: HashSet<String> = HashSet::new();
+        for f in transit_offices {
             let office = f.element.text.trim().to_string();
-            if !seen.insert(office.clone()) {
+            if !transit.insert(office.clone()) {
                 error(
                     "R0003",
                     f.pointer,
@@ -981,10 +973,6 @@ fn rules(root: &Found<'_>, message_type: MessageType) -> Vec<FunctionalError> {
         }
         // R0103: the office of exit for transit is neither an office of transit nor the
         // office of destination.
-        let transit: HashSet<String> = all(root, "CustomsOfficeOfTransitDeclared/referenceNumber")
-            .iter()
-            .map(|f| f.element.text.trim().to_string())
-            .collect();
         let destination: Vec<String> =
             all(root, "CustomsOfficeOfDestinationDeclared/referenceNumber")
                 .iter()
@@ -1441,10 +1429,7 @@ fn number_groups(
             }
             if let Some(number) = numbers[i] {
                 let text = number.text.trim();
-                let ok = text
-                    .parse::<usize>()
-                    .is_ok_and(|k| (1..=n).contains(&k) && seen.insert(k));
-                if !ok {
+                if !numbered(text, n, &mut seen) {
                     error(
                         code,
                         format!("{pointer}/{field}"),
@@ -1459,6 +1444,12 @@ fn number_groups(
     }
 }
 
+/// R0987 and R0988 for one number of n: 1 to n, and not seen before.
+fn numbered(text: &str, n: usize, seen: &mut HashSet<usize>) -> bool {
+    text.parse::<usize>()
+        .is_ok_and(|k| (1..=n).contains(&k) && seen.insert(k))
+}
+
 fn check_numbering(
     numbers: &[Found<'_>],
     code: &'static str,
@@ -1468,10 +1459,7 @@ fn check_numbering(
     let mut seen = HashSet::new();
     for f in numbers {
         let text = f.element.text.trim().to_string();
-        let ok = text
-            .parse::<usize>()
-            .is_ok_and(|k| (1..=n).contains(&k) && seen.insert(k));
-        if !ok {
+        if !numbered(&text, n, &mut seen) {
             error(
                 code,
                 f.pointer.clone(),

@@ -34,7 +34,7 @@ use smartborder_ncts::answers::{self, Envelope, RejectionCode};
 use smartborder_ncts::events::{self, Outcome};
 use smartborder_ncts::messages::header_of;
 use smartborder_ncts::messages::read_bytes;
-use smartborder_ncts::messages::{Header, Message, MessageType, RejectionContext};
+use smartborder_ncts::messages::{FunctionalError, Header, Message, MessageType, RejectionContext};
 use smartborder_ncts::{Refusal as NctsRefusal, xml as ncts_xml};
 use smartborder_store::read;
 use smartborder_store::writer::{Answer, Command, KeptMessage, Refusal, Request, Stamp};
@@ -106,6 +106,29 @@ async fn read_xml(
     })
 }
 
+/// 422 with a CC056C or CC057C listing the rules the message breaks.
+fn breaks_rules(
+    country: &str,
+    header: Header,
+    message_type: MessageType,
+    reason: &str,
+    context: &RejectionContext,
+    errors: &[FunctionalError],
+) -> Response {
+    let env = envelope(country, Some(header));
+    xml(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        answers::rejection(
+            &env,
+            message_type,
+            RejectionCode::FunctionalErrors,
+            reason,
+            context,
+            errors,
+        ),
+    )
+}
+
 /// The answer to a message that could not be read.
 fn refused(country: &str, refusal: NctsRefusal) -> Response {
     match refusal {
@@ -114,20 +137,14 @@ fn refused(country: &str, refusal: NctsRefusal) -> Response {
             header,
             context,
             errors,
-        } => {
-            let env = envelope(country, Some(*header));
-            xml(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                answers::rejection(
-                    &env,
-                    message_type,
-                    RejectionCode::FunctionalErrors,
-                    "the message breaks business rules (see the functional errors)",
-                    &context,
-                    &errors,
-                ),
-            )
-        }
+        } => breaks_rules(
+            country,
+            *header,
+            message_type,
+            "the message breaks business rules (see the functional errors)",
+            &context,
+            &errors,
+        ),
         NctsRefusal::Unsupported { root, expected } => {
             ApiError::bad_request(format!("{root}: this endpoint takes {expected}")).into_response()
         }
@@ -269,17 +286,13 @@ pub(crate) async fn post_message(
     };
     // C0467 and SBR015, judged on the message and the path alone.
     if let Err(error) = events::names_the_movement(&message, &mrn) {
-        let env = envelope(&country, Some(answered));
-        return Ok(xml(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            answers::rejection(
-                &env,
-                message_type,
-                RejectionCode::FunctionalErrors,
-                &error.description,
-                &context,
-                std::slice::from_ref(&error),
-            ),
+        return Ok(breaks_rules(
+            &country,
+            answered,
+            message_type,
+            &error.description,
+            &context,
+            std::slice::from_ref(&error),
         ));
     }
     // Unloading remarks are judged against the declaration they answer, on a movement the
@@ -291,17 +304,13 @@ pub(crate) async fn post_message(
     {
         let errors = events::unloading_against_declaration(&body, &declaration);
         if !errors.is_empty() {
-            let env = envelope(&country, Some(answered));
-            return Ok(xml(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                answers::rejection(
-                    &env,
-                    message_type,
-                    RejectionCode::FunctionalErrors,
-                    "the unloading remarks do not agree with the declaration (see the functional errors)",
-                    &context,
-                    &errors,
-                ),
+            return Ok(breaks_rules(
+                &country,
+                answered,
+                message_type,
+                "the unloading remarks do not agree with the declaration (see the functional errors)",
+                &context,
+                &errors,
             ));
         }
     }

@@ -16,7 +16,8 @@ pub struct KeyInfo {
     pub revoked_at: Option<i64>,
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes from the OS's generator, in hex (ids and secrets).
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()

@@ -236,7 +236,7 @@ pub async fn create(
     }
     let password_hash = hash(password)?;
     let user = User {
-        id: format!("user_{}", random_hex(6)),
+        id: format!("user_{}", crate::keys::random_hex(6)),
         login: login.to_string(),
         role,
         country: country.map(str::to_string),
@@ -288,12 +288,6 @@ pub async fn create(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(user)
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// id, login, role, country, offices, created_at, disabled_at.

@@ -1,18 +1,17 @@
 //! The movements board: filters on what the caller may see, keyset pages in lodging order, and
 //! the data of older databases derived when they are opened.
 
+mod common;
+
 use chrono::Utc;
+use common::*;
 use smartborder_store::Store;
 use smartborder_store::read::{self, BoardQuery};
 use smartborder_store::writer::{self, Answer, Command, Request, Stamp, Writer, WriterConfig};
 use smartborder_transit::{
-    Event, EventKind, MovementStatus, OfficeRef, Principal, Route, TransitOffice, country_zone,
+    Event, EventKind, MovementStatus, Principal, Route, TransitOffice, country_zone,
 };
 use sqlx::Connection;
-
-fn o(s: &str) -> OfficeRef {
-    OfficeRef::parse(s).unwrap()
-}
 
 fn route(transit: &[&str], destination: &str) -> Route {
     Route {
@@ -39,10 +38,6 @@ fn command(request: Request) -> Command {
         request_sha256: writer::request_sha256("POST", "/t", b""),
         body: Vec::new(),
     }
-}
-
-fn admin(c: &str) -> Principal {
-    Principal::Administration { country: c.into() }
 }
 
 /// Twelve movements: even ones through Azerbaijan to Tbilisi, odd ones straight to Poti;

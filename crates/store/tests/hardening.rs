@@ -3,37 +3,19 @@
 //! blast radius of one unreadable row, one writer per SQLite file, a named start-up failure,
 //! and tampering that the audit verification must see.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use common::*;
 use smartborder_store::audit::{self, Checkpoint};
 use smartborder_store::writer::{
     self, Answer, Command, Refusal, Request, Stamp, Writer, WriterConfig,
 };
 use smartborder_store::{Store, keys, read};
-use smartborder_transit::{
-    Event, EventKind, Movement, OfficeRef, Principal, Route, TransitOffice, country_zone,
-};
+use smartborder_transit::{Event, EventKind, Movement, Principal, country_zone};
 use sqlx::Connection;
-
-fn o(s: &str) -> OfficeRef {
-    OfficeRef::parse(s).unwrap()
-}
-
-fn admin(c: &str) -> Principal {
-    Principal::Administration { country: c.into() }
-}
-
-fn route() -> Route {
-    Route {
-        departure: o("KZ000101"),
-        transit: vec![TransitOffice {
-            office: o("AZ000201"),
-            estimated_arrival: None,
-        }],
-        destination: o("GE000301"),
-    }
-}
 
 fn command(country: &str, request: Request, key: Option<&str>, body: &str) -> Command {
     Command {

@@ -1,34 +1,16 @@
 //! The store on SQLite, and on PostgreSQL when `SMARTBORDER_TEST_POSTGRES_URL` names a
 //! database (`.ci/run` starts a throwaway cluster and sets it): the same scenario on both.
 
+mod common;
+
 use chrono::{Duration, Utc};
+use common::*;
 use smartborder_store::audit;
 use smartborder_store::writer::{
     self, Answer, Command, Refusal, Request, Stamp, Writer, WriterConfig,
 };
 use smartborder_store::{Store, keys, read};
-use smartborder_transit::{
-    Event, EventKind, MovementStatus, OfficeRef, Principal, Route, TransitOffice, country_zone,
-};
-
-fn o(s: &str) -> OfficeRef {
-    OfficeRef::parse(s).unwrap()
-}
-
-fn admin(c: &str) -> Principal {
-    Principal::Administration { country: c.into() }
-}
-
-fn route() -> Route {
-    Route {
-        departure: o("KZ000101"),
-        transit: vec![TransitOffice {
-            office: o("AZ000201"),
-            estimated_arrival: None,
-        }],
-        destination: o("GE000301"),
-    }
-}
+use smartborder_transit::{Event, EventKind, MovementStatus, Principal, country_zone};
 
 fn command(country: &str, request: Request, key: Option<&str>) -> Command {
     let body = format!("{request:?}").into_bytes();

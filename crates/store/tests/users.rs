@@ -2,6 +2,9 @@
 //! passwords hashed with Argon2id; signing in locks the account after five failures in a row;
 //! creation and disabling are audited and their rows checked by `audit::verify`.
 
+mod common;
+
+use common::*;
 use smartborder_store::users::{self, AccountError, MAX_FAILURES, Role, SignIn};
 use smartborder_store::{Store, audit};
 use smartborder_transit::{OfficeRef, Principal};
@@ -12,10 +15,6 @@ async fn store() -> (tempfile::TempDir, String, Store) {
     let url = format!("sqlite://{}", dir.path().join("users.db").display());
     let store = Store::open(&url).await.unwrap();
     (dir, url, store)
-}
-
-fn o(s: &str) -> OfficeRef {
-    OfficeRef::parse(s).unwrap()
 }
 
 const PASSWORD: &str = "correct horse battery";
