@@ -112,6 +112,7 @@ impl From<smartborder_store::StoreError> for ApiError {
 /// `request_timeout` (a body trickling in, say) gets 408.
 pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router {
     let xml_threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let console = smartborder_console::router(store.clone(), writer.clone());
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/movements", post(lodge).get(list_movements))
@@ -144,6 +145,13 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
                 format!("{method} is not served here; see /api/v1/openapi.json"),
             )
         })
+        .with_state(AppState {
+            store,
+            writer,
+            keys: Arc::default(),
+            xml_permits: Arc::new(tokio::sync::Semaphore::new(xml_threads)),
+        })
+        .merge(console)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(errors_as_json))
         .layer(axum::middleware::from_fn(head_size_limit))
@@ -163,12 +171,6 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
                 }
             },
         ))
-        .with_state(AppState {
-            store,
-            writer,
-            keys: Arc::default(),
-            xml_permits: Arc::new(tokio::sync::Semaphore::new(xml_threads)),
-        })
 }
 
 /// Refuses a request whose head is larger than [`MAX_HEADER_BYTES`], in the API's JSON shape.
@@ -205,7 +207,12 @@ async fn errors_as_json(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("application/xml"));
+        .is_some_and(|t| {
+            // The API's JSON and XML, and the console's pages.
+            t.starts_with("application/json")
+                || t.starts_with("application/xml")
+                || t.starts_with("text/html")
+        });
     if typed {
         return response;
     }
@@ -349,6 +356,28 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<(String, Princi
     }
     cache.insert(token.to_string(), (id.clone(), who.clone(), Instant::now()));
     Ok((id, who))
+}
+
+/// The caller of a read: an API key, or a person signed in to the console (its session
+/// cookie). Writes take API keys only, so a cookie never authorises a write of the API and
+/// the API needs no CSRF defence; the console's own forms carry CSRF tokens.
+async fn reader(state: &AppState, headers: &HeaderMap) -> Result<(String, Principal), ApiError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return caller(state, headers).await;
+    }
+    let token =
+        smartborder_console::session::cookie(headers, smartborder_console::session::SESSION_COOKIE);
+    match token {
+        Some(token) => match smartborder_store::sessions::find(&state.store, token).await? {
+            Some(session) => Ok((session.user.id.clone(), session.user.principal())),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the console session has expired; sign in again",
+            )),
+        },
+        None => caller(state, headers).await,
+    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -686,7 +715,7 @@ async fn get_movement(
     Path(mrn): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, principal) = caller(&state, &headers).await?;
+    let (_, principal) = reader(&state, &headers).await?;
     let (id, mut movement) = visible_movement(&state, &principal, &mrn).await?;
     let page = read::history(&state.store, id, -1, HISTORY_PAGE + 1).await?;
     let next = (page.len() as i64 > HISTORY_PAGE).then(|| page[HISTORY_PAGE as usize - 1].0);
@@ -717,7 +746,7 @@ async fn movement_history(
     headers: HeaderMap,
     page: Result<Query<HistoryPage>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (_, principal) = caller(&state, &headers).await?;
+    let (_, principal) = reader(&state, &headers).await?;
     let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = limit(page.limit)?;
     let (id, _) = visible_movement(&state, &principal, &mrn).await?;
@@ -790,7 +819,7 @@ async fn list_movements(
     headers: HeaderMap,
     page: Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (_, principal) = caller(&state, &headers).await?;
+    let (_, principal) = reader(&state, &headers).await?;
     let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
     if let Some(o) = &page.office {
         office("office", o)?;
@@ -840,7 +869,7 @@ async fn notifications(
     headers: HeaderMap,
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (_, principal) = caller(&state, &headers).await?;
+    let (_, principal) = reader(&state, &headers).await?;
     let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let items =
         read::notifications(&state.store, &principal, page.after, limit(page.limit)?).await?;

@@ -41,7 +41,7 @@ use smartborder_store::writer::{Answer, Command, KeptMessage, Refusal, Request, 
 use smartborder_transit::{Event, EventKind, Movement, MovementStatus, Principal, country_zone};
 
 use crate::{
-    ApiError, AppState, Media, Write, caller, unexpected_answer, visible_movement, write_request,
+    ApiError, AppState, Media, Write, reader, unexpected_answer, visible_movement, write_request,
 };
 
 /// Answer identifications: unique within a process, and across restarts by the timestamp.
@@ -412,7 +412,7 @@ pub(crate) async fn invalidation(
     Path(mrn): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, principal) = caller(&state, &headers).await?;
+    let (_, principal) = reader(&state, &headers).await?;
     let conflict = |message: String| ApiError::new(StatusCode::CONFLICT, "conflict", message);
     let (id, movement) = visible_movement(&state, &principal, &mrn).await?;
     if movement.pending_invalidation.is_some() {
@@ -480,7 +480,7 @@ pub(crate) async fn release(
     Path(mrn): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, principal) = caller(&state, &headers).await?;
+    let (_, principal) = reader(&state, &headers).await?;
     let conflict = |message: String| ApiError::new(StatusCode::CONFLICT, "conflict", message);
     let (id, movement) = visible_movement(&state, &principal, &mrn).await?;
     let accepted = read::first_event(&state.store, id, "accepted").await?;

@@ -17,7 +17,7 @@ pub struct KeyInfo {
 }
 
 /// `bytes` random bytes from the OS's generator, in hex (ids and secrets).
-pub(crate) fn random_hex(bytes: usize) -> String {
+pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()

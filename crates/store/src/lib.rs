@@ -10,6 +10,7 @@ pub mod audit;
 pub mod keys;
 mod migrations;
 pub mod read;
+pub mod sessions;
 pub mod users;
 pub mod webhooks;
 mod write_set;

@@ -148,6 +148,21 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX movements_lodged_at ON movements (lodged_at)",
         ],
     ),
+    (
+        9,
+        "console sessions: a signed-in person's cookie (hashed), its CSRF token and expiry; the last notification each person has seen",
+        &[
+            "CREATE TABLE sessions (
+            token_sha256 TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users (id),
+            csrf TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        )",
+            "CREATE INDEX sessions_expires_at ON sessions (expires_at)",
+            "ALTER TABLE users ADD COLUMN notifications_seen BIGINT NOT NULL DEFAULT 0",
+        ],
+    ),
 ];
 
 /// Data a migration derives from what is already stored (run in the migration's transaction).

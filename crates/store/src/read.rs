@@ -308,7 +308,7 @@ enum Bind {
 }
 
 /// A status as stored in `movements.status`: its snake_case name.
-pub(crate) fn status_name(status: MovementStatus) -> String {
+pub fn status_name(status: MovementStatus) -> String {
     serde_json::to_value(status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -353,13 +353,63 @@ pub async fn notifications(
             .await?
         }
     };
-    rows.into_iter()
-        .map(|(id, country, body)| {
-            let body = serde_json::from_str(&body)
-                .map_err(|e| StoreError::Corrupt(format!("notification {id}: {e}")))?;
-            Ok(Notification { id, country, body })
-        })
-        .collect()
+    rows.into_iter().map(notification_of).collect()
+}
+
+/// How many notifications for the caller came after the cursor `seen`.
+pub async fn unread_notifications(
+    store: &Store,
+    who: &Principal,
+    seen: i64,
+) -> Result<i64, StoreError> {
+    let (n,): (i64,) = match who {
+        Principal::Coordinator => {
+            sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE id > $1")
+                .bind(seen)
+                .fetch_one(&store.pool)
+                .await?
+        }
+        Principal::Administration { country } => {
+            sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE country = $1 AND id > $2")
+                .bind(country)
+                .bind(seen)
+                .fetch_one(&store.pool)
+                .await?
+        }
+    };
+    Ok(n)
+}
+
+/// The caller's latest notifications, newest first.
+pub async fn latest_notifications(
+    store: &Store,
+    who: &Principal,
+    limit: i64,
+) -> Result<Vec<Notification>, StoreError> {
+    let rows: Vec<(i64, String, String)> = match who {
+        Principal::Coordinator => {
+            sqlx::query_as("SELECT id, country, body FROM notifications ORDER BY id DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(&store.pool)
+                .await?
+        }
+        Principal::Administration { country } => {
+            sqlx::query_as(
+                "SELECT id, country, body FROM notifications WHERE country = $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(country)
+            .bind(limit)
+            .fetch_all(&store.pool)
+            .await?
+        }
+    };
+    rows.into_iter().map(notification_of).collect()
+}
+
+fn notification_of((id, country, body): (i64, String, String)) -> Result<Notification, StoreError> {
+    let body = serde_json::from_str(&body)
+        .map_err(|e| StoreError::Corrupt(format!("notification {id}: {e}")))?;
+    Ok(Notification { id, country, body })
 }
 
 /// Number of events stored for a movement (for checks and tests).

@@ -88,6 +88,17 @@ impl User {
             _ => Principal::Coordinator,
         }
     }
+
+    /// May this person record events at this office? An officer at their own offices only; a
+    /// supervisor at any office of their administration; other roles record nothing. The
+    /// single window's own rules (the administration's offices, the lifecycle) still apply.
+    pub fn may_record_at(&self, office: &OfficeRef) -> bool {
+        match self.role {
+            Role::Officer => self.offices.contains(office),
+            Role::Supervisor => self.country.as_deref() == Some(office.country()),
+            Role::Analyst | Role::Coordinator | Role::Admin => false,
+        }
+    }
 }
 
 /// Why an account could not be created.
@@ -291,9 +302,9 @@ pub async fn create(
 }
 
 /// id, login, role, country, offices, created_at, disabled_at.
-type UserRow = crate::audit::IdentityRow;
+pub(crate) type UserRow = crate::audit::IdentityRow;
 
-fn user_of(row: UserRow) -> Result<User, StoreError> {
+pub(crate) fn user_of(row: UserRow) -> Result<User, StoreError> {
     let (id, login, role, country, offices, created_at, disabled_at) = row;
     let role = Role::parse(&role)
         .ok_or_else(|| StoreError::Corrupt(format!("user {id} has role {role}")))?;
@@ -313,7 +324,7 @@ fn user_of(row: UserRow) -> Result<User, StoreError> {
     })
 }
 
-const USER_COLUMNS: &str = "id, login, role, country, offices, created_at, disabled_at";
+pub(crate) const USER_COLUMNS: &str = "id, login, role, country, offices, created_at, disabled_at";
 
 /// Every account, oldest first.
 pub async fn list(store: &Store) -> Result<Vec<User>, StoreError> {

@@ -22,7 +22,7 @@ use smartborder_transit::ClockError;
 use smartborder_transit::mrn::UNIQUE_PARTS;
 use smartborder_transit::{Event, EventKind, Movement, Mrn, Principal, Route, lodging};
 use sqlx::{Any, AnyConnection, Connection, Transaction};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::audit::{self, AuditEntry, Checkpoint, EventRow, Record};
 use crate::write_set::{Param, WriteSet};
@@ -161,6 +161,9 @@ impl Default for WriterConfig {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<(Command, oneshot::Sender<Result<Answer, String>>)>,
+    /// The id of the last notification committed: live feeds (the console's Server-Sent
+    /// Events) wait on it instead of polling the database.
+    notified: watch::Receiver<i64>,
 }
 
 impl Writer {
@@ -168,8 +171,15 @@ impl Writer {
     /// [`Leadership`]: one writer per database.
     pub fn spawn(store: Store, leadership: Leadership, config: WriterConfig) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(store, leadership, config, rx));
-        Writer { tx }
+        let (notify, notified) = watch::channel(0);
+        tokio::spawn(run(store, leadership, config, rx, notify));
+        Writer { tx, notified }
+    }
+
+    /// The id of the last notification committed, changing after each commit that added
+    /// notifications (0 until the first such commit of this writer).
+    pub fn notified(&self) -> watch::Receiver<i64> {
+        self.notified.clone()
     }
 
     /// Submits a request and waits until it is durable (or refused). `Err` means the store
@@ -210,6 +220,7 @@ async fn run(
     leadership: Leadership,
     config: WriterConfig,
     mut rx: mpsc::Receiver<(Command, oneshot::Sender<Result<Answer, String>>)>,
+    notify: watch::Sender<i64>,
 ) {
     let mut counters = Counters::default();
     // The writer keeps one connection for itself: taking one from the pool per batch would
@@ -253,6 +264,11 @@ async fn run(
         let result = commit_batch(&store, c, &config, &mut counters, &batch).await;
         match result {
             Ok(answers) => {
+                notify.send_if_modified(|last| {
+                    let moved = *last != counters.notification;
+                    *last = counters.notification;
+                    moved
+                });
                 for ((_, reply), answer) in batch.into_iter().zip(answers) {
                     let _ = reply.send(Ok(answer));
                 }

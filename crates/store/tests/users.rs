@@ -255,3 +255,87 @@ async fn accounts_are_audited_and_checked() {
         );
     }
 }
+
+/// Console sessions: the token signs in until it expires, is closed, or its account is
+/// disabled; the database keeps only the token's hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_last_until_expiry_sign_out_or_disabling() {
+    use smartborder_store::sessions;
+    let (_dir, url, store) = store().await;
+    let user = users::create(
+        &store,
+        "cli",
+        "nino.b",
+        Role::Officer,
+        Some("GE"),
+        &[o("GE000301")],
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    let first = sessions::open(&store, &user).await.unwrap();
+    let second = sessions::open(&store, &user).await.unwrap();
+    assert_ne!(first.token, second.token);
+    assert_ne!(first.csrf, second.csrf);
+    let found = sessions::find(&store, &first.token).await.unwrap().unwrap();
+    assert_eq!(found.user, user);
+    assert_eq!(found.csrf, first.csrf);
+    assert_eq!(found.notifications_seen, 0);
+    assert!(sessions::find(&store, "not a token").await.unwrap().is_none());
+    // Only hashes are stored.
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_sha256 = $1")
+        .bind(&first.token)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    // Signing out ends that session only.
+    assert!(sessions::close(&store, &first.token).await.unwrap());
+    assert!(!sessions::close(&store, &first.token).await.unwrap());
+    assert!(sessions::find(&store, &first.token).await.unwrap().is_none());
+    assert!(sessions::find(&store, &second.token).await.unwrap().is_some());
+    // An expired session does not sign in (and is dropped at the next sign-in).
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(sessions::find(&store, &second.token).await.unwrap().is_none());
+    let third = sessions::open(&store, &user).await.unwrap();
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the expired session is gone");
+    // The seen cursor only moves forward.
+    sessions::mark_seen(&store, &user.id, 7).await.unwrap();
+    sessions::mark_seen(&store, &user.id, 3).await.unwrap();
+    let found = sessions::find(&store, &third.token).await.unwrap().unwrap();
+    assert_eq!(found.notifications_seen, 7);
+    // Disabling the account ends its sessions at once.
+    assert!(users::disable(&store, "cli", "nino.b").await.unwrap());
+    assert!(sessions::find(&store, &third.token).await.unwrap().is_none());
+}
+
+#[test]
+fn who_records_where() {
+    let user = |role, country: Option<&str>, offices: &[&str]| users::User {
+        id: "user_1".into(),
+        login: "x.y".into(),
+        role,
+        country: country.map(str::to_string),
+        offices: offices.iter().map(|s| o(s)).collect(),
+        created_at: 0,
+        disabled_at: None,
+    };
+    let officer = user(Role::Officer, Some("AZ"), &["AZ000201"]);
+    assert!(officer.may_record_at(&o("AZ000201")));
+    assert!(!officer.may_record_at(&o("AZ000202")), "not their office");
+    let supervisor = user(Role::Supervisor, Some("AZ"), &[]);
+    assert!(supervisor.may_record_at(&o("AZ000202")));
+    assert!(!supervisor.may_record_at(&o("GE000301")));
+    for role in [Role::Analyst, Role::Admin] {
+        assert!(!user(role, Some("AZ"), &[]).may_record_at(&o("AZ000201")));
+    }
+    assert!(!user(Role::Coordinator, None, &[]).may_record_at(&o("AZ000201")));
+}

@@ -1,0 +1,63 @@
+//! The SmartBorder console: the web workplace of border officers, supervisors, risk analysts,
+//! corridor coordinators and account administrators, served under `/console/` next to the API.
+//!
+//! Pages are rendered on the server (maud templates, checked at compile time); a pinned htmx
+//! and a small script, both embedded, update parts of pages and receive live notifications
+//! over Server-Sent Events. Nothing is fetched from elsewhere: the console works offline.
+//!
+//! The console holds no rule of its own about movements: it reads through the store and writes
+//! through the same writer as the API, with the signed-in person's administration as the
+//! principal, so route visibility and own-office writes are judged by the same code. What the
+//! console adds is the person: an officer records only at their own offices
+//! ([`smartborder_store::users::User::may_record_at`]), and the audit log names the user.
+
+mod accounts;
+mod assets;
+mod board;
+pub mod i18n;
+mod live;
+mod movement;
+mod pages;
+pub mod session;
+mod sign_in;
+
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use smartborder_store::Store;
+use smartborder_store::writer::Writer;
+
+/// What every console handler needs.
+#[derive(Clone)]
+pub struct ConsoleState {
+    pub store: Store,
+    pub writer: Writer,
+}
+
+/// The console's routes, all under `/console/`; `/` leads there.
+pub fn router(store: Store, writer: Writer) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console/") }))
+        .route("/console", get(|| async { Redirect::to("/console/") }))
+        .route("/console/", get(pages::home))
+        .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/language", get(sign_in::language_switch))
+        .route("/console/arrivals", get(board::arrivals))
+        .route("/console/movements", get(board::board))
+        .route("/console/movements/{mrn}", get(movement::page))
+        .route("/console/movements/{mrn}/events", post(movement::record))
+        .route(
+            "/console/movements/{mrn}/declaration.xml",
+            get(movement::declaration),
+        )
+        .route("/console/notifications", get(live::notifications))
+        .route("/console/live", get(live::stream))
+        .route(
+            "/console/accounts",
+            get(accounts::list).post(accounts::create),
+        )
+        .route("/console/accounts/disable", post(accounts::disable))
+        .route("/console/assets/{name}", get(assets::asset))
+        .with_state(ConsoleState { store, writer })
+}
