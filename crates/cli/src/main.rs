@@ -1,6 +1,7 @@
 //! `smartborder`: the command line of the SmartBorder toolkit. Thin by design: it parses
 //! arguments, shows progress, and calls the library crates, which do the work.
 
+mod demo;
 mod ncts;
 mod progress;
 mod risk;
@@ -26,8 +27,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate a synthetic corridor study and write its TRS report (no setup needed).
-    Demo(trs::DemoArgs),
+    /// A synthetic corridor study with its TRS report, then the console on a populated single
+    /// window (no setup needed; --no-serve writes the reports only).
+    Demo(demo::DemoArgs),
     /// Generate deterministic synthetic data.
     Synth {
         #[command(subcommand)]
@@ -93,7 +95,7 @@ enum TrsCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo(a) => trs::demo(a),
+        Command::Demo(a) => demo::demo(a),
         Command::Synth {
             what: SynthCommand::Trs(a),
         } => trs::synth(a).map(|_| ExitCode::SUCCESS),

@@ -59,33 +59,19 @@ pub struct RunArgs {
 pub struct SynthArgs {
     /// Number of consignments.
     #[arg(long, default_value_t = 100_000)]
-    consignments: u64,
+    pub(crate) consignments: u64,
     /// Random seed: the same seed always gives the same files.
     #[arg(long, default_value_t = 2026)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Output directory.
     #[arg(long, default_value = "synth")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Share of consignments with one injected data fault (0 to 1).
     #[arg(long, default_value_t = 0.0)]
-    faults: f64,
+    pub(crate) faults: f64,
     /// Formats to write: csv, parquet or both.
     #[arg(long, default_value = "both")]
-    format: String,
-}
-
-#[derive(Args)]
-pub struct DemoArgs {
-    /// Output directory.
-    #[arg(long, default_value_os_t = crate::default_demo_dir())]
-    dir: PathBuf,
-    #[arg(long, default_value_t = 200_000)]
-    consignments: u64,
-    #[arg(long, default_value_t = 2026)]
-    seed: u64,
-    /// Report language: en or ru.
-    #[arg(long, default_value = "en")]
-    lang: Lang,
+    pub(crate) format: String,
 }
 
 pub fn synth(a: SynthArgs) -> Result<(PathBuf, PathBuf)> {
@@ -195,7 +181,7 @@ fn corridor(db: &str, a: &RunArgs, options: &TrsOptions) -> Result<ExitCode> {
 }
 
 /// Reads, verifies and analyses a study.
-fn study(input: &Path, mapping: &Path, options: &TrsOptions) -> Result<TrsReport> {
+pub(crate) fn study(input: &Path, mapping: &Path, options: &TrsOptions) -> Result<TrsReport> {
     let mapping = Mapping::from_file(mapping)?;
     let bar = Bar::new(InputKind::of(input) == Some(InputKind::Csv));
     let started = Instant::now();
@@ -271,7 +257,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_reports(
+pub(crate) fn write_reports(
     report: &TrsReport,
     lang: Lang,
     html: Option<&Path>,
@@ -291,29 +277,4 @@ fn write_reports(
         println!("wrote {}", p.display());
     }
     Ok(())
-}
-
-pub fn demo(a: DemoArgs) -> Result<ExitCode> {
-    let (input, mapping) = synth(SynthArgs {
-        consignments: a.consignments,
-        seed: a.seed,
-        out: a.dir.clone(),
-        faults: 0.01,
-        format: "csv".into(),
-    })?;
-    let options = TrsOptions::default();
-    let report = study(&input, &mapping, &options)?;
-    let html = a.dir.join("report.html");
-    write_reports(
-        &report,
-        a.lang,
-        Some(&html),
-        Some(&a.dir.join("report.json")),
-        Some(&a.dir.join("report.xlsx")),
-    )?;
-    println!(
-        "\nTRS report: {}",
-        std::fs::canonicalize(&html).unwrap_or(html).display()
-    );
-    Ok(ExitCode::SUCCESS)
 }

@@ -51,7 +51,7 @@ pub struct CreateArgs {
 }
 
 /// A generated password: 20 characters from an alphabet without look-alikes.
-fn generate_password() -> String {
+pub(crate) fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 20];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);

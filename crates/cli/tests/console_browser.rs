@@ -176,13 +176,42 @@ async fn sign_in(client: &Client, world: &World, login: &str, password: &str) {
         .send_keys(password)
         .await
         .unwrap();
+    click_to_page(client, "form.card button[type=submit]").await;
+}
+
+/// Clicks an element that leads to another page and waits until the old page is gone, so that
+/// what is read next is read from the new page.
+async fn click_to_page(client: &Client, css: &str) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
     client
-        .find(Locator::Css("form.card button[type=submit]"))
+        .find(Locator::Css(css))
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
         .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "clicking {css} did not lead to a new page"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The new page has loaded when its document is complete.
+    while client
+        .execute("return document.readyState", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s == "complete"))
+        != Some(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the page after {css} did not load"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn text(client: &Client, css: &str) -> String {
@@ -294,13 +323,7 @@ async fn sign_in_wrong_password_and_lock_out() {
     sign_in(&client, &world, "az.super", "az supervisor password").await;
     assert_eq!(path(&client).await, "/console/arrivals");
     assert!(text(&client, "header .who").await.contains("az.super"));
-    client
-        .find(Locator::Css("form[action='/console/sign-out'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to_page(&client, "form[action='/console/sign-out'] button").await;
     assert_eq!(path(&client).await, "/console/sign-in");
     client.goto(&world.url("/console/arrivals")).await.unwrap();
     assert_eq!(path(&client).await, "/console/sign-in", "signed out");
@@ -346,10 +369,10 @@ async fn movements_board_filtered_and_paged() {
         for r in rows(&client, "movements").await {
             seen.push(r.attr("data-mrn").await.unwrap().unwrap());
         }
-        match client.find(Locator::Id("next-page")).await {
-            Ok(next) => next.click().await.unwrap(),
-            Err(_) => break,
+        if client.find(Locator::Id("next-page")).await.is_err() {
+            break;
         }
+        click_to_page(&client, "#next-page").await;
     }
     assert_eq!(pages, 3);
     let mut expected: Vec<String> = mrns.iter().rev().cloned().collect();
@@ -472,14 +495,11 @@ async fn arrival_recorded_on_the_form_reaches_the_next_administration_live() {
     // The Georgian officer's page shows its unread count; the Azerbaijani officer records the
     // arrival on the form.
     let before: i64 = text(&ge, "#unread").await.parse().unwrap();
-    az.find(Locator::Css(&format!(
-        "#arrivals a[href='/console/movements/{mrn}']"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click_to_page(
+        &az,
+        &format!("#arrivals a[href='/console/movements/{mrn}']"),
+    )
+    .await;
     assert_eq!(path(&az).await, format!("/console/movements/{mrn}"));
     let timeline = text(&az, "#timeline").await;
     assert!(
@@ -497,12 +517,7 @@ async fn arrival_recorded_on_the_form_reaches_the_next_administration_live() {
         .click()
         .await
         .unwrap();
-    az.find(Locator::Css("#event-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to_page(&az, "#event-form button[type=submit]").await;
     let recorded = Instant::now();
     let timeline = text(&az, "#timeline").await;
     assert!(
@@ -570,13 +585,7 @@ async fn language_switch_is_remembered() {
     let client = browser(&driver, &profile).await;
     client.goto(&world.url("/console/sign-in")).await.unwrap();
     assert_eq!(text(&client, "main h1").await, "Sign in");
-    client
-        .find(Locator::Css("nav.languages a[hreflang=ru]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to_page(&client, "nav.languages a[hreflang=ru]").await;
     assert_eq!(text(&client, "main h1").await, "Вход");
     assert_eq!(
         path(&client).await,
@@ -594,13 +603,7 @@ async fn language_switch_is_remembered() {
     );
     screenshot(&client, "movements-ru").await;
     // And back.
-    client
-        .find(Locator::Css("nav.languages a[hreflang=en]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to_page(&client, "nav.languages a[hreflang=en]").await;
     assert_eq!(text(&client, "main h1").await, "Movements");
     client.close().await.unwrap();
 }

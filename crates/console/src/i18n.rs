@@ -122,6 +122,16 @@ impl Lang {
         }
     }
 
+    /// Hours with one decimal, with the locale's decimal mark (5.5 or 5,5).
+    pub fn hours(self, hours: f64) -> String {
+        let text = format!("{hours:.1}");
+        if self.0 == "en" {
+            text
+        } else {
+            text.replace('.', ",")
+        }
+    }
+
     /// A whole number with the locale's digit grouping (1,234,567 or 1 234 567).
     pub fn count(self, n: i64) -> String {
         let separator = if self.0 == "en" { ',' } else { '\u{a0}' };
@@ -203,5 +213,7 @@ mod tests {
         assert_eq!(en.count(1234567), "1,234,567");
         assert_eq!(ru.count(-1234), "-1\u{a0}234");
         assert_eq!(en.count(999), "999");
+        assert_eq!(en.hours(5.25), "5.2");
+        assert_eq!(ru.hours(12.0), "12,0");
     }
 }

@@ -14,6 +14,7 @@
 mod accounts;
 mod assets;
 mod board;
+mod corridor;
 pub mod i18n;
 mod live;
 mod movement;
@@ -51,6 +52,7 @@ pub fn router(store: Store, writer: Writer) -> Router {
             "/console/movements/{mrn}/declaration.xml",
             get(movement::declaration),
         )
+        .route("/console/corridor", get(corridor::dashboard))
         .route("/console/notifications", get(live::notifications))
         .route("/console/live", get(live::stream))
         .route(

@@ -138,11 +138,20 @@ pub async fn signed_page(
 /// The pages of a role's navigation: (path, message id).
 fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
-        Role::Officer | Role::Supervisor => &[
+        Role::Officer => &[
             ("/console/arrivals", "nav-arrivals"),
             ("/console/movements", "nav-movements"),
         ],
-        Role::Analyst | Role::Coordinator => &[("/console/movements", "nav-movements")],
+        Role::Supervisor => &[
+            ("/console/arrivals", "nav-arrivals"),
+            ("/console/movements", "nav-movements"),
+            ("/console/corridor", "nav-corridor"),
+        ],
+        Role::Analyst => &[("/console/movements", "nav-movements")],
+        Role::Coordinator => &[
+            ("/console/corridor", "nav-corridor"),
+            ("/console/movements", "nav-movements"),
+        ],
         Role::Admin => &[
             ("/console/accounts", "nav-accounts"),
             ("/console/movements", "nav-movements"),
@@ -155,7 +164,8 @@ pub async fn home(signed: Signed) -> Redirect {
     Redirect::to(match signed.session.user.role {
         Role::Officer | Role::Supervisor => "/console/arrivals",
         Role::Admin => "/console/accounts",
-        Role::Analyst | Role::Coordinator => "/console/movements",
+        Role::Analyst => "/console/movements",
+        Role::Coordinator => "/console/corridor",
     })
 }
 

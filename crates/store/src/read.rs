@@ -423,15 +423,43 @@ pub async fn event_count(store: &Store, mrn: &str) -> Result<i64, StoreError> {
     Ok(n)
 }
 
-/// Every movement with its whole history, oldest first (for corridor studies).
-pub async fn all_movements(store: &Store) -> Result<Vec<Movement>, StoreError> {
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM movements ORDER BY id")
-        .fetch_all(&store.pool)
-        .await?;
-    let events: Vec<(i64, String)> =
-        sqlx::query_as("SELECT movement_id, body FROM events ORDER BY movement_id, seq")
-            .fetch_all(&store.pool)
-            .await?;
+/// The movements the caller may see lodged at or after `lodged_from` (microseconds), each with
+/// its whole history, oldest first (for the corridor dashboard).
+pub async fn movements_since(
+    store: &Store,
+    who: &Principal,
+    lodged_from: i64,
+) -> Result<Vec<Movement>, StoreError> {
+    let (visible, country) = match who {
+        Principal::Coordinator => ("", None),
+        Principal::Administration { country } => (
+            " AND m.id IN (SELECT movement_id FROM movement_countries WHERE country = $2)",
+            Some(country.as_str()),
+        ),
+    };
+    let movements_sql = format!(
+        "SELECT m.id, m.body FROM movements m WHERE m.lodged_at >= $1{visible} ORDER BY m.id"
+    );
+    let events_sql = format!(
+        "SELECT e.movement_id, e.body FROM events e JOIN movements m ON m.id = e.movement_id \
+         WHERE m.lodged_at >= $1{visible} ORDER BY e.movement_id, e.seq"
+    );
+    let mut rows = sqlx::query_as::<_, (i64, String)>(&movements_sql).bind(lodged_from);
+    let mut events = sqlx::query_as::<_, (i64, String)>(&events_sql).bind(lodged_from);
+    if let Some(c) = country {
+        rows = rows.bind(c);
+        events = events.bind(c);
+    }
+    let rows = rows.fetch_all(&store.pool).await?;
+    let events = events.fetch_all(&store.pool).await?;
+    with_histories(rows, events)
+}
+
+/// Movements (id, body) with their events (movement id, body), both in id order.
+fn with_histories(
+    rows: Vec<(i64, String)>,
+    events: Vec<(i64, String)>,
+) -> Result<Vec<Movement>, StoreError> {
     let mut by_movement: std::collections::HashMap<i64, Vec<smartborder_transit::Event>> =
         std::collections::HashMap::new();
     for (id, body) in events {
@@ -446,4 +474,16 @@ pub async fn all_movements(store: &Store) -> Result<Vec<Movement>, StoreError> {
             Ok(m)
         })
         .collect()
+}
+
+/// Every movement with its whole history, oldest first (for corridor studies).
+pub async fn all_movements(store: &Store) -> Result<Vec<Movement>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM movements ORDER BY id")
+        .fetch_all(&store.pool)
+        .await?;
+    let events: Vec<(i64, String)> =
+        sqlx::query_as("SELECT movement_id, body FROM events ORDER BY movement_id, seq")
+            .fetch_all(&store.pool)
+            .await?;
+    with_histories(rows, events)
 }

@@ -200,7 +200,8 @@ pub(crate) fn user_record(
     }
 }
 
-/// Creates an account; `actor` is who creates it (the audit log's actor).
+/// Creates an account; `actor` is who creates it (the audit log's actor). A new account starts
+/// with the notifications sent before it marked as seen.
 pub async fn create(
     store: &Store,
     actor: &str,
@@ -258,7 +259,8 @@ pub async fn create(
     let offices_text: Vec<&str> = user.offices.iter().map(OfficeRef::as_str).collect();
     let mut tx = store.pool.begin().await.map_err(StoreError::from)?;
     sqlx::query(
-        "INSERT INTO users (id, login, role, country, offices, password_hash, failed_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+        "INSERT INTO users (id, login, role, country, offices, password_hash, failed_attempts, created_at, notifications_seen) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, (SELECT COALESCE(MAX(id), 0) FROM notifications))",
     )
     .bind(&user.id)
     .bind(&user.login)

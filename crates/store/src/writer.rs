@@ -42,6 +42,16 @@ pub enum Request {
         route: Route,
         declaration: Option<String>,
     },
+    /// Take over a movement accepted earlier by another system (the history of a legacy
+    /// transit system, or the demo's world): lodged and accepted at `accepted_at`, with a new
+    /// MRN; its later events follow as [`Request::Event`]s with their own times. Taken-over
+    /// movements come in lodging order, after every movement already lodged, so that internal
+    /// ids keep following lodging (the movements board relies on it). Not offered by the API.
+    TakeOver {
+        lrn: String,
+        route: Route,
+        accepted_at: DateTime<Utc>,
+    },
     /// Record an event of a movement. `message` is the NCTS message the event came with, kept
     /// once the event is accepted: an amendment (CC013C) is the declaration a release for
     /// transit repeats from then on; an invalidation request (CC014C) is what the decision
@@ -193,6 +203,21 @@ impl Writer {
         answer
             .await
             .map_err(|_| "the writer has stopped".to_string())?
+    }
+
+    /// Queues a request and returns where its answer will come, without waiting for it:
+    /// requests queued one after another are applied in that order (a taken-over history
+    /// must arrive in lodging order).
+    pub async fn queue(
+        &self,
+        command: Command,
+    ) -> Result<oneshot::Receiver<Result<Answer, String>>, String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((command, reply))
+            .await
+            .map_err(|_| "the writer has stopped".to_string())?;
+        Ok(answer)
     }
 
     /// Whether the writer has stopped for good.
@@ -354,7 +379,7 @@ async fn commit_batch(
         .iter()
         .filter_map(|(c, _)| match &c.request {
             Request::Event { mrn, .. } => Some(mrn.as_str()),
-            Request::Lodge { .. } | Request::Checkpoint => None,
+            Request::Lodge { .. } | Request::TakeOver { .. } | Request::Checkpoint => None,
         })
         .collect();
     mrns.sort_unstable();
@@ -408,6 +433,16 @@ async fn commit_batch(
                 )
                 .await?
             }
+            Request::TakeOver {
+                lrn,
+                route,
+                accepted_at,
+            } => match take_over_time(&mut tx, *accepted_at, now, config).await? {
+                Ok(at) => {
+                    lodge(&mut tx, counters, &mut pending, cmd, (lrn, route, None), at).await?
+                }
+                Err(refusal) => refusal,
+            },
             Request::Event {
                 mrn,
                 event,
@@ -446,6 +481,7 @@ async fn commit_batch(
         if let Answer::Done { movement } = &answer {
             let action = match &cmd.request {
                 Request::Lodge { .. } => "lodge".to_string(),
+                Request::TakeOver { .. } => "take_over".to_string(),
                 Request::Event { event, .. } => format!("event:{}", event.kind.name()),
                 Request::Checkpoint => "checkpoint".to_string(),
             };
@@ -699,6 +735,38 @@ async fn insert_offices(
     }
     q.execute(&mut **tx).await?;
     Ok(())
+}
+
+/// The acceptance instant of a taken-over movement (microseconds), or why it is refused: not
+/// ahead of the service's clock, and not before a movement already lodged.
+async fn take_over_time(
+    tx: &mut Transaction<'_, Any>,
+    accepted_at: DateTime<Utc>,
+    now: i64,
+    config: &WriterConfig,
+) -> Result<Result<i64, Answer>, StoreError> {
+    let at = accepted_at.timestamp_micros();
+    let ahead = at - now;
+    if ahead > config.max_clock_skew.num_microseconds().unwrap_or(i64::MAX) {
+        return Ok(Err(refused(
+            Refusal::Invalid,
+            format!("accepted_at {accepted_at} is ahead of the service's clock"),
+        )));
+    }
+    let (latest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(lodged_at) FROM movements")
+        .fetch_one(&mut **tx)
+        .await?;
+    if let Some(latest) = latest
+        && at < latest
+    {
+        return Ok(Err(refused(
+            Refusal::Invalid,
+            format!(
+                "accepted_at {accepted_at} is before a movement already lodged: taken-over movements come in lodging order"
+            ),
+        )));
+    }
+    Ok(Ok(at))
 }
 
 async fn lodge(

@@ -283,3 +283,79 @@ async fn an_amended_route_moves_the_movement_on_the_board() {
         ["AMEND-1"]
     );
 }
+
+/// Movements taken over from another system keep the board's order: they come in lodging
+/// order, after everything already lodged, and never ahead of the service's clock; their
+/// later events keep their own times; and the live notification signal moves with commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taken_over_movements_keep_lodging_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let leadership = store.lead(|| {}).await.unwrap();
+    let writer = Writer::spawn(store.clone(), leadership, WriterConfig::default());
+    let mut notified = writer.notified();
+    let take_over = |lrn: &str, days_ago: i64| {
+        command(Request::TakeOver {
+            lrn: lrn.into(),
+            route: route(&["AZ000201"], "GE000301"),
+            accepted_at: Utc::now() - chrono::Duration::days(days_ago),
+        })
+    };
+    let first = writer.submit(take_over("OLD-1", 10)).await.unwrap();
+    let Answer::Done { movement } = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(
+        movement.events[0].at.date_naive(),
+        (Utc::now() - chrono::Duration::days(10)).date_naive()
+    );
+    // An older one after it is refused, as is one ahead of the clock.
+    for (lrn, days) in [("OLD-0", 11), ("FUTURE", -1)] {
+        let answer = writer.submit(take_over(lrn, days)).await.unwrap();
+        assert!(
+            matches!(
+                answer,
+                Answer::Refused {
+                    refusal: writer::Refusal::Invalid,
+                    ..
+                }
+            ),
+            "{lrn}: {answer:?}"
+        );
+    }
+    assert!(matches!(
+        writer.submit(take_over("OLD-2", 9)).await.unwrap(),
+        Answer::Done { .. }
+    ));
+    // The history follows with its own times, and notifies the next administrations.
+    let mrn = movement.mrn.unwrap().to_string();
+    let before = *notified.borrow_and_update();
+    let release = Event {
+        kind: EventKind::ReleasedForTransit {
+            limit_date: Utc::now(),
+        },
+        office: o("KZ000101"),
+        at: Utc::now() - chrono::Duration::days(9),
+        zone: country_zone("KZ").unwrap(),
+    };
+    let answer = writer
+        .submit(command(Request::Event {
+            mrn: mrn.clone(),
+            event: release,
+            stamp: Stamp::Given,
+            message: None,
+        }))
+        .await
+        .unwrap();
+    assert!(matches!(answer, Answer::Done { .. }), "{answer:?}");
+    assert!(notified.has_changed().unwrap());
+    assert!(*notified.borrow() > before);
+    let query = BoardQuery {
+        lodged_to: Some((Utc::now() - chrono::Duration::days(8)).timestamp_micros()),
+        ..BoardQuery::default()
+    };
+    let board = read::board(&store, &admin("KZ"), &query).await.unwrap();
+    let lrns: Vec<&str> = board.iter().map(|(_, m)| m.lrn.as_str()).collect();
+    assert_eq!(lrns, ["OLD-1", "OLD-2"]);
+}

@@ -281,7 +281,12 @@ async fn sessions_last_until_expiry_sign_out_or_disabling() {
     assert_eq!(found.user, user);
     assert_eq!(found.csrf, first.csrf);
     assert_eq!(found.notifications_seen, 0);
-    assert!(sessions::find(&store, "not a token").await.unwrap().is_none());
+    assert!(
+        sessions::find(&store, "not a token")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Only hashes are stored.
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_sha256 = $1")
@@ -293,14 +298,29 @@ async fn sessions_last_until_expiry_sign_out_or_disabling() {
     // Signing out ends that session only.
     assert!(sessions::close(&store, &first.token).await.unwrap());
     assert!(!sessions::close(&store, &first.token).await.unwrap());
-    assert!(sessions::find(&store, &first.token).await.unwrap().is_none());
-    assert!(sessions::find(&store, &second.token).await.unwrap().is_some());
+    assert!(
+        sessions::find(&store, &first.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        sessions::find(&store, &second.token)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // An expired session does not sign in (and is dropped at the next sign-in).
     sqlx::query("UPDATE sessions SET expires_at = 1")
         .execute(&mut conn)
         .await
         .unwrap();
-    assert!(sessions::find(&store, &second.token).await.unwrap().is_none());
+    assert!(
+        sessions::find(&store, &second.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let third = sessions::open(&store, &user).await.unwrap();
     let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
         .fetch_one(&mut conn)
@@ -314,7 +334,12 @@ async fn sessions_last_until_expiry_sign_out_or_disabling() {
     assert_eq!(found.notifications_seen, 7);
     // Disabling the account ends its sessions at once.
     assert!(users::disable(&store, "cli", "nino.b").await.unwrap());
-    assert!(sessions::find(&store, &third.token).await.unwrap().is_none());
+    assert!(
+        sessions::find(&store, &third.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]

@@ -8,8 +8,12 @@
 //! mode, lane, OGA involvement, pre-arrival lodgement and AEO status so that mean arrival-to-release
 //! times land in the ranges of the ADB CAREC corridor performance figures in PRODUCT.md
 //! (road posts a few hours to about a day, rail two to three days, ports half a day to three days).
+//!
+//! `transit::world_movements` makes the single window's world: transit movements on the
+//! corridor's routes at every stage of their lifecycle, for the demo and the console's tests.
 
 mod corridor;
+pub mod transit;
 mod write;
 
 pub use corridor::{FaultKind, SynthRow, TrsGenerator};

@@ -1,0 +1,233 @@
+//! `smartborder demo`: a synthetic corridor TRS study and its reports, then (unless
+//! `--no-serve`) the console on a populated single window: accounts for Kazakhstan, Azerbaijan
+//! and Georgia and a corridor coordinator, and about a thousand movements on the corridor's
+//! routes at every stage of their lifecycle.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser};
+use futures_util::future::join_all;
+use indicatif::ProgressBar;
+use smartborder_report::Lang;
+use smartborder_store::writer::{Answer, Command, Request, Stamp, Writer, WriterConfig};
+use smartborder_store::{Store, users};
+use smartborder_synth::transit::{WorldMovement, world_movements};
+use smartborder_transit::{OfficeRef, Principal};
+use smartborder_trs::TrsOptions;
+
+use crate::transit::{ServeArgs, runtime};
+use crate::trs::{SynthArgs, study, synth, write_reports};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Output directory (reports, data, and the demo's database).
+    #[arg(long, default_value_os_t = crate::default_demo_dir())]
+    dir: PathBuf,
+    #[arg(long, default_value_t = 200_000)]
+    consignments: u64,
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Report language: en or ru.
+    #[arg(long, default_value = "en")]
+    lang: Lang,
+    /// Write the reports and stop (for scripts): no single window, no console.
+    #[arg(long)]
+    no_serve: bool,
+    /// Where the console listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Transit movements in the demo world.
+    #[arg(long, default_value_t = 1000)]
+    movements: usize,
+}
+
+/// The demo's accounts: (login, role, country, offices).
+const ACCOUNTS: &[(&str, &str, Option<&str>, &[&str])] = &[
+    ("kz.officer", "officer", Some("KZ"), &["KZ000102"]),
+    ("kz.supervisor", "supervisor", Some("KZ"), &[]),
+    ("kz.analyst", "analyst", Some("KZ"), &[]),
+    ("kz.admin", "admin", Some("KZ"), &[]),
+    ("az.officer", "officer", Some("AZ"), &["AZ000201"]),
+    ("az.supervisor", "supervisor", Some("AZ"), &[]),
+    (
+        "ge.officer",
+        "officer",
+        Some("GE"),
+        &["GE000301", "GE000302"],
+    ),
+    ("ge.supervisor", "supervisor", Some("GE"), &[]),
+    ("corridor.coordinator", "coordinator", None, &[]),
+];
+
+pub fn demo(a: DemoArgs) -> Result<ExitCode> {
+    let (input, mapping) = synth(SynthArgs {
+        consignments: a.consignments,
+        seed: a.seed,
+        out: a.dir.clone(),
+        faults: 0.01,
+        format: "csv".into(),
+    })?;
+    let report = study(&input, &mapping, &TrsOptions::default())?;
+    let html = a.dir.join("report.html");
+    write_reports(
+        &report,
+        a.lang,
+        Some(&html),
+        Some(&a.dir.join("report.json")),
+        Some(&a.dir.join("report.xlsx")),
+    )?;
+    println!(
+        "\nTRS report: {}",
+        std::fs::canonicalize(&html).unwrap_or(html).display()
+    );
+    if a.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let file = a.dir.join("single-window.db");
+    // A fresh world each time: the demo's own database only.
+    for suffix in ["", "-wal", "-shm", ".audit-key"] {
+        let path = PathBuf::from(format!("{}{suffix}", file.display()));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {}", path.display())),
+        }
+    }
+    let db = format!("sqlite://{}", file.display());
+    let passwords = runtime()?.block_on(populate(&db, a.seed, a.movements))?;
+    println!("\nThe console: http://{}/console/", a.listen);
+    println!("Sign in as (the passwords are new at every run):");
+    for (login, role, password) in &passwords {
+        println!("  {login:<22} {password}   {role}");
+    }
+    println!("Stop with Ctrl-C.\n");
+    let listen = a.listen.to_string();
+    let serve = ServeOnly::parse_from(["serve", "--db", &db, "--listen", &listen]);
+    crate::transit::serve(serve.args)
+}
+
+/// `serve` with its defaults, as the demo starts it.
+#[derive(Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+/// Creates the accounts and the movements; returns (login, role, password) of each account.
+async fn populate(db: &str, seed: u64, count: usize) -> Result<Vec<(String, String, String)>> {
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening {db}"))?;
+    let leadership = store.lead(|| {}).await?;
+    let writer = Writer::spawn(store.clone(), leadership, WriterConfig::default());
+    let world = world_movements(seed, count, 10, chrono::Utc::now());
+    let events: usize = world.iter().map(|w| w.events.len()).sum();
+    let bar = ProgressBar::new((world.len() + events) as u64);
+    eprintln!("recording {} movements and {events} events", world.len());
+    // Lodgements queued in lodging order (the writer applies its queue in order)...
+    let mut mrns: Vec<Option<String>> = Vec::with_capacity(world.len());
+    let mut refused: Vec<String> = Vec::new();
+    let mut queued = Vec::with_capacity(world.len());
+    for w in &world {
+        queued.push(
+            writer
+                .queue(take_over(w))
+                .await
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    for answer in queued {
+        bar.inc(1);
+        let answer = answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the writer has stopped"))?;
+        match answer.map_err(anyhow::Error::msg)? {
+            Answer::Done { movement } => mrns.push(movement.mrn.map(|m| m.to_string())),
+            other => {
+                refused.push(format!("{other:?}"));
+                mrns.push(None);
+            }
+        }
+    }
+    // ...then the k-th event of every movement at once, round after round.
+    let rounds = world.iter().map(|w| w.events.len()).max().unwrap_or(0);
+    for k in 0..rounds {
+        let commands: Vec<Command> = world
+            .iter()
+            .zip(&mrns)
+            .filter_map(|(w, mrn)| Some(event(mrn.as_ref()?, w.events.get(k)?)))
+            .collect();
+        for answer in join_all(commands.into_iter().map(|c| writer.submit(c))).await {
+            bar.inc(1);
+            match answer.map_err(anyhow::Error::msg)? {
+                Answer::Done { .. } => {}
+                other => refused.push(format!("{other:?}")),
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(first) = refused.first() {
+        bail!(
+            "the single window refused {} of the demo world's requests; the first: {first}",
+            refused.len()
+        );
+    }
+    // The accounts come last, so that their notification feeds start empty.
+    let mut passwords = Vec::new();
+    for (login, role, country, offices) in ACCOUNTS {
+        let Some(role_value) = users::Role::parse(role) else {
+            bail!("demo account {login}: unknown role {role}");
+        };
+        let offices: Vec<OfficeRef> = offices
+            .iter()
+            .map(|o| OfficeRef::parse(o))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("demo account {login}: {e}"))?;
+        let password = crate::users::generate_password();
+        users::create(
+            &store, "demo", login, role_value, *country, &offices, &password,
+        )
+        .await
+        .with_context(|| format!("creating demo account {login}"))?;
+        passwords.push((login.to_string(), role.to_string(), password));
+    }
+    Ok(passwords)
+}
+
+fn take_over(w: &WorldMovement) -> Command {
+    Command {
+        actor: "demo".to_string(),
+        principal: Principal::Administration {
+            country: w.route.departure.country().to_string(),
+        },
+        request: Request::TakeOver {
+            lrn: w.lrn.clone(),
+            route: w.route.clone(),
+            accepted_at: w.accepted_at,
+        },
+        idempotency_key: None,
+        request_sha256: String::new(),
+        body: Vec::new(),
+    }
+}
+
+fn event(mrn: &str, e: &smartborder_transit::Event) -> Command {
+    Command {
+        actor: "demo".to_string(),
+        principal: Principal::Administration {
+            country: e.office.country().to_string(),
+        },
+        request: Request::Event {
+            mrn: mrn.to_string(),
+            event: e.clone(),
+            stamp: Stamp::Given,
+            message: None,
+        },
+        idempotency_key: None,
+        request_sha256: String::new(),
+        body: Vec::new(),
+    }
+}

@@ -1,0 +1,153 @@
+//! `smartborder demo`: the reports, then the console on a populated single window; and
+//! `demo --no-serve`, which writes the reports only.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Stdio};
+
+use common::{bin, http_raw};
+
+/// The demo process, stopped by PID when dropped.
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A session cookie for a login, through the sign-in form.
+fn sign_in(addr: SocketAddr, login: &str, password: &str) -> String {
+    let (status, head, body) = http_raw(addr, "GET", "/console/sign-in", None, None, &[]).unwrap();
+    assert_eq!(status, 200);
+    let token = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(head.contains(&format!("sb_sign_in={token}")));
+    let form = format!("csrf={token}&login={login}&password={password}&back=/console/");
+    let cookie = format!("sb_sign_in={token}");
+    let (status, head, _) = http_raw(
+        addr,
+        "POST",
+        "/console/sign-in",
+        None,
+        Some(("application/x-www-form-urlencoded", form.as_bytes())),
+        &[("Cookie", &cookie)],
+    )
+    .unwrap();
+    assert_eq!(status, 303, "{head}");
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: sb_session="))
+        .and_then(|v| v.split(';').next())
+        .map(|v| format!("sb_session={v}"))
+        .unwrap()
+}
+
+fn page(addr: SocketAddr, cookie: &str, path: &str) -> (u16, String) {
+    let (status, _, body) = http_raw(addr, "GET", path, None, None, &[("Cookie", cookie)]).unwrap();
+    (status, body)
+}
+
+#[test]
+fn demo_opens_a_populated_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = bin()
+        .args(["demo", "--consignments", "3000", "--movements", "300"])
+        .args(["--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut demo = Demo(child);
+    let mut passwords = std::collections::HashMap::new();
+    let mut addr: Option<SocketAddr> = None;
+    let mut lines = BufReader::new(demo.0.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [login, password, _role] = words[..]
+            && login.contains('.')
+            && password.len() == 20
+        {
+            passwords.insert(login.to_string(), password.to_string());
+        }
+        if let Some(rest) = line.strip_prefix("listening on http://") {
+            addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+            break;
+        }
+    }
+    let addr = addr.expect("the demo serves the console");
+    assert!(dir.path().join("report.html").is_file());
+    for login in [
+        "kz.officer",
+        "az.officer",
+        "ge.officer",
+        "corridor.coordinator",
+        "kz.admin",
+    ] {
+        assert!(
+            passwords.contains_key(login),
+            "{login} is printed: {passwords:?}"
+        );
+    }
+
+    // A supervisor's board is full, and a page of it is 50 movements.
+    let kz = sign_in(addr, "kz.supervisor", &passwords["kz.supervisor"]);
+    let (status, board) = page(addr, &kz, "/console/movements");
+    assert_eq!(status, 200);
+    assert!(board.contains("Shown: 50"), "{board}");
+    // Movements at every stage.
+    for status in [
+        "goods_released",
+        "released_for_transit",
+        "written_off",
+        "accepted",
+    ] {
+        let (_, filtered) = page(addr, &kz, &format!("/console/movements?status={status}"));
+        assert!(
+            filtered.contains(&format!("status-{status}\"")),
+            "no movement {status}"
+        );
+    }
+    // The coordinator's corridor dashboard has its map and its figures.
+    let coordinator = sign_in(
+        addr,
+        "corridor.coordinator",
+        &passwords["corridor.coordinator"],
+    );
+    let (status, corridor) = page(addr, &coordinator, "/console/corridor");
+    assert_eq!(status, 200);
+    assert!(corridor.contains("<svg") && corridor.contains("id=\"corridor-legs\""));
+    assert!(corridor.contains("AZ000201 → GE000301"), "{corridor}");
+    // New accounts start with nothing unread.
+    assert!(
+        corridor.contains("id=\"unread\" aria-live=\"polite\" title=\"Unread notifications\">0<")
+    );
+    drop(demo);
+}
+
+#[test]
+fn demo_no_serve_writes_the_reports_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["demo", "--no-serve", "--consignments", "2000", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["report.html", "report.json", "report.xlsx"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    assert!(!dir.path().join("single-window.db").exists());
+}
