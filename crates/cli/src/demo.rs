@@ -13,7 +13,7 @@ use futures_util::future::join_all;
 use indicatif::ProgressBar;
 use smartborder_report::Lang;
 use smartborder_store::writer::{Answer, Command, Request, Stamp, Writer, WriterConfig};
-use smartborder_store::{Store, users};
+use smartborder_store::{Store, studies, users};
 use smartborder_synth::transit::{WorldMovement, world_movements};
 use smartborder_transit::{OfficeRef, Principal};
 use smartborder_trs::TrsOptions;
@@ -97,7 +97,13 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         }
     }
     let db = format!("sqlite://{}", file.display());
-    let passwords = runtime()?.block_on(populate(&db, a.seed, a.movements))?;
+    let report_json = serde_json::to_string(&report).context("the demo study's report")?;
+    let consignments = report.consignments as i64;
+    let passwords = runtime()?.block_on(async {
+        let passwords = populate(&db, a.seed, a.movements).await?;
+        keep_study(&db, report_json, consignments).await?;
+        anyhow::Ok(passwords)
+    })?;
     println!("\nThe console: http://{}/console/", a.listen);
     println!("Sign in as (the passwords are new at every run):");
     for (login, role, password) in &passwords {
@@ -195,6 +201,16 @@ async fn populate(db: &str, seed: u64, count: usize) -> Result<Vec<(String, Stri
         passwords.push((login.to_string(), role.to_string(), password));
     }
     Ok(passwords)
+}
+
+/// The synthetic corridor study joins the study lists of Kazakhstan and of the coordinator.
+async fn keep_study(db: &str, report: String, consignments: i64) -> Result<()> {
+    let store = Store::open(db).await?;
+    for owner in [Some("KZ"), None] {
+        let id = studies::start(&store, "demo", owner, "Synthetic corridor (demo)").await?;
+        studies::finish(&store, &id, Ok((report.clone(), consignments))).await?;
+    }
+    Ok(())
 }
 
 fn take_over(w: &WorldMovement) -> Command {

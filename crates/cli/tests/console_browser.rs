@@ -714,3 +714,115 @@ async fn forms_without_csrf_token_and_foreign_movements_are_refused() {
     assert!(body.contains("not_found"), "{body}");
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver (Debian packages chromium, chromium-driver)"]
+async fn a_trs_upload_ends_in_its_report() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let world = World::new();
+    world.user(
+        "kz.super",
+        "kz supervisor password",
+        &["--role", "supervisor", "--country", "KZ"],
+    );
+    let data = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "synth",
+            "trs",
+            "--consignments",
+            "30000",
+            "--format",
+            "csv",
+            "--faults",
+            "0.01",
+            "--out",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let driver = driver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    sign_in(&client, &world, "kz.super", "kz supervisor password").await;
+    client.goto(&world.url("/console/trs")).await.unwrap();
+    client
+        .find(Locator::Id("study-name"))
+        .await
+        .unwrap()
+        .send_keys("Khorgos, November")
+        .await
+        .unwrap();
+    for (id, file) in [
+        ("study-export", "trs.csv"),
+        ("study-mapping", "trs.mapping.toml"),
+    ] {
+        client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(&data.path().join(file).display().to_string())
+            .await
+            .unwrap();
+    }
+    click_to_page(&client, "#study-form button[type=submit]").await;
+    assert!(path(&client).await.starts_with("/console/trs/study_"));
+    // The page follows the study until it is done, without a reload.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = client
+            .find(Locator::Id("study"))
+            .await
+            .unwrap()
+            .attr("data-status")
+            .await
+            .unwrap();
+        match status.as_deref() {
+            Some("done") => break,
+            Some("running") => {}
+            other => panic!("the study ended {other:?}: {}", text(&client, "main").await),
+        }
+        assert!(Instant::now() < deadline, "the study did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let summary = text(&client, "#study").await;
+    assert!(summary.contains("consignments read"), "{summary}");
+    // The report is shown inside the console, and downloads in three formats.
+    let frame = client.find(Locator::Id("report")).await.unwrap();
+    let src = frame.attr("src").await.unwrap().unwrap();
+    for (link, expected) in [
+        ("report.html", "text/html"),
+        ("report.json", "application/json"),
+        (
+            "report.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ] {
+        let href = format!("{}/{link}", src.trim_end_matches("/report.html"));
+        let found: Value = client
+            .execute(
+                "return fetch(arguments[0]).then(r => r.headers.get('content-type'));",
+                vec![json!(href)],
+            )
+            .await
+            .unwrap();
+        assert!(
+            found.as_str().unwrap_or("").starts_with(expected),
+            "{link}: {found}"
+        );
+    }
+    screenshot(&client, "trs-study").await;
+    // The study stays in the list.
+    client.goto(&world.url("/console/trs")).await.unwrap();
+    let list = text(&client, "#studies").await;
+    assert!(
+        list.contains("Khorgos, November") && list.contains("done"),
+        "{list}"
+    );
+    client.close().await.unwrap();
+}

@@ -116,6 +116,10 @@ fn demo_opens_a_populated_console() {
             "no movement {status}"
         );
     }
+    // The synthetic corridor study is in the list, with its report.
+    let (status, studies) = page(addr, &kz, "/console/trs");
+    assert_eq!(status, 200);
+    assert!(studies.contains("Synthetic corridor (demo)"), "{studies}");
     // The coordinator's corridor dashboard has its map and its figures.
     let coordinator = sign_in(
         addr,

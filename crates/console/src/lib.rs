@@ -21,6 +21,7 @@ mod movement;
 mod pages;
 pub mod session;
 mod sign_in;
+mod trs;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -33,6 +34,8 @@ use smartborder_store::writer::Writer;
 pub struct ConsoleState {
     pub store: Store,
     pub writer: Writer,
+    /// Progress of the studies running in this process.
+    running: trs::Running,
 }
 
 /// The console's routes, all under `/console/`; `/` leads there.
@@ -60,6 +63,18 @@ pub fn router(store: Store, writer: Writer) -> Router {
             get(accounts::list).post(accounts::create),
         )
         .route("/console/accounts/disable", post(accounts::disable))
+        .route(
+            "/console/trs",
+            get(trs::list)
+                .post(trs::start)
+                .layer(axum::extract::DefaultBodyLimit::max(trs::MAX_UPLOAD_BYTES)),
+        )
+        .route("/console/trs/{id}", get(trs::study))
+        .route("/console/trs/{id}/{file}", get(trs::report))
         .route("/console/assets/{name}", get(assets::asset))
-        .with_state(ConsoleState { store, writer })
+        .with_state(ConsoleState {
+            store,
+            writer,
+            running: trs::Running::default(),
+        })
 }

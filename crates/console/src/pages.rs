@@ -146,11 +146,16 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/console/arrivals", "nav-arrivals"),
             ("/console/movements", "nav-movements"),
             ("/console/corridor", "nav-corridor"),
+            ("/console/trs", "nav-trs"),
         ],
-        Role::Analyst => &[("/console/movements", "nav-movements")],
+        Role::Analyst => &[
+            ("/console/movements", "nav-movements"),
+            ("/console/trs", "nav-trs"),
+        ],
         Role::Coordinator => &[
             ("/console/corridor", "nav-corridor"),
             ("/console/movements", "nav-movements"),
+            ("/console/trs", "nav-trs"),
         ],
         Role::Admin => &[
             ("/console/accounts", "nav-accounts"),

@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 /// The verification rule that produced a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// The row could not be read (broken quoting, wrong number of fields, bad encoding).
@@ -67,7 +69,7 @@ impl FindingKind {
 }
 
 /// One verification finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub kind: FindingKind,
     /// Input file.

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::working_hours::WorkingHoursPlan;
 
 /// One end of an interval: a stage of the process map, or the first / last stamp present.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum StampRef {
     Stage(usize),
     FirstPresent,
@@ -13,7 +13,7 @@ pub enum StampRef {
 }
 
 /// What an interval is, for the reader of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IntervalKind {
     /// Between two consecutive stages of the process map.
@@ -25,7 +25,7 @@ pub enum IntervalKind {
 }
 
 /// An interval whose duration is measured for every consignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct IntervalDef {
     pub from: StampRef,
     pub to: StampRef,
@@ -41,7 +41,7 @@ pub const LAST_STAMP: &str = "last_stamp";
 pub const DEFAULT_TARGETS_HOURS: [f64; 4] = [1.0, 4.0, 24.0, 72.0];
 
 /// Everything the TRS engine needs to know about a study besides the data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StudyDesign {
     /// Stage names in process order.
     pub stages: Vec<String>,

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta};
 use serde::Serialize;
 
 /// Daily opening hours (local time) and weekly days off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct WorkingHours {
     /// Minutes after local midnight when the office opens (0..=1440).
     pub open_minute: u16,
@@ -84,7 +84,7 @@ impl WorkingHours {
 
 /// Working hours of a study: a default plus per-office exceptions, keyed by the value of the
 /// segment that names the office.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct WorkingHoursPlan {
     pub default: WorkingHours,
     /// Segment whose value identifies the office (usually "office").

@@ -255,6 +255,8 @@ pub async fn serve(
     // Compile the NCTS schemas now rather than on the first XML message.
     smartborder_ncts::schema();
     let leadership = store.lead(standby).await?;
+    // Studies left running by a previous process will not finish.
+    smartborder_store::studies::interrupt_unfinished(&store).await?;
     let signs = options.writer.audit_key.is_some();
     let writer = Writer::spawn(store.clone(), leadership, options.writer);
     webhook::spawn(store.clone());

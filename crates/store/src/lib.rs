@@ -11,6 +11,7 @@ pub mod keys;
 mod migrations;
 pub mod read;
 pub mod sessions;
+pub mod studies;
 pub mod users;
 pub mod webhooks;
 mod write_set;

@@ -163,6 +163,24 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "ALTER TABLE users ADD COLUMN notifications_seen BIGINT NOT NULL DEFAULT 0",
         ],
     ),
+    (
+        10,
+        "Time Release Studies run from the console, with their reports",
+        &[
+            "CREATE TABLE trs_studies (
+            id TEXT PRIMARY KEY,
+            owner TEXT,
+            name TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            message TEXT NOT NULL,
+            consignments BIGINT NOT NULL,
+            report TEXT NOT NULL
+        )",
+            "CREATE INDEX trs_studies_owner ON trs_studies (owner, created_at)",
+        ],
+    ),
 ];
 
 /// Data a migration derives from what is already stored (run in the migration's transaction).

@@ -37,7 +37,7 @@ impl Default for TrsOptions {
 }
 
 /// Statistics of one interval for one segment value (or the whole population).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct IntervalStats {
     pub from: String,
     pub to: String,
@@ -51,7 +51,7 @@ pub struct IntervalStats {
 }
 
 /// Distribution of one interval over the whole population.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Histogram {
     pub from: String,
     pub to: String,
@@ -61,7 +61,7 @@ pub struct Histogram {
 }
 
 /// One stage's part of the total, in a bottleneck ranking.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct BottleneckStage {
     pub from: String,
     pub to: String,
@@ -72,7 +72,7 @@ pub struct BottleneckStage {
 }
 
 /// Consecutive intervals ranked by their share of the time, for one segment value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Bottleneck {
     pub segment_by: String,
     pub segment: Option<String>,
@@ -80,7 +80,7 @@ pub struct Bottleneck {
 }
 
 /// Arrivals by local hour of day and day of week, and the median release time of each cell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ArrivalPattern {
     /// `counts[day][hour]`, Monday first.
     pub counts: Vec<Vec<u64>>,
@@ -91,7 +91,7 @@ pub struct ArrivalPattern {
 }
 
 /// How many findings of one kind there are and how many the report lists.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct FindingCount {
     pub kind: FindingKind,
     pub count: u64,
@@ -99,7 +99,7 @@ pub struct FindingCount {
 }
 
 /// The method, as the report states it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Method {
     pub interval_rule: String,
     pub quantiles: String,
@@ -115,7 +115,7 @@ pub struct Method {
 }
 
 /// Everything a TRS report shows; serialised as `report.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TrsReport {
     pub input: String,
     /// Consignments read (rows of a wide input, distinct identifiers of a long one).

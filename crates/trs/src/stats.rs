@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 /// Summary of one group of durations. Durations come in seconds; the summary is in minutes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub count: u64,
     pub mean_minutes: Option<f64>,
@@ -29,7 +29,7 @@ pub struct Summary {
 }
 
 /// Share of consignments whose duration is at most `hours`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TargetShare {
     pub hours: f64,
     pub share: f64,

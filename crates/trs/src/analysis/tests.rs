@@ -279,3 +279,15 @@ fn arrival_pattern_uses_local_hours() {
     assert_eq!(r.arrival_pattern.median_release_minutes[0][9], Some(60.0));
     assert_eq!(r.arrival_pattern.counts.iter().flatten().sum::<u64>(), 1);
 }
+
+/// A report read back from its JSON is the report: the console keeps studies as JSON and
+/// renders them again, and `report.json` is the contract other tools read.
+#[test]
+fn the_json_report_reads_back_unchanged() {
+    let t = table(2000);
+    let d = design(true);
+    let report = analyze("t.csv", &t, &d, vec![], 2000, 2000, &TrsOptions::default());
+    let json = serde_json::to_string(&report).unwrap();
+    let back: TrsReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+}
