@@ -11,9 +11,14 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
 use futures_util::future::join_all;
 use indicatif::ProgressBar;
+use smartborder_ingest::declaration_mapping::KCS_MAPPING;
+use smartborder_ingest::{DeclarationMapping, NoProgress, read_declarations};
+use smartborder_model::DeclarationSet;
 use smartborder_report::Lang;
+use smartborder_risk::gbdt::BoostParams;
+use smartborder_risk::model::{ModelCard, RiskModel};
 use smartborder_store::writer::{Answer, Command, Request, Stamp, Writer, WriterConfig};
-use smartborder_store::{Store, studies, users};
+use smartborder_store::{Store, risk_files, studies, users};
 use smartborder_synth::transit::{WorldMovement, world_movements};
 use smartborder_transit::{OfficeRef, Principal};
 use smartborder_trs::TrsOptions;
@@ -42,6 +47,76 @@ pub struct DemoArgs {
     /// Transit movements in the demo world.
     #[arg(long, default_value_t = 1000)]
     movements: usize,
+    /// The Korea Customs Service open data (df_syn_train_eng.csv, df_syn_valid_eng.csv), to
+    /// train the demo's risk model; default: $SMARTBORDER_KCS_DATA, else
+    /// ../shared/data/kcs-customs when it is there. Without it, no model is published.
+    #[arg(long)]
+    kcs_data: Option<PathBuf>,
+}
+
+const KCS_TRAIN: &str = "df_syn_train_eng.csv";
+const KCS_VALID: &str = "df_syn_valid_eng.csv";
+
+/// Where the KCS data is, if anywhere.
+fn kcs_data(given: Option<&std::path::Path>) -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = match given {
+        Some(dir) => vec![dir.to_path_buf()],
+        None => std::env::var_os("SMARTBORDER_KCS_DATA")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain([PathBuf::from("../shared/data/kcs-customs")])
+            .collect(),
+    };
+    let found = candidates
+        .into_iter()
+        .find(|d| d.join(KCS_TRAIN).is_file() && d.join(KCS_VALID).is_file());
+    if found.is_none() {
+        eprintln!(
+            "no Korea Customs Service data ({KCS_TRAIN}, {KCS_VALID}): the demo publishes the example profiles but no risk model (give --kcs-data DIR)"
+        );
+    }
+    found
+}
+
+/// Kazakhstan's risk configuration: the example profiles and their value bands, and (with the
+/// KCS data) a model trained on the 2020 declarations with its card measured on 2021's.
+async fn publish_risk(db: &str, kcs: Option<&std::path::Path>, seed: u64) -> Result<()> {
+    use smartborder_risk::examples::{KCS_BANDS, KCS_BANDS_FILE, KCS_PROFILES};
+    let store = Store::open(db).await?;
+    risk_files::publish(&store, "demo", "KZ", "profiles.risk", KCS_PROFILES).await?;
+    risk_files::publish(&store, "demo", "KZ", KCS_BANDS_FILE, KCS_BANDS).await?;
+    let Some(dir) = kcs else {
+        return Ok(());
+    };
+    let dir = dir.to_path_buf();
+    let (model, card) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let mapping = DeclarationMapping::from_toml(KCS_MAPPING, "kcs")?;
+        let read = |file: &str| -> Result<DeclarationSet> {
+            let path = dir.join(file);
+            Ok(read_declarations(&path, &mapping, &NoProgress)
+                .with_context(|| format!("reading {}", path.display()))?
+                .set)
+        };
+        let (train, valid) = (read(KCS_TRAIN)?, read(KCS_VALID)?);
+        let params = BoostParams {
+            threads: crate::default_threads(),
+            ..BoostParams::default()
+        };
+        eprintln!(
+            "training the demo's risk model on {} declarations",
+            train.declarations.len()
+        );
+        let model = RiskModel::train(&train, &params, seed, &|_| {})?;
+        let card = ModelCard::new(&model, KCS_TRAIN, &valid, KCS_VALID, params.threads);
+        Ok((
+            serde_json::to_string(&model)?,
+            serde_json::to_string(&card)?,
+        ))
+    })
+    .await??;
+    risk_files::publish(&store, "demo", "KZ", "model.json", &model).await?;
+    risk_files::publish(&store, "demo", "KZ", "model-card.json", &card).await?;
+    Ok(())
 }
 
 /// The demo's accounts: (login, role, country, offices).
@@ -99,9 +174,11 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
     let db = format!("sqlite://{}", file.display());
     let report_json = serde_json::to_string(&report).context("the demo study's report")?;
     let consignments = report.consignments as i64;
+    let kcs = kcs_data(a.kcs_data.as_deref());
     let passwords = runtime()?.block_on(async {
         let passwords = populate(&db, a.seed, a.movements).await?;
         keep_study(&db, report_json, consignments).await?;
+        publish_risk(&db, kcs.as_deref(), a.seed).await?;
         anyhow::Ok(passwords)
     })?;
     println!("\nThe console: http://{}/console/", a.listen);

@@ -23,9 +23,6 @@ use smartborder_risk::{RuleSet, parse_rules};
 
 use crate::progress::Bar;
 
-/// The declaration mapping of the Korea Customs Service open data, built in as `--mapping kcs`.
-const KCS_MAPPING: &str = include_str!("../../../profiles/kcs.toml");
-
 #[derive(Subcommand)]
 pub enum RiskCommand {
     /// Risk-profile files.
@@ -248,7 +245,7 @@ fn load_mapping(arg: &str) -> Result<DeclarationMapping> {
     let path = Path::new(arg);
     if arg == "kcs" && !path.exists() {
         return Ok(DeclarationMapping::from_toml(
-            KCS_MAPPING,
+            smartborder_ingest::declaration_mapping::KCS_MAPPING,
             "kcs (built in)",
         )?);
     }

@@ -826,3 +826,69 @@ async fn a_trs_upload_ends_in_its_report() {
     );
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver (Debian packages chromium, chromium-driver)"]
+async fn an_analysts_rule_error_is_shown_at_its_line_and_column() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let world = World::new();
+    world.user(
+        "kz.analyst",
+        "kz analyst password",
+        &["--role", "analyst", "--country", "KZ"],
+    );
+    let driver = driver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    sign_in(&client, &world, "kz.analyst", "kz analyst password").await;
+    assert_eq!(path(&client).await, "/console/risk");
+    let editor = client.find(Locator::Id("profiles")).await.unwrap();
+    editor.clear().await.unwrap();
+    // A misspelt field on line 2: the error appears while typing, with its line and column.
+    editor
+        .send_keys("profile \"GB\" {\n    when orign = \"GB\"\n    then yellow\n}\n")
+        .await
+        .unwrap();
+    let error = wait_text(&client, "#rule-error", Duration::from_secs(5), |t| {
+        t.contains("orign")
+    })
+    .await;
+    let error = error.expect("the rule error is shown as the analyst types");
+    assert!(
+        error.starts_with("Line 2, column 10: unknown field `orign`"),
+        "{error}"
+    );
+    screenshot(&client, "risk-profiles-error").await;
+    // Publishing it is refused; corrected, it is published as version 1.
+    click_to_page(&client, "#profiles-form button[type=submit]").await;
+    assert!(text(&client, "main .error").await.contains("Not published"));
+    let editor = client.find(Locator::Id("profiles")).await.unwrap();
+    editor.clear().await.unwrap();
+    editor
+        .send_keys("profile \"GB\" {\n    when origin = \"GB\"\n    then yellow\n}\n")
+        .await
+        .unwrap();
+    let ok = wait_text(&client, "#rule-ok", Duration::from_secs(5), |t| {
+        t.contains("no errors")
+    })
+    .await;
+    assert_eq!(ok.as_deref(), Some("One profile, no errors."));
+    click_to_page(&client, "#profiles-form button[type=submit]").await;
+    assert_eq!(text(&client, "#published").await, "Version 1 published.");
+    assert!(
+        text(&client, "#profiles-version")
+            .await
+            .starts_with("Version 1 in force")
+    );
+    // The audit log vouches for the published file.
+    let out = bin()
+        .args(["audit", "verify", "--db", &world.db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    client.close().await.unwrap();
+}

@@ -57,7 +57,10 @@ fn page(addr: SocketAddr, cookie: &str, path: &str) -> (u16, String) {
 #[test]
 fn demo_opens_a_populated_console() {
     let dir = tempfile::tempdir().unwrap();
+    // Without the KCS data (no model is trained), from a directory with no ../shared beside it.
     let child = bin()
+        .env_remove("SMARTBORDER_KCS_DATA")
+        .current_dir(dir.path())
         .args(["demo", "--consignments", "3000", "--movements", "300"])
         .args(["--listen", "127.0.0.1:0", "--dir"])
         .arg(dir.path())
@@ -120,6 +123,12 @@ fn demo_opens_a_populated_console() {
     let (status, studies) = page(addr, &kz, "/console/trs");
     assert_eq!(status, 200);
     assert!(studies.contains("Synthetic corridor (demo)"), "{studies}");
+    // Kazakhstan's analyst finds the example profiles published and checked.
+    let analyst = sign_in(addr, "kz.analyst", &passwords["kz.analyst"]);
+    let (status, risk) = page(addr, &analyst, "/console/risk");
+    assert_eq!(status, 200);
+    assert!(risk.contains("Version 1 in force"), "{risk}");
+    assert!(risk.contains("4 profiles, no errors."), "{risk}");
     // The coordinator's corridor dashboard has its map and its figures.
     let coordinator = sign_in(
         addr,

@@ -179,3 +179,39 @@ study-no-file = No such file of a study.
 download-html = Report (HTML)
 download-json = Report (JSON)
 download-xlsx = Report (Excel)
+
+nav-risk = Risk profiles
+analysts-only = Risk profiles are edited by the administration's risk analysts.
+profiles = Risk profiles
+profiles-version = Version { $version } in force, published by { $by } on { $at }.
+profiles-example = Not published yet: the editor starts from the example profiles of the Korea Customs Service data.
+profiles-editor = Profiles (the rule language; checked as you type)
+profiles-publish = Check and publish
+profiles-published = Version { $version } published.
+profiles-not-published = Not published: the profiles have an error (below).
+rule-error-at = Line { $line }, column { $column }:
+rules-ok = { $profiles ->
+    [one] One profile, no errors.
+   *[other] { $profiles } profiles, no errors.
+}
+profile = Profile
+rule-line = Line
+profile-actions = Lanes and actions
+profile-description = Description
+value-control = value control
+review = review
+model-card = Model card
+model-none = No model is published for your administration yet.
+model-training-data = Training data
+model-period = Declarations dated
+model-declarations = Inspected declarations
+model-inspected = { $declarations } with a result, { $illicit } of them non-compliant
+model-params = Model
+model-params-text = gradient-boosted trees: { $trees } trees of at most { $leaves } leaves
+model-evaluation-data = Measured on
+model-metrics = Targeting on { $declarations } held-out declarations with a result
+budget-percent = Inspected (%)
+selected = Selected
+model-top-features = Top features (mean absolute contribution to the log-odds)
+feature = Feature
+mean-abs-log-odds = Mean |log-odds|

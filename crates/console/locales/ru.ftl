@@ -179,3 +179,40 @@ study-no-file = Такого файла у исследования нет.
 download-html = Отчёт (HTML)
 download-json = Отчёт (JSON)
 download-xlsx = Отчёт (Excel)
+
+nav-risk = Профили риска
+analysts-only = Профили риска редактируют аналитики по рискам администрации.
+profiles = Профили риска
+profiles-version = Действует версия { $version }, опубликована { $by } { $at }.
+profiles-example = Ещё не опубликованы: редактор начинает с примеров профилей для данных Таможенной службы Кореи.
+profiles-editor = Профили (язык правил; проверяются при вводе)
+profiles-publish = Проверить и опубликовать
+profiles-published = Опубликована версия { $version }.
+profiles-not-published = Не опубликовано: в профилях ошибка (см. ниже).
+rule-error-at = Строка { $line }, столбец { $column }:
+rules-ok = { $profiles ->
+    [one] { $profiles } профиль, ошибок нет.
+    [few] { $profiles } профиля, ошибок нет.
+   *[many] { $profiles } профилей, ошибок нет.
+}
+profile = Профиль
+rule-line = Строка
+profile-actions = Коридоры и действия
+profile-description = Описание
+value-control = контроль стоимости
+review = проверка
+model-card = Карточка модели
+model-none = Для вашей администрации модель ещё не опубликована.
+model-training-data = Обучающие данные
+model-period = Даты деклараций
+model-declarations = Проверенные декларации
+model-inspected = { $declarations } с результатом, из них нарушений: { $illicit }
+model-params = Модель
+model-params-text = градиентный бустинг деревьев: { $trees } деревьев, не более { $leaves } листьев
+model-evaluation-data = Оценка на
+model-metrics = Отбор на { $declarations } отложенных декларациях с результатом
+budget-percent = Досмотрено (%)
+selected = Отобрано
+model-top-features = Главные признаки (средний модуль вклада в логит)
+feature = Признак
+mean-abs-log-odds = Средний |логит|

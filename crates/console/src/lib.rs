@@ -19,6 +19,7 @@ pub mod i18n;
 mod live;
 mod movement;
 mod pages;
+mod risk;
 pub mod session;
 mod sign_in;
 mod trs;
@@ -71,6 +72,9 @@ pub fn router(store: Store, writer: Writer) -> Router {
         )
         .route("/console/trs/{id}", get(trs::study))
         .route("/console/trs/{id}/{file}", get(trs::report))
+        .route("/console/risk", get(risk::page))
+        .route("/console/risk/check", post(risk::check_fragment))
+        .route("/console/risk/profiles", post(risk::publish))
         .route("/console/assets/{name}", get(assets::asset))
         .with_state(ConsoleState {
             store,

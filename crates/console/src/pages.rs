@@ -149,6 +149,7 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/console/trs", "nav-trs"),
         ],
         Role::Analyst => &[
+            ("/console/risk", "nav-risk"),
             ("/console/movements", "nav-movements"),
             ("/console/trs", "nav-trs"),
         ],
@@ -169,7 +170,7 @@ pub async fn home(signed: Signed) -> Redirect {
     Redirect::to(match signed.session.user.role {
         Role::Officer | Role::Supervisor => "/console/arrivals",
         Role::Admin => "/console/accounts",
-        Role::Analyst => "/console/movements",
+        Role::Analyst => "/console/risk",
         Role::Coordinator => "/console/corridor",
     })
 }

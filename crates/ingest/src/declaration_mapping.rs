@@ -85,6 +85,10 @@ impl Role {
     }
 }
 
+/// The declaration mapping of the Korea Customs Service open data (`profiles/kcs.toml`), built
+/// in: `--mapping kcs` on the command line, and the console's rule checks.
+pub const KCS_MAPPING: &str = include_str!("../../../profiles/kcs.toml");
+
 /// A validated declaration mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeclarationMapping {

@@ -11,6 +11,7 @@ pub mod rules;
 pub use rules::{RuleError, RuleSet, parse_rules};
 pub mod draw;
 pub mod evaluation;
+pub mod examples;
 pub mod features;
 pub mod gbdt;
 pub mod metrics;

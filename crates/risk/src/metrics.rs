@@ -25,7 +25,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Targeting quality at one inspection budget.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct AtBudget {
     pub budget_percent: u32,
     /// Scores strictly above this are selected.
@@ -38,7 +38,7 @@ pub struct AtBudget {
 }
 
 /// Metrics of a scored, labelled set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TargetingMetrics {
     pub declarations: usize,
     pub illicit: usize,

@@ -9,6 +9,7 @@ use smartborder_model::{Declaration, DeclarationSet};
 
 use crate::features::FeatureEncoder;
 use crate::gbdt::{BoostParams, Booster, sigmoid};
+use crate::metrics::{TargetingMetrics, targeting_metrics};
 
 /// The `format` field of a model file.
 pub const MODEL_FORMAT: &str = "smartborder-risk-model";
@@ -57,8 +58,46 @@ pub struct RiskModel {
     pub booster: Booster,
 }
 
+/// What an analyst reads about a model: what it learned from, how well it ranks declarations
+/// it did not see, and which features move its scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Where the training declarations came from.
+    pub training_data: String,
+    pub training: TrainingSummary,
+    pub params: BoostParams,
+    /// The declarations the metrics were measured on.
+    pub evaluation_data: String,
+    pub evaluation: TargetingMetrics,
+    /// Mean absolute contribution (log-odds) per feature on the evaluation data, largest first.
+    pub top_features: Vec<Contribution>,
+}
+
+impl ModelCard {
+    /// Measures `model` on the declarations of `evaluation` that have an outcome.
+    pub fn new(
+        model: &RiskModel,
+        training_data: &str,
+        evaluation: &DeclarationSet,
+        evaluation_data: &str,
+        threads: usize,
+    ) -> ModelCard {
+        let (index, labels, revenue) = crate::evaluation::outcomes(&evaluation.declarations);
+        let all = model.score(evaluation, threads);
+        let scores: Vec<f64> = index.iter().map(|&i| all[i]).collect();
+        ModelCard {
+            training_data: training_data.to_string(),
+            training: model.training.clone(),
+            params: model.params,
+            evaluation_data: evaluation_data.to_string(),
+            evaluation: targeting_metrics(&scores, &labels, revenue.as_deref()),
+            top_features: model.top_features(evaluation, 5000),
+        }
+    }
+}
+
 /// One feature's share of a score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
     pub feature: String,
     /// Contribution to the log-odds.
@@ -170,6 +209,40 @@ impl RiskModel {
             bias,
             contributions,
         }
+    }
+
+    /// The features that move scores most: the mean absolute contribution (log-odds) of each
+    /// feature over the declarations of `set` (every `step`-th one, so that at most `sample`
+    /// are explained), largest first. This is what the model card shows as top features.
+    pub fn top_features(&self, set: &DeclarationSet, sample: usize) -> Vec<Contribution> {
+        let step = (set.declarations.len() / sample.max(1)).max(1);
+        let mut sums = vec![0.0_f64; self.feature_names.len()];
+        let mut n = 0usize;
+        let bound = self.encoder.bind(&set.attributes);
+        let mut x = vec![0.0; self.encoder.feature_count()];
+        let mut c = vec![0.0; x.len()];
+        for d in set.declarations.iter().step_by(step) {
+            x.iter_mut().for_each(|v| *v = 0.0);
+            c.iter_mut().for_each(|v| *v = 0.0);
+            bound.encode(d, &mut x, &mut String::new());
+            self.booster.contributions(&x, &mut c);
+            for (s, v) in sums.iter_mut().zip(&c) {
+                *s += v.abs();
+            }
+            n += 1;
+        }
+        let mut top: Vec<Contribution> = self
+            .feature_names
+            .iter()
+            .zip(sums)
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(f, s)| Contribution {
+                feature: f.clone(),
+                log_odds: s / n.max(1) as f64,
+            })
+            .collect();
+        top.sort_by(|a, b| b.log_odds.total_cmp(&a.log_odds));
+        top
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {

@@ -84,6 +84,30 @@ fn learns_the_pattern_and_round_trips_through_its_file() {
     assert!(m.budgets[3].precision > 0.7, "{:?}", m.budgets[3]);
     assert!(m.auc.unwrap() > 0.85, "{:?}", m.auc);
 
+    // Top features: the mean |contribution| over the set, as `explain` gives it row by row.
+    let top = model.top_features(&test, test.declarations.len());
+    assert!(!top.is_empty());
+    assert!(top.windows(2).all(|w| w[0].log_odds >= w[1].log_odds));
+    let first = &top[0];
+    let by_hand: f64 = test
+        .declarations
+        .iter()
+        .map(|d| {
+            model
+                .explain(d, &test.attributes)
+                .contributions
+                .iter()
+                .find(|c| c.feature == first.feature)
+                .map_or(0.0, |c| c.log_odds.abs())
+        })
+        .sum::<f64>()
+        / test.declarations.len() as f64;
+    assert!(
+        (first.log_odds - by_hand).abs() < 1e-9,
+        "{} vs {by_hand}",
+        first.log_odds
+    );
+
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.json");
     model.save(&path).unwrap();

@@ -674,6 +674,15 @@ pub async fn verify(
             disabled_at,
         );
     }
+    let files: Vec<(String, String, i64, String)> = sqlx::query_as(
+        "SELECT country, name, version, body FROM risk_files ORDER BY country, name, version",
+    )
+    .fetch_all(&store.pool)
+    .await?;
+    for (country, name, version, body) in files {
+        let record = crate::risk_files::file_record(&country, &name, version, &body);
+        check_created(&mut v, &mut recorded, &record, "risk file");
+    }
     let mut missing: Vec<(&str, i64)> = recorded
         .into_iter()
         .map(|(name, (seq, _))| (name, seq))

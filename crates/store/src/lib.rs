@@ -10,6 +10,7 @@ pub mod audit;
 pub mod keys;
 mod migrations;
 pub mod read;
+pub mod risk_files;
 pub mod sessions;
 pub mod studies;
 pub mod users;

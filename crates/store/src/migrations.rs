@@ -181,6 +181,19 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX trs_studies_owner ON trs_studies (owner, created_at)",
         ],
     ),
+    (
+        11,
+        "risk configuration files of each administration, versioned",
+        &["CREATE TABLE risk_files (
+            country TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            body TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (country, name, version)
+        )"],
+    ),
 ];
 
 /// Data a migration derives from what is already stored (run in the migration's transaction).

@@ -1,0 +1,285 @@
+//! The risk analyst's workplace: the administration's risk profiles edited in the browser and
+//! checked as they are typed (the rule language's own parser, with line and column), published
+//! as new versions; and the model card of the model in force (training data and period,
+//! metrics on held-out declarations, top features).
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::DateTime;
+use maud::{Markup, html};
+use serde::Deserialize;
+use smartborder_ingest::DeclarationMapping;
+use smartborder_ingest::declaration_mapping::KCS_MAPPING;
+use smartborder_risk::model::ModelCard;
+use smartborder_risk::rules::{RuleError, RuleSet, parse_rules};
+use smartborder_store::risk_files::{self, RiskFile};
+use smartborder_store::users::Role;
+
+use crate::ConsoleState;
+use crate::i18n::Lang;
+use crate::pages;
+use crate::session::Signed;
+
+/// The name of the profiles file among an administration's risk files.
+pub const PROFILES: &str = "profiles.risk";
+/// The model card published with a model.
+pub const MODEL_CARD: &str = "model-card.json";
+
+/// The administration of an analyst (`None`: not an analyst of an administration).
+fn analyst_country(signed: &Signed) -> Option<&str> {
+    match signed.session.user.role {
+        Role::Analyst => signed.session.user.country.as_deref(),
+        _ => None,
+    }
+}
+
+fn analysts_only(signed: &Signed) -> Response {
+    pages::refusal(
+        signed.lang,
+        StatusCode::FORBIDDEN,
+        &signed.lang.t("analysts-only"),
+    )
+}
+
+/// Checks a profiles text as `smartborder risk rules check --mapping kcs` does, with the
+/// administration's other risk files (value bands) beside it.
+fn check(text: &str, files: &[RiskFile]) -> Result<RuleSet, RuleError> {
+    let attributes: Vec<String> = DeclarationMapping::from_toml(KCS_MAPPING, "kcs")
+        .map(|m| m.attributes.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default();
+    let dir = tempfile::tempdir().map_err(|e| RuleError {
+        file: PROFILES.into(),
+        line: 0,
+        column: 0,
+        message: format!("no room to check the files: {e}"),
+    })?;
+    for f in files
+        .iter()
+        .filter(|f| f.name != PROFILES && !f.name.contains('/'))
+    {
+        // A file that cannot be written is reported by the parser as missing.
+        let _ = std::fs::write(dir.path().join(&f.name), &f.body);
+    }
+    parse_rules(text, PROFILES, Some(dir.path()), &attributes)
+}
+
+fn check_result(lang: Lang, result: &Result<RuleSet, RuleError>) -> Markup {
+    html! {
+        div #check-result aria-live="polite" {
+            @match result {
+                Err(e) => {
+                    p.error role="alert" #rule-error data-line=(e.line) data-column=(e.column) {
+                        (lang.t_args("rule-error-at", &[("line", (e.line as i64).into()), ("column", (e.column as i64).into())]))
+                        " " (e.message)
+                    }
+                }
+                Ok(rules) => {
+                    p.ok #rule-ok { (lang.t_args("rules-ok", &[("profiles", (rules.profiles.len() as i64).into())])) }
+                    table #profiles-table {
+                        thead { tr {
+                            th scope="col" { (lang.t("profile")) }
+                            th scope="col" .num { (lang.t("rule-line")) }
+                            th scope="col" { (lang.t("profile-actions")) }
+                            th scope="col" { (lang.t("profile-description")) }
+                        } }
+                        tbody {
+                            @for p in &rules.profiles {
+                                tr {
+                                    td { (p.id) }
+                                    td.num { (p.line) }
+                                    td {
+                                        @if p.value_control.is_some() { (lang.t("value-control")) "; " }
+                                        (p.actions.lanes.iter().map(|(l, s)| format!("{l} {:.0}%", s * 100.0)).collect::<Vec<_>>().join(", "))
+                                        @if p.actions.review { ", " (lang.t("review")) }
+                                    }
+                                    td { (p.description.as_deref().unwrap_or("")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn model_card(lang: Lang, card: Option<&ModelCard>) -> Markup {
+    html! {
+        h2 #model-card { (lang.t("model-card")) }
+        @match card {
+            None => p.empty { (lang.t("model-none")) },
+            Some(card) => {
+                dl.summary {
+                    dt { (lang.t("model-training-data")) } dd { (card.training_data) }
+                    dt { (lang.t("model-period")) } dd { (card.training.first_date) " – " (card.training.last_date) }
+                    dt { (lang.t("model-declarations")) }
+                    dd { (lang.t_args("model-inspected", &[("declarations", lang.count(card.training.declarations as i64).into()), ("illicit", lang.count(card.training.illicit as i64).into())])) }
+                    dt { (lang.t("model-params")) }
+                    dd { (lang.t_args("model-params-text", &[("trees", (card.params.trees as i64).into()), ("leaves", (card.params.max_leaves as i64).into())])) }
+                    dt { (lang.t("model-evaluation-data")) } dd { (card.evaluation_data) }
+                }
+                table #model-metrics {
+                    caption { (lang.t_args("model-metrics", &[("declarations", lang.count(card.evaluation.declarations as i64).into())])) }
+                    thead { tr {
+                        th scope="col" .num { (lang.t("budget-percent")) }
+                        th scope="col" .num { (lang.t("selected")) }
+                        th scope="col" .num { "Pre@n" }
+                        th scope="col" .num { "Rec@n" }
+                        th scope="col" .num { "Rev@n" }
+                    } }
+                    tbody {
+                        @for b in &card.evaluation.budgets {
+                            tr {
+                                td.num { (b.budget_percent) }
+                                td.num { (lang.count(b.selected as i64)) }
+                                td.num { (format!("{:.3}", b.precision)) }
+                                td.num { (format!("{:.3}", b.recall)) }
+                                td.num { (b.revenue_recall.map_or("–".to_string(), |r| format!("{r:.3}"))) }
+                            }
+                        }
+                    }
+                }
+                p { "AUC " (card.evaluation.auc.map_or("–".to_string(), |a| format!("{a:.3}"))) }
+                table #top-features {
+                    caption { (lang.t("model-top-features")) }
+                    thead { tr {
+                        th scope="col" { (lang.t("feature")) }
+                        th scope="col" .num { (lang.t("mean-abs-log-odds")) }
+                    } }
+                    tbody {
+                        @for f in card.top_features.iter().take(10) {
+                            tr { td { (f.feature) } td.num { (format!("{:.3}", f.log_odds)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn render(
+    state: &ConsoleState,
+    signed: &Signed,
+    status: StatusCode,
+    text: Option<String>,
+    notice: Option<Markup>,
+) -> Response {
+    let lang = signed.lang;
+    let Some(country) = analyst_country(signed) else {
+        return analysts_only(signed);
+    };
+    let files = match risk_files::in_force(&state.store, country).await {
+        Ok(f) => f,
+        Err(e) => return pages::store_failed(lang, &e),
+    };
+    let published = files.iter().find(|f| f.name == PROFILES);
+    let text = text.unwrap_or_else(|| {
+        published.map_or(smartborder_risk::examples::KCS_PROFILES.to_string(), |f| {
+            f.body.clone()
+        })
+    });
+    let result = check(&text, &files);
+    let card: Option<ModelCard> = files
+        .iter()
+        .find(|f| f.name == MODEL_CARD)
+        .and_then(|f| serde_json::from_str(&f.body).ok());
+    let content = html! {
+        @if let Some(n) = notice { (n) }
+        h2 { (lang.t("profiles")) }
+        p #profiles-version {
+            @match published {
+                Some(f) => (lang.t_args("profiles-version", &[
+                    ("version", f.version.into()),
+                    ("by", f.created_by.clone().into()),
+                    ("at", lang.utc_time(DateTime::from_timestamp_micros(f.created_at).unwrap_or_default()).into()),
+                ])),
+                None => (lang.t("profiles-example")),
+            }
+        }
+        form #profiles-form method="post" action="/console/risk/profiles" {
+            input type="hidden" name="csrf" value=(signed.session.csrf);
+            label for="profiles" { (lang.t("profiles-editor")) }
+            textarea #profiles name="text" rows="28" spellcheck="false" autocomplete="off"
+                hx-post="/console/risk/check" hx-trigger="input changed delay:300ms"
+                hx-target="#check-result" hx-swap="outerHTML" hx-include="closest form" {
+                (text)
+            }
+            p { button type="submit" { (lang.t("profiles-publish")) } }
+        }
+        (check_result(lang, &result))
+        (model_card(lang, card.as_ref()))
+    };
+    pages::signed_page(state, signed, &lang.t("nav-risk"), status, content).await
+}
+
+/// `GET /console/risk`
+pub async fn page(State(state): State<ConsoleState>, signed: Signed) -> Response {
+    render(&state, &signed, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ProfilesForm {
+    #[serde(default)]
+    csrf: String,
+    text: String,
+}
+
+/// `POST /console/risk/check`: the check of the text being typed (a fragment for htmx).
+pub async fn check_fragment(
+    State(state): State<ConsoleState>,
+    signed: Signed,
+    Form(f): Form<ProfilesForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let Some(country) = analyst_country(&signed) else {
+        return analysts_only(&signed);
+    };
+    let files = match risk_files::in_force(&state.store, country).await {
+        Ok(f) => f,
+        Err(e) => return pages::store_failed(signed.lang, &e),
+    };
+    let result = check(&f.text, &files);
+    Html(check_result(signed.lang, &result).into_string()).into_response()
+}
+
+/// `POST /console/risk/profiles`: checks the text and publishes it as the new version.
+pub async fn publish(
+    State(state): State<ConsoleState>,
+    signed: Signed,
+    Form(f): Form<ProfilesForm>,
+) -> Response {
+    let lang = signed.lang;
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let Some(country) = analyst_country(&signed).map(str::to_string) else {
+        return analysts_only(&signed);
+    };
+    let files = match risk_files::in_force(&state.store, &country).await {
+        Ok(f) => f,
+        Err(e) => return pages::store_failed(lang, &e),
+    };
+    if check(&f.text, &files).is_err() {
+        let notice = html! { p.error role="alert" { (lang.t("profiles-not-published")) } };
+        return render(
+            &state,
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(f.text),
+            Some(notice),
+        )
+        .await;
+    }
+    let actor = signed.session.user.id.clone();
+    match risk_files::publish(&state.store, &actor, &country, PROFILES, &f.text).await {
+        Ok(version) => {
+            let notice = html! { p.ok role="status" #published { (lang.t_args("profiles-published", &[("version", version.into())])) } };
+            render(&state, &signed, StatusCode::OK, None, Some(notice)).await
+        }
+        Err(e) => pages::store_failed(lang, &e),
+    }
+}

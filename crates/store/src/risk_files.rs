@@ -1,0 +1,116 @@
+//! An administration's risk configuration as versioned files: its risk profiles (`profiles.risk`),
+//! the value bands they name (`*.csv`), its model and model card (`model.json`,
+//! `model-card.json`). Every publication is a new version, audited with the person who made it;
+//! the newest version of each file is the one in force. Files are confidential to their
+//! administration: every read names the country.
+
+use crate::audit::{self, AuditEntry, Record, sha256_hex};
+use crate::{Store, StoreError, now_micros};
+
+/// A published version of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskFile {
+    pub country: String,
+    pub name: String,
+    pub version: i64,
+    pub body: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// Publishes a new version of a file; returns its version number (1, 2, ...).
+pub async fn publish(
+    store: &Store,
+    actor: &str,
+    country: &str,
+    name: &str,
+    body: &str,
+) -> Result<i64, StoreError> {
+    let now = now_micros();
+    let mut tx = store.pool.begin().await?;
+    let (latest,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(version) FROM risk_files WHERE country = $1 AND name = $2")
+            .bind(country)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+    let version = latest.unwrap_or(0) + 1;
+    sqlx::query(
+        "INSERT INTO risk_files (country, name, version, body, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(country)
+    .bind(name)
+    .bind(version)
+    .bind(body)
+    .bind(actor)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let subject = format!("{country}/{name}/{version}");
+    audit::append(
+        &mut tx,
+        store.backend,
+        &[AuditEntry {
+            actor,
+            action: "risk_file_published",
+            subject: &subject,
+            body: body.as_bytes(),
+            record: Some(file_record(country, name, version, body)),
+        }],
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// What the audit log vouches for of a published file: its content.
+pub(crate) fn file_record(country: &str, name: &str, version: i64, body: &str) -> Record {
+    Record {
+        name: format!("risk_files/{country}/{name}/{version}"),
+        sha256: sha256_hex(body.as_bytes()),
+    }
+}
+
+type FileRow = (String, String, i64, String, String, i64);
+
+fn file((country, name, version, body, created_by, created_at): FileRow) -> RiskFile {
+    RiskFile {
+        country,
+        name,
+        version,
+        body,
+        created_by,
+        created_at,
+    }
+}
+
+/// The version in force of a file of an administration.
+pub async fn latest(
+    store: &Store,
+    country: &str,
+    name: &str,
+) -> Result<Option<RiskFile>, StoreError> {
+    let row: Option<FileRow> = sqlx::query_as(
+        "SELECT country, name, version, body, created_by, created_at FROM risk_files \
+         WHERE country = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(country)
+    .bind(name)
+    .fetch_optional(&store.pool)
+    .await?;
+    Ok(row.map(file))
+}
+
+/// The version in force of every file of an administration, by name.
+pub async fn in_force(store: &Store, country: &str) -> Result<Vec<RiskFile>, StoreError> {
+    let rows: Vec<FileRow> = sqlx::query_as(
+        "SELECT f.country, f.name, f.version, f.body, f.created_by, f.created_at FROM risk_files f \
+         WHERE f.country = $1 AND f.version = (SELECT MAX(g.version) FROM risk_files g WHERE g.country = f.country AND g.name = f.name) \
+         ORDER BY f.name",
+    )
+    .bind(country)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows.into_iter().map(file).collect())
+}
