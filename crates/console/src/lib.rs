@@ -75,6 +75,10 @@ pub fn router(store: Store, writer: Writer) -> Router {
         .route("/console/risk", get(risk::page))
         .route("/console/risk/check", post(risk::check_fragment))
         .route("/console/risk/profiles", post(risk::publish))
+        .route(
+            "/console/risk/backtest",
+            post(risk::run).layer(axum::extract::DefaultBodyLimit::max(trs::MAX_UPLOAD_BYTES)),
+        )
         .route("/console/assets/{name}", get(assets::asset))
         .with_state(ConsoleState {
             store,

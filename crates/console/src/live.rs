@@ -92,7 +92,8 @@ struct Feed {
     state: ConsoleState,
     user: User,
     lang: Lang,
-    seen: i64,
+    /// Unread notifications: counted once at connection, then kept up to date.
+    unread: i64,
     cursor: i64,
     notified: tokio::sync::watch::Receiver<i64>,
     ready: VecDeque<Event>,
@@ -115,14 +116,12 @@ impl Feed {
                 self.notified.changed().await.ok()?;
                 continue;
             }
-            let unread = read::unread_notifications(&self.state.store, &principal, self.seen)
-                .await
-                .unwrap_or(0);
             for n in fresh {
                 self.cursor = n.id;
+                self.unread += 1;
                 let arrival = self.arrival_row(&n).await;
                 let data = json!({
-                    "unread": unread,
+                    "unread": self.unread,
                     "item": item(self.lang, &n).into_string(),
                     "arrival": arrival,
                 });
@@ -166,17 +165,39 @@ pub async fn stream(
             Err(e) => return pages::store_failed(signed.lang, &e),
         },
     };
+    let unread = match read::unread_notifications(
+        &state.store,
+        &principal,
+        signed.session.notifications_seen.max(0),
+    )
+    .await
+    {
+        // The count up to the cursor; later notifications are counted as they are sent.
+        Ok(n) => (n - unread_after(&state, &principal, cursor).await).max(0),
+        Err(e) => return pages::store_failed(signed.lang, &e),
+    };
     let feed = Feed {
         notified: state.writer.notified(),
         state,
         user: signed.session.user,
         lang: signed.lang,
-        seen: signed.session.notifications_seen,
+        unread,
         cursor,
         ready: VecDeque::new(),
     };
     let events = stream::unfold(feed, Feed::next);
     live(events).into_response()
+}
+
+/// Notifications after the cursor (counted as they are sent, not at connection).
+async fn unread_after(
+    state: &ConsoleState,
+    principal: &smartborder_transit::Principal,
+    cursor: i64,
+) -> i64 {
+    read::unread_notifications(&state.store, principal, cursor)
+        .await
+        .unwrap_or(0)
 }
 
 fn live(

@@ -3,15 +3,19 @@
 //! as new versions; and the model card of the model in force (training data and period,
 //! metrics on held-out declarations, top features).
 
+use std::path::Path as FilePath;
+
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDate};
 use maud::{Markup, html};
 use serde::Deserialize;
-use smartborder_ingest::DeclarationMapping;
 use smartborder_ingest::declaration_mapping::KCS_MAPPING;
+use smartborder_ingest::{DeclarationMapping, InputKind, NoProgress, read_declarations};
+use smartborder_risk::evaluation::{BacktestPeriod, RulePerformance, backtest, rule_performance};
+use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::model::ModelCard;
 use smartborder_risk::rules::{RuleError, RuleSet, parse_rules};
 use smartborder_store::risk_files::{self, RiskFile};
@@ -20,7 +24,7 @@ use smartborder_store::users::Role;
 use crate::ConsoleState;
 use crate::i18n::Lang;
 use crate::pages;
-use crate::session::Signed;
+use crate::session::{Signed, same_secret};
 
 /// The name of the profiles file among an administration's risk files.
 pub const PROFILES: &str = "profiles.risk";
@@ -210,6 +214,21 @@ async fn render(
         }
         (check_result(lang, &result))
         (model_card(lang, card.as_ref()))
+        h2 #backtest { (lang.t("backtest")) }
+        p { (lang.t("backtest-intro")) }
+        form.card #backtest-form method="post" action="/console/risk/backtest" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(signed.session.csrf);
+            p {
+                label for="backtest-history" { (lang.t("backtest-history")) }
+                input #backtest-history name="history" type="file" required accept=".csv,.xlsx,.xls,.parquet";
+            }
+            p {
+                label for="backtest-split" { (lang.t("backtest-split")) }
+                input #backtest-split name="split" type="date" aria-describedby="backtest-split-help";
+                small #backtest-split-help { (lang.t("backtest-split-help")) }
+            }
+            p { button type="submit" { (lang.t("backtest-run")) } }
+        }
     };
     pages::signed_page(state, signed, &lang.t("nav-risk"), status, content).await
 }
@@ -281,5 +300,243 @@ pub async fn publish(
             render(&state, &signed, StatusCode::OK, None, Some(notice)).await
         }
         Err(e) => pages::store_failed(lang, &e),
+    }
+}
+
+/// The outcome of a backtest, for its page.
+struct Backtest {
+    file: String,
+    rows: u64,
+    problems: Vec<String>,
+    split: NaiveDate,
+    period: BacktestPeriod,
+    rules: Option<RulePerformance>,
+}
+
+/// Trains on the history before `split` and measures the model, and the profiles in force,
+/// on the declarations from `split` on (the engine's `risk backtest`).
+fn run_backtest(
+    path: &FilePath,
+    file: String,
+    split: Option<NaiveDate>,
+    files: &[RiskFile],
+) -> Result<Backtest, String> {
+    let mapping = DeclarationMapping::from_toml(KCS_MAPPING, "kcs").map_err(|e| e.to_string())?;
+    let read = read_declarations(path, &mapping, &NoProgress).map_err(|e| e.to_string())?;
+    let history = read.set;
+    let mut dates: Vec<NaiveDate> = history.declarations.iter().map(|d| d.date).collect();
+    dates.sort_unstable();
+    let split = match split {
+        Some(s) => s,
+        // Three quarters of the history to train on.
+        None => *dates
+            .get(dates.len() * 3 / 4)
+            .ok_or_else(|| format!("{file}: no declaration was read"))?,
+    };
+    let params = BoostParams {
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
+        ..BoostParams::default()
+    };
+    let period = backtest(&history, &[split], &params, 1, params.threads)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .next()
+        .ok_or_else(|| "the backtest measured no period".to_string())?;
+    let profiles = files
+        .iter()
+        .find(|f| f.name == PROFILES)
+        .map(|f| f.body.clone());
+    let rules = profiles
+        .and_then(|text| check(&text, files).ok())
+        .map(|rules| {
+            let later: Vec<_> = history
+                .declarations
+                .iter()
+                .filter(|d| d.date >= split)
+                .cloned()
+                .collect();
+            rule_performance(&rules, &later)
+        });
+    Ok(Backtest {
+        file,
+        rows: read.rows_read,
+        problems: read
+            .problems
+            .iter()
+            .take(20)
+            .map(ToString::to_string)
+            .collect(),
+        split,
+        period,
+        rules,
+    })
+}
+
+fn backtest_page(lang: Lang, b: &Backtest) -> Markup {
+    let m = &b.period.metrics;
+    html! {
+        p #backtest-summary {
+            (lang.t_args("backtest-summary", &[
+                ("file", b.file.clone().into()),
+                ("rows", lang.count(b.rows as i64).into()),
+                ("split", b.split.to_string().into()),
+                ("train", lang.count(b.period.train_declarations as i64).into()),
+                ("test", lang.count(m.declarations as i64).into()),
+            ]))
+        }
+        @if !b.problems.is_empty() {
+            details {
+                summary { (lang.t("backtest-problems")) }
+                ul { @for p in &b.problems { li { (p) } } }
+            }
+        }
+        table #backtest-metrics {
+            caption { (lang.t("backtest-model")) }
+            thead { tr {
+                th scope="col" .num { (lang.t("budget-percent")) }
+                th scope="col" .num { (lang.t("selected")) }
+                th scope="col" .num { "Pre@n" }
+                th scope="col" .num { "Rec@n" }
+                th scope="col" .num { "Rev@n" }
+            } }
+            tbody {
+                @for x in &m.budgets {
+                    tr {
+                        td.num { (x.budget_percent) }
+                        td.num { (lang.count(x.selected as i64)) }
+                        td.num { (format!("{:.3}", x.precision)) }
+                        td.num { (format!("{:.3}", x.recall)) }
+                        td.num { (x.revenue_recall.map_or("–".to_string(), |r| format!("{r:.3}"))) }
+                    }
+                }
+            }
+        }
+        p { "AUC " (m.auc.map_or("–".to_string(), |a| format!("{a:.3}"))) }
+        @match &b.rules {
+            None => p.empty { (lang.t("backtest-no-profiles")) },
+            Some(r) => {
+                table #backtest-profiles {
+                    caption { (lang.t("backtest-profiles")) }
+                    thead { tr {
+                        th scope="col" { (lang.t("profile")) }
+                        th scope="col" .num { (lang.t("hits")) }
+                        th scope="col" .num { (lang.t("inspection-rate")) }
+                        th scope="col" .num { (lang.t("hit-rate")) }
+                        th scope="col" .num { (lang.t("detection-rate")) }
+                    } }
+                    tbody {
+                        @for p in r.profiles.iter().chain([&r.overall]) {
+                            tr {
+                                td { (p.profile) }
+                                td.num { (lang.count(p.hits as i64)) }
+                                td.num { (format!("{:.3}", p.inspection_rate)) }
+                                td.num { (format!("{:.3}", p.hit_rate)) }
+                                td.num { (format!("{:.3}", p.detection_rate)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/console/risk" { (lang.t("back-to-profiles")) } }
+    }
+}
+
+/// `POST /console/risk/backtest` (multipart: csrf, history, split): a backtest of a model
+/// trained on the uploaded history before the split date, with the profiles in force.
+pub async fn run(
+    State(state): State<ConsoleState>,
+    signed: Signed,
+    mut form: Multipart,
+) -> Response {
+    let lang = signed.lang;
+    let Some(country) = analyst_country(&signed).map(str::to_string) else {
+        return analysts_only(&signed);
+    };
+    let refused = |status: StatusCode, message: String| {
+        pages::refusal(
+            lang,
+            status,
+            &format!("{}: {message}", lang.t("backtest-refused")),
+        )
+    };
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let (mut csrf, mut split, mut history) = (String::new(), String::new(), None);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return refused(StatusCode::BAD_REQUEST, e.body_text()),
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "split" => split = field.text().await.unwrap_or_default(),
+            "history" => {
+                let name = field.file_name().unwrap_or("history").to_string();
+                let extension = FilePath::new(&name)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                let path = dir.path().join(format!("history.{extension}"));
+                if InputKind::of(&path).is_none() {
+                    let message = lang.t_args("study-format", &[("file", name.as_str().into())]);
+                    return refused(StatusCode::UNPROCESSABLE_ENTITY, message);
+                }
+                if let Err(message) = crate::trs::save(field, &path).await {
+                    return refused(StatusCode::BAD_REQUEST, message);
+                }
+                history = Some((path, name));
+            }
+            _ => {}
+        }
+    }
+    if !same_secret(&csrf, &signed.session.csrf) {
+        return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("csrf-refused"));
+    }
+    let Some((path, name)) = history else {
+        return refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t("backtest-no-history"),
+        );
+    };
+    let split = match split.trim() {
+        "" => None,
+        text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let message =
+                    lang.t_args("backtest-bad-split", &[("found", text.to_string().into())]);
+                return refused(StatusCode::UNPROCESSABLE_ENTITY, message);
+            }
+        },
+    };
+    let files = match risk_files::in_force(&state.store, &country).await {
+        Ok(f) => f,
+        Err(e) => return pages::store_failed(lang, &e),
+    };
+    let outcome = tokio::task::spawn_blocking(move || {
+        let result = run_backtest(&path, name, split, &files);
+        drop(dir);
+        result
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    match outcome {
+        Ok(b) => {
+            let content = backtest_page(lang, &b);
+            pages::signed_page(
+                &state,
+                &signed,
+                &lang.t("backtest"),
+                StatusCode::OK,
+                content,
+            )
+            .await
+        }
+        Err(message) => refused(StatusCode::UNPROCESSABLE_ENTITY, message),
     }
 }

@@ -255,7 +255,7 @@ pub async fn start(
 }
 
 /// Streams an uploaded file to disk.
-async fn save(
+pub(crate) async fn save(
     mut field: axum::extract::multipart::Field<'_>,
     path: &FilePath,
 ) -> Result<(), String> {
