@@ -205,6 +205,16 @@ fn an_admin_manages_the_accounts_of_their_administration_only() {
         "{list}"
     );
     assert!(!list.contains("kz.sneaky") && !list.contains("kz.bad"));
+    // A mistyped console address is a console page, an API one stays JSON.
+    let (status, page) = get(addr, &admin, "/console/nope");
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("There is no such page in the console."),
+        "{page}"
+    );
+    let (status, _, body) = http_raw(addr, "GET", "/api/v1/nope", None, None, &[]).unwrap();
+    assert_eq!(status, 404);
+    assert!(body.contains("\"not_found\""), "{body}");
     // An officer is refused the admin's and the analyst's pages.
     let officer = sign_in(addr, "az.officer");
     assert_eq!(get(addr, &officer, "/console/accounts").0, 403);

@@ -235,3 +235,4 @@ hits = Hits
 inspection-rate = Inspection rate
 hit-rate = Hit rate
 detection-rate = Detection rate
+no-such-page = There is no such page in the console.

@@ -236,3 +236,4 @@ hits = Срабатывания
 inspection-rate = Доля досмотров
 hit-rate = Результативность
 detection-rate = Доля выявленного
+no-such-page = Такой страницы в консоли нет.

@@ -39,6 +39,16 @@ pub struct ConsoleState {
     running: trs::Running,
 }
 
+/// The page of a console address that does not exist.
+pub fn not_found(headers: &axum::http::HeaderMap) -> axum::response::Response {
+    let lang = session::language(headers);
+    pages::refusal(
+        lang,
+        axum::http::StatusCode::NOT_FOUND,
+        &lang.t("no-such-page"),
+    )
+}
+
 /// The console's routes, all under `/console/`; `/` leads there.
 pub fn router(store: Store, writer: Writer) -> Router {
     Router::new()

@@ -131,12 +131,17 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
             get(nctsxml::invalidation),
         )
         .route("/api/v1/notifications", get(notifications))
-        .fallback(|| async {
+        .fallback(|uri: axum::http::Uri, headers: HeaderMap| async move {
+            // A person who mistyped a console address gets a console page.
+            if uri.path().starts_with("/console/") {
+                return smartborder_console::not_found(&headers);
+            }
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "no such endpoint; see /api/v1/openapi.json",
             )
+            .into_response()
         })
         .method_not_allowed_fallback(|method: axum::http::Method| async move {
             ApiError::new(
