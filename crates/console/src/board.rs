@@ -352,36 +352,47 @@ pub async fn expected(
             ..BoardQuery::default()
         }],
     };
+    // Released movements, newest first, keeping those still on their way to the person's
+    // offices (the others passed them already): at most 100, reading at most 20 pages each.
     let mut rows: Vec<(i64, Movement)> = Vec::new();
     for q in &queries {
-        for (id, m) in read::board(&state.store, &principal, q).await? {
-            if !rows.iter().any(|(seen, _)| *seen == id) {
-                rows.push((id, m));
+        let mut q = q.clone();
+        let mut kept = 0;
+        for _ in 0..20 {
+            let page = read::board(&state.store, &principal, &q).await?;
+            let last = page.last().map(|(id, _)| *id);
+            let full = page.len() as i64 == q.limit;
+            for (id, m) in page {
+                if is_expected_by(&m, user) && !rows.iter().any(|(seen, _)| *seen == id) {
+                    rows.push((id, m));
+                    kept += 1;
+                }
+            }
+            match last {
+                Some(last) if full && kept < 100 => q.after = Some(last),
+                _ => break,
             }
         }
     }
     rows.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
     rows.truncate(100);
-    Ok(rows
-        .into_iter()
-        .map(|(_, m)| m)
-        .filter(|m| is_expected_by(m, &signed.session.user))
-        .collect())
+    Ok(rows.into_iter().map(|(_, m)| m).collect())
 }
 
-/// A movement the person's offices (or administration) still wait for: on its route beyond
-/// the office of departure.
+/// A movement the person's offices (or administration) still wait for: released, and not yet
+/// arrived at one of them (an office of transit it has not reached, or its destination).
 pub fn is_expected_by(m: &Movement, user: &User) -> bool {
-    let mut later = m
+    let mine = |o: &OfficeRef| match user.role {
+        Role::Officer => user.offices.contains(o),
+        _ => user.country.as_deref().is_none_or(|c| c == o.country()),
+    };
+    let transit = m
         .route
         .transit
         .iter()
-        .map(|t| &t.office)
-        .chain([&m.route.destination]);
-    match user.role {
-        Role::Officer => later.any(|o| user.offices.contains(o)),
-        _ => later.any(|o| user.country.as_deref().is_none_or(|c| c == o.country())),
-    }
+        .zip(&m.transit_progress)
+        .any(|(t, p)| mine(&t.office) && p.arrival.is_none());
+    m.status == MovementStatus::ReleasedForTransit && (transit || mine(&m.route.destination))
 }
 
 /// `GET /console/arrivals`: pre-arrival information; new items appear live.
@@ -411,5 +422,83 @@ pub fn instant_markup(lang: Lang, at: DateTime<Utc>, zone: chrono_tz::Tz) -> Mar
         time datetime=(at.to_rfc3339()) { (lang.local_time(at, zone)) }
         " "
         span.utc { "(" (lang.utc_time(at)) ")" }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use smartborder_transit::{Event, EventKind, Mrn, Route, TransitOffice, country_zone};
+
+    fn o(s: &str) -> OfficeRef {
+        OfficeRef::parse(s).unwrap()
+    }
+
+    fn ev(kind: EventKind, office: &str, hour: u32) -> Event {
+        Event {
+            kind,
+            office: o(office),
+            at: Utc.with_ymd_and_hms(2026, 11, 2, hour, 0, 0).unwrap(),
+            zone: country_zone(&office[..2]).unwrap(),
+        }
+    }
+
+    fn officer(offices: &[&str]) -> User {
+        User {
+            id: "user_1".into(),
+            login: "x.y".into(),
+            role: Role::Officer,
+            country: Some(offices[0][..2].to_string()),
+            offices: offices.iter().map(|s| o(s)).collect(),
+            created_at: 0,
+            disabled_at: None,
+        }
+    }
+
+    /// Pre-arrival: released and not yet arrived at the officer's office; never before release.
+    #[test]
+    fn a_movement_is_expected_until_it_arrives_at_the_office() {
+        let route = Route {
+            departure: o("KZ000101"),
+            transit: vec![TransitOffice {
+                office: o("AZ000201"),
+                estimated_arrival: None,
+            }],
+            destination: o("GE000301"),
+        };
+        let mut m = Movement::lodged("L1", route);
+        m.apply(ev(
+            EventKind::Accepted {
+                mrn: Mrn::allocate(2026, "KZ", 1, 'J'),
+            },
+            "KZ000101",
+            1,
+        ))
+        .unwrap();
+        let (az, ge) = (officer(&["AZ000201"]), officer(&["GE000301"]));
+        assert!(!is_expected_by(&m, &az), "not released yet");
+        m.apply(ev(
+            EventKind::ReleasedForTransit {
+                limit_date: Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap(),
+            },
+            "KZ000101",
+            2,
+        ))
+        .unwrap();
+        assert!(is_expected_by(&m, &az) && is_expected_by(&m, &ge));
+        assert!(
+            !is_expected_by(&m, &officer(&["KZ000101"])),
+            "departure expects nothing"
+        );
+        m.apply(ev(EventKind::ArrivalAtTransit, "AZ000201", 9))
+            .unwrap();
+        assert!(!is_expected_by(&m, &az), "arrived at the office of transit");
+        assert!(is_expected_by(&m, &ge));
+        m.apply(ev(EventKind::FrontierCrossed, "AZ000201", 10))
+            .unwrap();
+        m.apply(ev(EventKind::ArrivalAtDestination, "GE000301", 14))
+            .unwrap();
+        assert!(!is_expected_by(&m, &ge), "arrived at destination");
     }
 }
