@@ -2,6 +2,7 @@
 //! arguments, shows progress, and calls the library crates, which do the work.
 
 mod demo;
+mod mtp;
 mod ncts;
 mod progress;
 mod risk;
@@ -67,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         what: transit::AuditCommand,
     },
+    /// Master Trainer Programme: training scenarios with known answers, and grading.
+    Mtp {
+        #[command(subcommand)]
+        what: mtp::MtpCommand,
+    },
     /// NCTS Phase 5 messages.
     Ncts {
         #[command(subcommand)]
@@ -111,6 +117,7 @@ fn main() -> ExitCode {
         Command::Ncts {
             what: NctsCommand::Check(a),
         } => ncts::check(a),
+        Command::Mtp { what } => mtp::run(what),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,18 @@
+//! The Master Trainer Programme: practice worlds with known answers, and grading.
+//!
+//! A scenario is a definition (TOML, [`scenario`]) and a seed; a trainee's personal variant is
+//! seeded from their identity as well. [`risk_world`] builds a risk world: months of import
+//! declarations with planted patterns of non-compliance (and decoys) whose truth only the
+//! answer key holds. [`pack`] writes what the trainee gets and, separately, the key.
+//! [`grade`] runs a trainee's profile file on the world's later months, within the inspection
+//! budget, with the risk engine's own parser and measures; [`text`] says it all in English and
+//! Russian.
+//!
+//! Still to come (issue 11): TRS and selectivity worlds, the transit exercise, courses, the
+//! trainer pool, dashboards, certificates and the console's pages.
+
+pub mod grade;
+pub mod pack;
+pub mod risk_world;
+pub mod scenario;
+pub mod text;

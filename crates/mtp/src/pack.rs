@@ -1,0 +1,214 @@
+//! A scenario pack on disk: what the trainee gets (the brief in English and Russian, the
+//! history with the results of the inspected declarations, the later months without results,
+//! and the mapping that reads both), and, in a separate file, the answer key.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use smartborder_model::Declaration;
+
+use crate::risk_world::{Planted, World, build};
+use crate::scenario::{RiskScenario, Scenario};
+use crate::text::{Lang, brief};
+
+/// The format name of key files.
+pub const KEY_FORMAT: &str = "smartborder-mtp-key";
+
+/// The answer key: enough to rebuild the world and grade against it. Never given to trainees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Key {
+    pub format: String,
+    pub version: u32,
+    pub scenario: Scenario,
+    pub seed: u64,
+    /// The trainee of a personal variant (`""`: the common world).
+    pub trainee: String,
+    pub planted: Vec<Planted>,
+    pub reference_profile: String,
+}
+
+impl Key {
+    pub fn risk(&self) -> &RiskScenario {
+        let Scenario::Risk(r) = &self.scenario;
+        r
+    }
+
+    /// The world the key is the key of.
+    pub fn world(&self) -> World {
+        build(self.risk(), self.seed, &self.trainee)
+    }
+}
+
+/// Why a pack could not be written or a key read.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Key { path: String, message: String },
+}
+
+/// The mapping of the pack's CSV files (a declaration mapping, as `risk` commands read).
+pub const MAPPING: &str = r#"# Declaration mapping of a SmartBorder training world.
+[input]
+delimiter = ","
+date_format = "%Y-%m-%d"
+
+[columns]
+declaration_id = "Declaration ID"
+date = "Date"
+office = "Office"
+declarant = "Declarant"
+importer = "Importer"
+seller = "Seller"
+hs_code = "HS Code"
+origin = "Origin"
+departure = "Dispatch"
+quantity = "Quantity"
+mass_kg = "Net Mass (kg)"
+value = "Customs Value (USD)"
+tax_rate_percent = "Duty Rate (%)"
+taxes = "Taxes (USD)"
+non_compliant = "Non-compliant"
+revenue = "Revenue (USD)"
+"#;
+
+const HEADER: &[&str] = &[
+    "Declaration ID",
+    "Date",
+    "Office",
+    "Declarant",
+    "Importer",
+    "Seller",
+    "HS Code",
+    "Origin",
+    "Dispatch",
+    "Quantity",
+    "Net Mass (kg)",
+    "Customs Value (USD)",
+    "Duty Rate (%)",
+    "Taxes (USD)",
+    "Non-compliant",
+    "Revenue (USD)",
+];
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> PackError + '_ {
+    move |source| PackError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn number(x: Option<f64>) -> String {
+    x.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+/// Writes declarations; results only where `shown` says so.
+fn write_csv(
+    path: &Path,
+    declarations: &[Declaration],
+    shown: &dyn Fn(usize) -> bool,
+) -> Result<(), PackError> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| PackError::Io {
+        path: path.display().to_string(),
+        source: e.into(),
+    })?;
+    let csv_err = |e: csv::Error| PackError::Io {
+        path: path.display().to_string(),
+        source: e.into(),
+    };
+    w.write_record(HEADER).map_err(csv_err)?;
+    for (k, d) in declarations.iter().enumerate() {
+        let (result, revenue) = match (shown(k), d.outcome) {
+            (true, Some(o)) => (
+                if o.non_compliant { "1" } else { "0" }.to_string(),
+                number(o.revenue),
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+        w.write_record([
+            d.id.clone(),
+            d.date.to_string(),
+            d.office.clone(),
+            opt(&d.declarant),
+            opt(&d.importer),
+            opt(&d.seller),
+            d.hs_code.clone(),
+            opt(&d.origin),
+            opt(&d.departure),
+            number(d.quantity),
+            number(d.mass_kg),
+            number(d.value),
+            number(d.tax_rate_percent),
+            number(d.taxes),
+            result,
+            revenue,
+        ])
+        .map_err(csv_err)?;
+    }
+    w.flush().map_err(io(path))
+}
+
+/// Builds a scenario's world and writes the trainee's pack to `out` and the key to `key_path`
+/// (which must not be inside `out`).
+pub fn write_pack(
+    scenario: &Scenario,
+    seed: u64,
+    trainee: &str,
+    out: &Path,
+    key_path: &Path,
+) -> Result<Key, PackError> {
+    let Scenario::Risk(def) = scenario;
+    let world = build(def, seed, trainee);
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    write_csv(&out.join("history.csv"), &world.history, &|k| {
+        world.inspected[k]
+    })?;
+    write_csv(&out.join("later.csv"), &world.later, &|_| false)?;
+    let mapping = out.join("mapping.toml");
+    std::fs::write(&mapping, MAPPING).map_err(io(&mapping))?;
+    for lang in [Lang::En, Lang::Ru] {
+        let path = out.join(format!("brief.{}.md", lang.code()));
+        std::fs::write(&path, brief(lang, def, &world)).map_err(io(&path))?;
+    }
+    let key = Key {
+        format: KEY_FORMAT.into(),
+        version: 1,
+        scenario: scenario.clone(),
+        seed,
+        trainee: trainee.to_string(),
+        planted: world.planted.clone(),
+        reference_profile: world.reference_profile.clone(),
+    };
+    let text = serde_json::to_string_pretty(&key).map_err(|e| PackError::Key {
+        path: key_path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut file = std::fs::File::create(key_path).map_err(io(key_path))?;
+    file.write_all(text.as_bytes()).map_err(io(key_path))?;
+    Ok(key)
+}
+
+/// Reads a key file.
+pub fn read_key(path: &Path) -> Result<Key, PackError> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let key: Key = serde_json::from_str(&text).map_err(|e| PackError::Key {
+        path: path.display().to_string(),
+        message: format!("not an answer key: {e}"),
+    })?;
+    if key.format != KEY_FORMAT || key.version != 1 {
+        return Err(PackError::Key {
+            path: path.display().to_string(),
+            message: format!(
+                "format {} version {}: expected {KEY_FORMAT} version 1",
+                key.format, key.version
+            ),
+        });
+    }
+    Ok(key)
+}

@@ -1,0 +1,144 @@
+//! Scenario definitions: what a practice world contains, as a TOML file. The definition says
+//! how big the world is and which truths are planted; the seed (and the trainee's identity, for
+//! a personal variant) chooses the particulars, so the same definition and seed always give the
+//! same world.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a definition is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: {message}")]
+    Definition { file: String, message: String },
+}
+
+/// The patterns a risk world can plant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternKind {
+    /// One heading from one origin, undervalued by a small group of related importers.
+    Undervaluation,
+    /// Goods of a high-duty heading declared under a low-duty one.
+    Misclassification,
+    /// Origin hidden by transhipment along the corridor: declared as a corridor country's goods,
+    /// dispatched from the true origin.
+    Transhipment,
+    /// A burst of declarations from traders first seen in the last weeks.
+    NewTraderBurst,
+    /// Declarations that look suspicious (low values, new trader, sensitive heading) but are
+    /// compliant.
+    Decoy,
+}
+
+impl PatternKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PatternKind::Undervaluation => "undervaluation",
+            PatternKind::Misclassification => "misclassification",
+            PatternKind::Transhipment => "transhipment",
+            PatternKind::NewTraderBurst => "new_trader_burst",
+            PatternKind::Decoy => "decoy",
+        }
+    }
+}
+
+/// A risk world's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskScenario {
+    /// Shown to trainees, in English and Russian.
+    pub title_en: String,
+    pub title_ru: String,
+    /// The administration the world is set in (ISO 3166 alpha-2), e.g. KZ.
+    pub country: String,
+    /// Months of history given to the trainee (inspection results where inspected).
+    #[serde(default = "default_history_months")]
+    pub history_months: u32,
+    /// Months after the history, given without results: the profiles are graded on them.
+    #[serde(default = "default_later_months")]
+    pub later_months: u32,
+    /// The first month of the history (YYYY-MM).
+    pub start: String,
+    pub declarations_per_month: u32,
+    /// Share of history declarations inspected (at random), whose results the trainee sees.
+    #[serde(default = "default_inspection_rate")]
+    pub inspection_rate: f64,
+    /// Share of non-compliance outside the patterns (small errors, some revenue).
+    #[serde(default = "default_noise_rate")]
+    pub noise_rate: f64,
+    /// The inspection budget the profiles are graded against, in percent of declarations.
+    pub budget_percent: f64,
+    /// The pass mark, out of 100.
+    #[serde(default = "default_pass_mark")]
+    pub pass_mark: f64,
+    pub patterns: Vec<PatternKind>,
+}
+
+fn default_history_months() -> u32 {
+    12
+}
+fn default_later_months() -> u32 {
+    3
+}
+fn default_inspection_rate() -> f64 {
+    0.1
+}
+fn default_noise_rate() -> f64 {
+    0.02
+}
+fn default_pass_mark() -> f64 {
+    60.0
+}
+
+/// A scenario definition file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scenario {
+    Risk(RiskScenario),
+}
+
+impl Scenario {
+    /// Reads and checks a definition; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let err = |message: String| ScenarioError::Definition {
+            file: file.to_string(),
+            message,
+        };
+        let scenario: Scenario = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        let Scenario::Risk(r) = &scenario;
+        if r.country.len() != 2 || !r.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(err(format!(
+                "country \"{}\": expected an ISO 3166 alpha-2 code such as KZ",
+                r.country
+            )));
+        }
+        if chrono::NaiveDate::parse_from_str(&format!("{}-01", r.start), "%Y-%m-%d").is_err() {
+            return Err(err(format!("start \"{}\": expected YYYY-MM", r.start)));
+        }
+        if !(1..=36).contains(&r.history_months) || !(1..=12).contains(&r.later_months) {
+            return Err(err(
+                "history_months: expected 1 to 36; later_months: 1 to 12".to_string(),
+            ));
+        }
+        if !(100..=200_000).contains(&r.declarations_per_month) {
+            return Err(err(format!(
+                "declarations_per_month {}: expected 100 to 200000",
+                r.declarations_per_month
+            )));
+        }
+        for (name, v, lo, hi) in [
+            ("inspection_rate", r.inspection_rate, 0.01, 1.0),
+            ("noise_rate", r.noise_rate, 0.0, 0.2),
+            ("budget_percent", r.budget_percent, 0.5, 50.0),
+            ("pass_mark", r.pass_mark, 0.0, 100.0),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                return Err(err(format!("{name} {v}: expected {lo} to {hi}")));
+            }
+        }
+        if r.patterns.is_empty() {
+            return Err(err("patterns: plant at least one".to_string()));
+        }
+        Ok(scenario)
+    }
+}
