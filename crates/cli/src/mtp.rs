@@ -9,7 +9,8 @@ use clap::{Args, Subcommand};
 use smartborder_mtp::grade::grade;
 use smartborder_mtp::pack::{read_key, write_pack};
 use smartborder_mtp::scenario::Scenario;
-use smartborder_mtp::text::{Lang, feedback};
+use smartborder_mtp::text::{Lang, feedback, trs_feedback};
+use smartborder_mtp::trs_world::{self, TrsAnswers};
 
 #[derive(Subcommand)]
 pub enum MtpCommand {
@@ -87,14 +88,19 @@ fn build(a: BuildArgs) -> Result<ExitCode> {
         );
     }
     let written = write_pack(&scenario, a.seed, &a.trainee, &a.out, &key)?;
-    let world = written.world();
-    println!(
-        "wrote {}: history.csv ({} declarations, {} with a result), later.csv ({}), mapping.toml, brief.en.md, brief.ru.md",
-        a.out.display(),
-        world.history.len(),
-        world.inspected.iter().filter(|x| **x).count(),
-        world.later.len()
-    );
+    match written.world() {
+        Some(world) => println!(
+            "wrote {}: history.csv ({} declarations, {} with a result), later.csv ({}), mapping.toml, brief.en.md, brief.ru.md",
+            a.out.display(),
+            world.history.len(),
+            world.inspected.iter().filter(|x| **x).count(),
+            world.later.len()
+        ),
+        None => println!(
+            "wrote {}: trs.csv, trs.mapping.toml, answers.toml, brief.en.md, brief.ru.md",
+            a.out.display()
+        ),
+    }
     println!(
         "wrote the answer key {} (keep it from the trainee)",
         key.display()
@@ -115,17 +121,30 @@ fn grade_submission(a: GradeArgs) -> Result<ExitCode> {
     let key = read_key(&a.key)?;
     let text = std::fs::read_to_string(&a.submission)
         .with_context(|| format!("reading {}", a.submission.display()))?;
-    let world = key.world();
-    let g = grade(
-        key.risk(),
-        &world,
-        &text,
-        &a.submission.display().to_string(),
-    )?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&g)?);
-    } else {
-        print!("{}", feedback(lang, &g));
+    let file = a.submission.display().to_string();
+    match (&key.scenario, key.world(), &key.trs_answers) {
+        (Scenario::Risk(def), Some(world), _) => {
+            let g = grade(def, &world, &text, &file)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&g)?);
+            } else {
+                print!("{}", feedback(lang, &g));
+            }
+        }
+        (Scenario::Trs(def), _, Some(answers)) => {
+            let given: TrsAnswers =
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+            let g = trs_world::grade(def, answers, &given);
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&g)?);
+            } else {
+                print!("{}", trs_feedback(lang, &g));
+            }
+        }
+        _ => bail!(
+            "{}: the key has no answers for its scenario",
+            a.key.display()
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

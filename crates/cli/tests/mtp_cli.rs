@@ -136,3 +136,107 @@ fn a_trainer_builds_a_pack_and_grades_submissions() {
     let e = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(e.contains("bad.risk:2:10: unknown field `orign`"), "{e}");
 }
+
+#[test]
+fn a_trs_world_is_built_and_its_answers_graded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let definition = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/trs-corridor-2025.toml"
+    );
+    let out = bin()
+        .current_dir(d)
+        .args([
+            "mtp", "scenario", "build", definition, "--seed", "3", "--out", "trs",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "trs.csv",
+        "trs.mapping.toml",
+        "answers.toml",
+        "brief.en.md",
+        "brief.ru.md",
+    ] {
+        assert!(d.join("trs").join(f).is_file(), "{f}");
+    }
+    // The export reads with the TRS engine as the brief says.
+    let out = bin()
+        .current_dir(d.join("trs"))
+        .args([
+            "trs",
+            "run",
+            "trs.csv",
+            "--mapping",
+            "trs.mapping.toml",
+            "--html",
+            "r.html",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The key's answers, written as a trainee writes them, score 100.
+    let key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("trs.key.json")).unwrap()).unwrap();
+    let a = &key["trs_answers"];
+    let mut answers = format!(
+        "red_median_hours = {}\nweekend_post = {}\nnight_queue_post = {}\ndoubling_post = {}\ndoubling_month = {}\n",
+        a["red_median_hours"],
+        a["weekend_post"],
+        a["night_queue_post"],
+        a["doubling_post"],
+        a["doubling_month"]
+    );
+    for w in a["wrong_row"].as_array().unwrap() {
+        answers.push_str(&format!(
+            "[[wrong_row]]\nid = {}\nreason = {}\n",
+            w["id"], w["reason"]
+        ));
+    }
+    std::fs::write(d.join("answers.toml"), answers).unwrap();
+    let out = bin()
+        .current_dir(d)
+        .args([
+            "mtp",
+            "grade",
+            "--key",
+            "trs.key.json",
+            "--submission",
+            "answers.toml",
+        ])
+        .output()
+        .unwrap();
+    let feedback = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        feedback.starts_with("Score 100.0 of 100"),
+        "{feedback}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Answers that do not read are named with their line.
+    std::fs::write(d.join("bad.toml"), "red_median_hours = \"soon\"\n").unwrap();
+    let out = bin()
+        .current_dir(d)
+        .args([
+            "mtp",
+            "grade",
+            "--key",
+            "trs.key.json",
+            "--submission",
+            "bad.toml",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(e.contains("bad.toml") && e.contains("line 1"), "{e}");
+}

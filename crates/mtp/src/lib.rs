@@ -8,7 +8,10 @@
 //! budget, with the risk engine's own parser and measures; [`text`] says it all in English and
 //! Russian.
 //!
-//! Still to come (issue 11): TRS and selectivity worlds, the transit exercise, courses, the
+//! [`trs_world`] builds a TRS world: the synthetic corridor's consignments with planted
+//! bottlenecks and data-quality traps, and the questions of a study about them.
+//!
+//! Still to come (issue 11): selectivity worlds, the transit exercise, courses, the
 //! trainer pool, dashboards, certificates and the console's pages.
 
 pub mod grade;
@@ -16,3 +19,4 @@ pub mod pack;
 pub mod risk_world;
 pub mod scenario;
 pub mod text;
+pub mod trs_world;

@@ -11,6 +11,7 @@ use smartborder_model::Declaration;
 use crate::risk_world::{Planted, World, build};
 use crate::scenario::{RiskScenario, Scenario};
 use crate::text::{Lang, brief};
+use crate::trs_world::TrsAnswers;
 
 /// The format name of key files.
 pub const KEY_FORMAT: &str = "smartborder-mtp-key";
@@ -24,19 +25,28 @@ pub struct Key {
     pub seed: u64,
     /// The trainee of a personal variant (`""`: the common world).
     pub trainee: String,
+    /// A risk world: what was planted, and the reference profile file.
+    #[serde(default)]
     pub planted: Vec<Planted>,
+    #[serde(default)]
     pub reference_profile: String,
+    /// A TRS world: the answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trs_answers: Option<TrsAnswers>,
 }
 
 impl Key {
-    pub fn risk(&self) -> &RiskScenario {
-        let Scenario::Risk(r) = &self.scenario;
-        r
+    /// The definition, when the key is a risk world's.
+    pub fn risk(&self) -> Option<&RiskScenario> {
+        match &self.scenario {
+            Scenario::Risk(r) => Some(r),
+            Scenario::Trs(_) => None,
+        }
     }
 
-    /// The world the key is the key of.
-    pub fn world(&self) -> World {
-        build(self.risk(), self.seed, &self.trainee)
+    /// The risk world the key is the key of.
+    pub fn world(&self) -> Option<World> {
+        self.risk().map(|r| build(r, self.seed, &self.trainee))
     }
 }
 
@@ -163,9 +173,12 @@ pub fn write_pack(
     out: &Path,
     key_path: &Path,
 ) -> Result<Key, PackError> {
-    let Scenario::Risk(def) = scenario;
-    let world = build(def, seed, trainee);
     std::fs::create_dir_all(out).map_err(io(out))?;
+    let def = match scenario {
+        Scenario::Risk(def) => def,
+        Scenario::Trs(def) => return write_trs_pack(scenario, def, seed, trainee, out, key_path),
+    };
+    let world = build(def, seed, trainee);
     write_csv(&out.join("history.csv"), &world.history, &|k| {
         world.inspected[k]
     })?;
@@ -184,13 +197,73 @@ pub fn write_pack(
         trainee: trainee.to_string(),
         planted: world.planted.clone(),
         reference_profile: world.reference_profile.clone(),
+        trs_answers: None,
     };
-    let text = serde_json::to_string_pretty(&key).map_err(|e| PackError::Key {
+    write_key(&key, key_path)?;
+    Ok(key)
+}
+
+fn write_key(key: &Key, key_path: &Path) -> Result<(), PackError> {
+    let text = serde_json::to_string_pretty(key).map_err(|e| PackError::Key {
         path: key_path.display().to_string(),
         message: e.to_string(),
     })?;
     let mut file = std::fs::File::create(key_path).map_err(io(key_path))?;
-    file.write_all(text.as_bytes()).map_err(io(key_path))?;
+    file.write_all(text.as_bytes()).map_err(io(key_path))
+}
+
+/// The answers file a trainee fills in (TOML), with what each answer means.
+pub const TRS_ANSWERS_TEMPLATE: &str = r#"# Answers of the Time Release Study exercise. Fill in what you find; leave out what you do not.
+# Median hours from arrival to release of the red lane at the post whose control doubled, for
+# consignments arriving from the first day of the doubling on (e.g. 12.34).
+# red_median_hours = 0.0
+# The posts, as the export names them ("Office" column).
+# weekend_post = ""
+# night_queue_post = ""
+# doubling_post = ""
+# The month from which the red lane's control doubled (YYYY-MM).
+# doubling_month = ""
+# Each wrong row: its declaration number and why (duplicate, swapped or wrong_zone).
+# [[wrong_row]]
+# id = ""
+# reason = "swapped"
+"#;
+
+fn write_trs_pack(
+    scenario: &Scenario,
+    def: &crate::scenario::TrsScenario,
+    seed: u64,
+    trainee: &str,
+    out: &Path,
+    key_path: &Path,
+) -> Result<Key, PackError> {
+    let world = crate::trs_world::build(def, seed, trainee);
+    let csv = out.join("trs.csv");
+    smartborder_synth::write_csv(&csv, &world.rows).map_err(|e| PackError::Key {
+        path: csv.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let files = [
+        ("trs.mapping.toml", smartborder_synth::mapping_toml()),
+        ("answers.toml", TRS_ANSWERS_TEMPLATE.to_string()),
+        ("brief.en.md", crate::text::trs_brief(Lang::En, def)),
+        ("brief.ru.md", crate::text::trs_brief(Lang::Ru, def)),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
+    let key = Key {
+        format: KEY_FORMAT.into(),
+        version: 1,
+        scenario: scenario.clone(),
+        seed,
+        trainee: trainee.to_string(),
+        planted: Vec::new(),
+        reference_profile: String::new(),
+        trs_answers: Some(world.answers),
+    };
+    write_key(&key, key_path)?;
     Ok(key)
 }
 

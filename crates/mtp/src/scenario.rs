@@ -90,11 +90,31 @@ fn default_pass_mark() -> f64 {
     60.0
 }
 
+/// A TRS world's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrsScenario {
+    pub title_en: String,
+    pub title_ru: String,
+    /// Consignments of the year's export.
+    pub consignments: u32,
+    /// Rows of each kind of data-quality trap (duplicates, swapped stamps, wrong zones).
+    #[serde(default = "default_traps")]
+    pub traps_per_kind: u32,
+    #[serde(default = "default_pass_mark")]
+    pub pass_mark: f64,
+}
+
+fn default_traps() -> u32 {
+    15
+}
+
 /// A scenario definition file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scenario {
     Risk(RiskScenario),
+    Trs(TrsScenario),
 }
 
 impl Scenario {
@@ -105,7 +125,23 @@ impl Scenario {
             message,
         };
         let scenario: Scenario = toml::from_str(text).map_err(|e| err(e.to_string()))?;
-        let Scenario::Risk(r) = &scenario;
+        let r = match &scenario {
+            Scenario::Risk(r) => r,
+            Scenario::Trs(t) => {
+                if !(2_000..=2_000_000).contains(&t.consignments) {
+                    return Err(err(format!(
+                        "consignments {}: expected 2000 to 2000000",
+                        t.consignments
+                    )));
+                }
+                if !(1..=500).contains(&t.traps_per_kind) || !(0.0..=100.0).contains(&t.pass_mark) {
+                    return Err(err(
+                        "traps_per_kind: expected 1 to 500; pass_mark: 0 to 100".to_string(),
+                    ));
+                }
+                return Ok(scenario);
+            }
+        };
         if r.country.len() != 2 || !r.country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(err(format!(
                 "country \"{}\": expected an ISO 3166 alpha-2 code such as KZ",

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use crate::grade::Grade;
 use crate::risk_world::World;
-use crate::scenario::RiskScenario;
+use crate::scenario::{RiskScenario, TrsScenario};
+use crate::trs_world::TrsGrade;
 
 /// A language of the programme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +188,107 @@ pub fn feedback(lang: Lang, g: &Grade) -> String {
                 );
             }
         }
+    }
+    s
+}
+
+/// The brief of a TRS world.
+pub fn trs_brief(lang: Lang, def: &TrsScenario) -> String {
+    match lang {
+        Lang::En => format!(
+            "# {title}\n\n\
+             You are in the Time Release Study working group of the corridor. `trs.csv` is a year \
+             of {n} consignments through the corridor's posts, with the stamps of each stage in \
+             the post's local time; `trs.mapping.toml` reads it (`smartborder trs run trs.csv \
+             --mapping trs.mapping.toml`).\n\n\
+             ## Tasks\n\n\
+             1. At one road post, consignments with an other-agency control wait much longer on \
+             some days of the week. Which post? (`weekend_post`)\n\
+             2. At another road post, arrivals at some hours wait for registration. Which post? \
+             (`night_queue_post`)\n\
+             3. At a third road post the red lane's control stage grew much longer from the first \
+             day of a month. Which post, and from which month? (`doubling_post`, `doubling_month`) What is \
+             the median time from arrival to release of its red lane from then on, in hours? \
+             (`red_median_hours`, within {tol:.0}%)\n\
+             4. Some rows are wrong: written twice, with two stamps swapped, or with a zone that \
+             is not the post's. List them with the reason (`[[wrong_row]]`).\n\n\
+             Write your answers in `answers.toml`. Points: 20, 15, 15, 10 + 10, and 30 for the \
+             wrong rows (F1 of the rows and reasons you name); pass mark {pass}.\n",
+            title = def.title_en,
+            n = def.consignments,
+            tol = crate::trs_world::TOLERANCE * 100.0,
+            pass = def.pass_mark,
+        ),
+        Lang::Ru => format!(
+            "# {title}\n\n\
+             Вы в рабочей группе по исследованию времени выпуска в коридоре. `trs.csv` — партии \
+             за год ({n}) через пункты коридора, с отметками каждого этапа по местному времени \
+             пункта; файл читает `trs.mapping.toml` (`smartborder trs run trs.csv --mapping \
+             trs.mapping.toml`).\n\n\
+             ## Задания\n\n\
+             1. На одном автомобильном пункте партии с контролем других ведомств в некоторые дни \
+             недели ждут намного дольше. Какой это пункт? (`weekend_post`)\n\
+             2. На другом автомобильном пункте партии, прибывшие в определённые часы, ждут \
+             регистрации. Какой это пункт? (`night_queue_post`)\n\
+             3. На третьем автомобильном пункте этап контроля красного коридора резко удлинился с \
+             первого числа некоторого месяца. Какой пункт и с какого месяца? (`doubling_post`, \
+             `doubling_month`) Какова с тех пор медиана времени от прибытия до выпуска в красном \
+             коридоре, в часах? (`red_median_hours`, с точностью {tol:.0}%)\n\
+             4. Некоторые строки ошибочны: записаны дважды, с переставленными отметками или с \
+             часовым поясом не этого пункта. Перечислите их с причиной (`[[wrong_row]]`).\n\n\
+             Ответы запишите в `answers.toml`. Баллы: 20, 15, 15, 10 + 10 и 30 за ошибочные \
+             строки (F1 по названным строкам и причинам); проходной балл {pass}.\n",
+            title = def.title_ru,
+            n = def.consignments,
+            tol = crate::trs_world::TOLERANCE * 100.0,
+            pass = def.pass_mark,
+        ),
+    }
+}
+
+/// The feedback on graded TRS answers.
+pub fn trs_feedback(lang: Lang, g: &TrsGrade) -> String {
+    let mut s = String::new();
+    let (verdict, question_word, given_word, expected_word) = match lang {
+        Lang::En => (
+            if g.passed { "passed" } else { "not passed" },
+            "question",
+            "your answer",
+            "expected",
+        ),
+        Lang::Ru => (
+            if g.passed {
+                "зачтено"
+            } else {
+                "не зачтено"
+            },
+            "вопрос",
+            "ваш ответ",
+            "ожидалось",
+        ),
+    };
+    let _ = match lang {
+        Lang::En => writeln!(
+            s,
+            "Score {:.1} of {:.0} (pass mark {:.0}): {verdict}.",
+            g.score, g.max_score, g.pass_mark
+        ),
+        Lang::Ru => writeln!(
+            s,
+            "Балл {:.1} из {:.0} (проходной {:.0}): {verdict}.",
+            g.score, g.max_score, g.pass_mark
+        ),
+    };
+    for q in &g.questions {
+        let _ = writeln!(
+            s,
+            "- {question_word} {}: {:.1} / {:.0}; {given_word}: {}; {expected_word}: {}",
+            q.question,
+            q.points,
+            q.max_points,
+            if q.given.is_empty() { "-" } else { &q.given },
+            q.expected
+        );
     }
     s
 }

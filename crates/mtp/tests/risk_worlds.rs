@@ -14,7 +14,10 @@ const DEFINITION: &str = include_str!("../../../scenarios/risk-kz-imports.toml")
 
 /// The shipped scenario, smaller (the same patterns, a thousand declarations a month).
 fn scenario() -> RiskScenario {
-    let Scenario::Risk(mut r) = Scenario::from_toml(DEFINITION, "risk-kz-imports.toml").unwrap();
+    let Scenario::Risk(mut r) = Scenario::from_toml(DEFINITION, "risk-kz-imports.toml").unwrap()
+    else {
+        panic!("a risk scenario")
+    };
     r.declarations_per_month = 1000;
     r
 }
@@ -225,7 +228,7 @@ fn the_pack_reads_with_the_risk_engine_and_keeps_the_key_apart() {
     )
     .unwrap();
     assert!(history.problems.is_empty(), "{:?}", &history.problems[..1]);
-    let world = key.world();
+    let world = key.world().unwrap();
     assert_eq!(history.set.declarations.len(), world.history.len());
     // Only the inspected declarations carry a result.
     let with_result = history
@@ -245,7 +248,7 @@ fn the_pack_reads_with_the_risk_engine_and_keeps_the_key_apart() {
     // The key rebuilds the world it was written with.
     let read = read_key(&key_path).unwrap();
     assert_eq!(read, key);
-    assert_eq!(read.world().later, world.later);
+    assert_eq!(read.world().unwrap().later, world.later);
     let bad = dir.path().join("not-a-key.json");
     std::fs::write(&bad, "{}").unwrap();
     assert!(
@@ -288,7 +291,7 @@ fn definitions_are_checked() {
             "kind = \"risk\"\ntitle_en = \"x\"\ntitle_ru = \"x\"\ncountry = \"KZ\"\nstart = \"2025-01\"\ndeclarations_per_month = 1000\nbudget_percent = 5\npatterns = [\"smuggling\"]\n",
             "unknown variant `smuggling`",
         ),
-        ("kind = \"trs\"\n", "unknown variant `trs`"),
+        ("kind = \"selectivity\"\n", "unknown variant `selectivity`"),
     ] {
         let e = Scenario::from_toml(text, "d.toml").unwrap_err().to_string();
         assert!(e.starts_with("d.toml: ") && e.contains(expected), "{e}");

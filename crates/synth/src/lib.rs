@@ -18,5 +18,5 @@ mod write;
 
 pub use corridor::{FaultKind, SynthRow, TrsGenerator};
 pub use write::{
-    SynthError, SynthOutput, SynthSummary, TrsSynthConfig, generate_trs, mapping_toml,
+    SynthError, SynthOutput, SynthSummary, TrsSynthConfig, generate_trs, mapping_toml, write_csv,
 };

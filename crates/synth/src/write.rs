@@ -332,6 +332,36 @@ impl ParquetSink {
 
 /// Generates a study into `dir` (files `trs.csv`, `trs.parquet`, `trs.mapping.toml`), calling
 /// `progress` with the number of consignments written so far every 100,000 consignments.
+/// Writes consignments as the wide CSV that [`mapping_toml`] reads (a row whose fault is
+/// `Duplicate` twice); returns the rows written. For worlds that change generated rows before
+/// writing them (the training scenarios' planted bottlenecks).
+pub fn write_csv(path: &Path, rows: &[SynthRow]) -> Result<u64, SynthError> {
+    let io = |source| SynthError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).map_err(io)?);
+    w.write_all(HEADER.join(",").as_bytes()).map_err(io)?;
+    w.write_all(b"\n").map_err(io)?;
+    let mut line = Vec::with_capacity(512);
+    let mut written = 0;
+    for row in rows {
+        let copies = if row.fault == Some(FaultKind::Duplicate) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            line.clear();
+            csv_row(&mut line, row);
+            w.write_all(&line).map_err(io)?;
+            written += 1;
+        }
+    }
+    w.flush().map_err(io)?;
+    Ok(written)
+}
+
 pub fn generate_trs(
     config: &TrsSynthConfig,
     dir: &Path,
