@@ -775,14 +775,15 @@ async fn a_trs_upload_ends_in_its_report() {
     // The page follows the study until it is done, without a reload.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        // Read in one script: htmx replaces the element while the study runs.
         let status = client
-            .find(Locator::Id("study"))
-            .await
-            .unwrap()
-            .attr("data-status")
+            .execute(
+                "const s = document.getElementById('study'); return s ? s.dataset.status : null;",
+                vec![],
+            )
             .await
             .unwrap();
-        match status.as_deref() {
+        match status.as_str() {
             Some("done") => break,
             Some("running") => {}
             other => panic!("the study ended {other:?}: {}", text(&client, "main").await),
