@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use smartborder_mtp::certificate::{Certificate, Level};
 use smartborder_mtp::grade::grade;
 use smartborder_mtp::pack::{read_key, write_pack};
 use smartborder_mtp::scenario::Scenario;
@@ -21,6 +22,53 @@ pub enum MtpCommand {
     },
     /// Grade a trainee's submission against the answer key.
     Grade(GradeArgs),
+    /// Certificates with a verification code.
+    Certificate {
+        #[command(subcommand)]
+        what: CertificateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CertificateCommand {
+    /// Issue a certificate: certificate.json and the printable pages (English and Russian).
+    Issue(IssueArgs),
+    /// Check a certificate's verification code.
+    Verify {
+        /// The programme's secret (from `certificate issue`).
+        #[arg(long)]
+        secret: PathBuf,
+        /// The certificate (certificate.json).
+        #[arg(long)]
+        certificate: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct IssueArgs {
+    /// The programme's secret: 64 hex digits in a file, created (readable by its owner only)
+    /// when absent. Keep it from trainees; whoever holds it can issue and check codes.
+    #[arg(long)]
+    secret: PathBuf,
+    #[arg(long)]
+    name: String,
+    /// The administration (ISO 3166 alpha-2).
+    #[arg(long)]
+    country: String,
+    /// participant, trainer or master_trainer.
+    #[arg(long)]
+    level: String,
+    #[arg(long)]
+    course: String,
+    /// Date of issue, YYYY-MM-DD.
+    #[arg(long)]
+    date: String,
+    /// Final score, out of 100.
+    #[arg(long)]
+    score: f64,
+    /// Directory of the certificate's files.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -68,6 +116,120 @@ pub fn run(command: MtpCommand) -> Result<ExitCode> {
             what: ScenarioCommand::Build(a),
         } => build(a),
         MtpCommand::Grade(a) => grade_submission(a),
+        MtpCommand::Certificate {
+            what: CertificateCommand::Issue(a),
+        } => issue(a),
+        MtpCommand::Certificate {
+            what:
+                CertificateCommand::Verify {
+                    secret,
+                    certificate,
+                },
+        } => verify(&secret, &certificate),
+    }
+}
+
+/// The programme's secret, created when absent.
+fn secret(path: &std::path::Path, create: bool) -> Result<Vec<u8>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let text = text.trim();
+            let bytes: Option<Vec<u8>> = (text.len() == 64)
+                .then(|| {
+                    (0..32)
+                        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
+                        .collect()
+                })
+                .flatten();
+            bytes.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: expected 64 hex digits (a programme secret)",
+                    path.display()
+                )
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            let mut bytes = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+            let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "created the programme's secret {}; keep it from trainees",
+                path.display()
+            );
+            Ok(bytes.to_vec())
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn issue(a: IssueArgs) -> Result<ExitCode> {
+    let Some(level) = Level::parse(&a.level) else {
+        bail!(
+            "--level {}: expected participant, trainer or master_trainer",
+            a.level
+        );
+    };
+    if a.country.len() != 2 || !a.country.bytes().all(|b| b.is_ascii_uppercase()) {
+        bail!(
+            "--country {}: expected an ISO 3166 alpha-2 code such as KZ",
+            a.country
+        );
+    }
+    if chrono::NaiveDate::parse_from_str(&a.date, "%Y-%m-%d").is_err() {
+        bail!("--date {}: expected YYYY-MM-DD", a.date);
+    }
+    if !(0.0..=100.0).contains(&a.score) {
+        bail!("--score {}: expected 0 to 100", a.score);
+    }
+    let secret = secret(&a.secret, true)?;
+    let c = Certificate::issue(
+        &secret, &a.name, &a.country, level, &a.course, &a.date, a.score,
+    );
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let json = a.out.join("certificate.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&c)?)
+        .with_context(|| format!("writing {}", json.display()))?;
+    for lang in [Lang::En, Lang::Ru] {
+        let page = a.out.join(format!("certificate.{}.html", lang.code()));
+        std::fs::write(&page, c.html(lang))
+            .with_context(|| format!("writing {}", page.display()))?;
+    }
+    println!(
+        "certificate {} for {} written to {}",
+        c.code,
+        c.name,
+        a.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(secret_path: &std::path::Path, certificate: &std::path::Path) -> Result<ExitCode> {
+    let secret = secret(secret_path, false)?;
+    let text = std::fs::read_to_string(certificate)
+        .with_context(|| format!("reading {}", certificate.display()))?;
+    let c: Certificate = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a certificate: {e}", certificate.display()))?;
+    if c.verify(&secret) {
+        println!(
+            "valid: {} ({}), {}, code {}",
+            c.name, c.country, c.course, c.code
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "NOT valid: the code {} does not match the certificate's fields",
+            c.code
+        );
+        Ok(ExitCode::FAILURE)
     }
 }
 

@@ -240,3 +240,99 @@ fn a_trs_world_is_built_and_its_answers_graded() {
     let e = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(e.contains("bad.toml") && e.contains("line 1"), "{e}");
 }
+
+#[test]
+fn certificates_are_issued_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let issue = |name: &str| {
+        bin()
+            .current_dir(d)
+            .args([
+                "mtp",
+                "certificate",
+                "issue",
+                "--secret",
+                "programme.secret",
+                "--name",
+                name,
+            ])
+            .args([
+                "--country",
+                "KZ",
+                "--level",
+                "trainer",
+                "--course",
+                "Risk profiling, Almaty",
+            ])
+            .args(["--date", "2026-12-01", "--score", "87.5", "--out", "cert"])
+            .output()
+            .unwrap()
+    };
+    let out = issue("Aliya K.");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("created the programme's secret"));
+    for f in [
+        "certificate.json",
+        "certificate.en.html",
+        "certificate.ru.html",
+    ] {
+        assert!(d.join("cert").join(f).is_file(), "{f}");
+    }
+    let verify = || {
+        bin()
+            .current_dir(d)
+            .args([
+                "mtp",
+                "certificate",
+                "verify",
+                "--secret",
+                "programme.secret",
+            ])
+            .args(["--certificate", "cert/certificate.json"])
+            .output()
+            .unwrap()
+    };
+    let out = verify();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("valid: Aliya K. (KZ)"));
+    // A forged score fails the check.
+    let path = d.join("cert/certificate.json");
+    let forged = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("87.5", "97.5");
+    std::fs::write(&path, forged).unwrap();
+    let out = verify();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("NOT valid"));
+    // Bad input is named.
+    let out = bin()
+        .current_dir(d)
+        .args([
+            "mtp",
+            "certificate",
+            "issue",
+            "--secret",
+            "programme.secret",
+            "--name",
+            "X",
+        ])
+        .args([
+            "--country",
+            "KZ",
+            "--level",
+            "expert",
+            "--course",
+            "c",
+            "--date",
+            "2026-12-01",
+        ])
+        .args(["--score", "50", "--out", "c2"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--level expert: expected participant"));
+}

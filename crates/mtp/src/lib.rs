@@ -11,9 +11,12 @@
 //! [`trs_world`] builds a TRS world: the synthetic corridor's consignments with planted
 //! bottlenecks and data-quality traps, and the questions of a study about them.
 //!
-//! Still to come (issue 11): selectivity worlds, the transit exercise, courses, the
-//! trainer pool, dashboards, certificates and the console's pages.
+//! [`certificate`] issues printable certificates with a verification code.
+//!
+//! Still to come (issue 11): selectivity worlds, the transit exercise, courses, the trainer
+//! pool, dashboards and the console's pages.
 
+pub mod certificate;
 pub mod grade;
 pub mod pack;
 pub mod risk_world;
