@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -118,22 +117,7 @@ impl World {
 
     /// `smartborder users create`, with the password on standard input.
     fn user(&self, login: &str, password: &str, args: &[&str]) {
-        let mut child = bin()
-            .args(["users", "create", "--db", &self.db, "--login", login])
-            .args(args)
-            .arg("--password-stdin")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::create_user(&self.db, login, password, args);
     }
 
     fn key(&self, country: &str) -> String {

@@ -3,10 +3,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Stdio;
 
 use common::{Server, bin, http_raw, sqlite_url, start};
 
@@ -33,22 +30,7 @@ impl World {
     }
 
     fn user(&self, login: &str, args: &[&str]) {
-        let mut child = bin()
-            .args(["users", "create", "--db", &self.db, "--login", login])
-            .args(args)
-            .arg("--password-stdin")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::create_user(&self.db, login, PASSWORD, args);
     }
 }
 
@@ -231,21 +213,10 @@ fn an_admin_manages_the_accounts_of_their_administration_only() {
     );
 }
 
-/// The shipped KCS data, when present beside the repository (or named by SMARTBORDER_KCS_DATA).
-fn kcs_data() -> Option<PathBuf> {
-    [
-        std::env::var_os("SMARTBORDER_KCS_DATA").map(PathBuf::from),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/kcs-customs")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| p.join("df_syn_train_eng.csv").exists())
-}
-
 #[test]
 #[ignore = "needs the KCS open data (../shared/data/kcs-customs or SMARTBORDER_KCS_DATA)"]
 fn an_analyst_backtests_an_uploaded_history() {
-    let kcs = kcs_data().expect("KCS data not found; set SMARTBORDER_KCS_DATA");
+    let kcs = common::kcs_data().expect("KCS data not found; set SMARTBORDER_KCS_DATA");
     // The first 8,000 declarations of 2020 (the file is in date order).
     let text = std::fs::read_to_string(kcs.join("df_syn_train_eng.csv")).unwrap();
     let history: String = text.lines().take(8001).map(|l| format!("{l}\n")).collect();

@@ -2,8 +2,10 @@
 //! Customs Service open data when it is present. Metrics are recomputed here, independently of
 //! the engine, from the files themselves.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -435,22 +437,10 @@ fn rule_and_mapping_errors_are_located() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("mapping nope.toml: no such file"));
 }
 
-/// The shipped KCS data, when present beside the repository (or named by SMARTBORDER_KCS_DATA).
-fn kcs_data() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("SMARTBORDER_KCS_DATA").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/kcs-customs")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("df_syn_train_eng.csv").exists())
-}
-
 #[test]
 #[ignore = "needs the KCS open data (../shared/data/kcs-customs or SMARTBORDER_KCS_DATA)"]
 fn kcs_open_data_with_the_shipped_mapping_rules_and_plan() {
-    let kcs = kcs_data().expect(
+    let kcs = common::kcs_data().expect(
         "KCS data not found beside the repository; set SMARTBORDER_KCS_DATA to run this test",
     );
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

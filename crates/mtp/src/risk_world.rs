@@ -263,6 +263,22 @@ fn month(start: NaiveDate, months: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(start.year() + (m0 / 12) as i32, m0 % 12 + 1, 1).unwrap_or(start)
 }
 
+/// `n` importers numbered from `base` (a planted group).
+fn importer_group(country: &str, base: u32, n: u32) -> Vec<String> {
+    (base..base + n)
+        .map(|k| format!("IMP-{country}-{k:04}"))
+        .collect()
+}
+
+/// A list for the rule language: "a", "b".
+fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Builds the world of a definition for a seed and a trainee (`""`: the common world).
 pub fn build(def: &RiskScenario, seed: u64, trainee: &str) -> World {
     let start = NaiveDate::parse_from_str(&format!("{}-01", def.start), "%Y-%m-%d")
@@ -346,8 +362,7 @@ pub fn build(def: &RiskScenario, seed: u64, trainee: &str) -> World {
                 let hs4 = ["8517", "8471", "6403", "3004"][g.rng.random_range(0..4)];
                 let origin = ["CN", "TR"][g.rng.random_range(0..2)];
                 let base = g.rng.random_range(500..900);
-                let importers: Vec<String> =
-                    (0..4).map(|k| format!("IMP-{c}-{:04}", base + k)).collect();
+                let importers: Vec<String> = importer_group(c, base, 4);
                 let broker = format!("BRK-{c}-{:03}", g.rng.random_range(31..60));
                 let seller = format!("SEL-{origin}-{:03}", g.rng.random_range(201..300));
                 for m in 0..months {
@@ -365,7 +380,7 @@ pub fn build(def: &RiskScenario, seed: u64, trainee: &str) -> World {
                 }
                 reference.push_str(&format!(
                     "profile \"UNDERVALUATION\" {{\n    description \"{hs4} from {origin} declared by the related importers of one broker\"\n    when hs_code starts_with \"{hs4}\" and origin = \"{origin}\" and importer in [{}]\n    then red\n}}\n\n",
-                    importers.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ")
+                    quoted(&importers)
                 ));
                 planted.push(Planted {
                     kind: *kind,
@@ -384,8 +399,7 @@ pub fn build(def: &RiskScenario, seed: u64, trainee: &str) -> World {
                 let (true_hs, declared_hs) =
                     [("6110", "6307"), ("8528", "8544")][g.rng.random_range(0..2)];
                 let base = g.rng.random_range(900..1200);
-                let importers: Vec<String> =
-                    (0..3).map(|k| format!("IMP-{c}-{:04}", base + k)).collect();
+                let importers: Vec<String> = importer_group(c, base, 3);
                 let truth = heading(true_hs);
                 let declared = heading(declared_hs);
                 let factor = truth.value_per_kg / declared.value_per_kg;
@@ -433,8 +447,7 @@ pub fn build(def: &RiskScenario, seed: u64, trainee: &str) -> World {
                 let hs4 = ["7208", "3923"][g.rng.random_range(0..2)];
                 let declared_origin = ["KG", "UZ"][g.rng.random_range(0..2)];
                 let base = g.rng.random_range(1200..1500);
-                let importers: Vec<String> =
-                    (0..3).map(|k| format!("IMP-{c}-{:04}", base + k)).collect();
+                let importers: Vec<String> = importer_group(c, base, 3);
                 for m in 0..months {
                     for _ in 0..n {
                         let imp = importers[g.rng.random_range(0..importers.len())].clone();
@@ -478,9 +491,7 @@ pub fn build(def: &RiskScenario, seed: u64, trainee: &str) -> World {
             PatternKind::NewTraderBurst => {
                 // New importers appear in the last month of the history and keep declaring.
                 let base = g.rng.random_range(1500..1700);
-                let importers: Vec<String> = (0..12)
-                    .map(|k| format!("IMP-{c}-{:04}", base + k))
-                    .collect();
+                let importers: Vec<String> = importer_group(c, base, 12);
                 for m in (def.history_months - 1)..months {
                     for _ in 0..(n * 3) {
                         let imp = importers[g.rng.random_range(0..importers.len())].clone();
@@ -507,7 +518,7 @@ pub fn build(def: &RiskScenario, seed: u64, trainee: &str) -> World {
                 }
                 reference.push_str(&format!(
                     "profile \"NEW-TRADERS\" {{\n    description \"importers first seen in the last month of the history\"\n    when importer in [{}]\n    then red\n}}\n\n",
-                    importers.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ")
+                    quoted(&importers)
                 ));
                 planted.push(Planted {
                     kind: *kind,

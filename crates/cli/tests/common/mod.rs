@@ -431,3 +431,34 @@ pub fn post_xml_status(
     .unwrap();
     (s, body)
 }
+
+/// `smartborder users create`, with the password on standard input.
+pub fn create_user(db: &str, login: &str, password: &str, args: &[&str]) {
+    let mut child = bin()
+        .args(["users", "create", "--db", db, "--login", login])
+        .args(args)
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The shipped KCS data, when present beside the repository (or named by SMARTBORDER_KCS_DATA).
+pub fn kcs_data() -> Option<std::path::PathBuf> {
+    [
+        std::env::var_os("SMARTBORDER_KCS_DATA").map(std::path::PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/kcs-customs")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.join("df_syn_train_eng.csv").exists())
+}
