@@ -7,11 +7,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use smartborder_mtp::certificate::{Certificate, Level};
-use smartborder_mtp::grade::grade;
+use smartborder_mtp::exercise;
 use smartborder_mtp::pack::{read_key, write_pack};
 use smartborder_mtp::scenario::Scenario;
-use smartborder_mtp::text::{Lang, feedback, trs_feedback};
-use smartborder_mtp::trs_world::{self, TrsAnswers};
+use smartborder_mtp::text::Lang;
+use smartborder_store::training;
+use smartborder_store::users;
+
+use crate::transit::{DEFAULT_DB, open, runtime};
 
 #[derive(Subcommand)]
 pub enum MtpCommand {
@@ -27,6 +30,41 @@ pub enum MtpCommand {
         #[command(subcommand)]
         what: CertificateCommand,
     },
+    /// The people of the programme in the server's database (levels and accreditation).
+    People {
+        #[command(subcommand)]
+        what: PeopleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PeopleCommand {
+    /// Set a person's level and accreditation: how the first master trainers join the
+    /// programme (later levels come with the certificates of their courses).
+    Set(SetPersonArgs),
+    /// List the people of the programme.
+    List {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+    },
+}
+
+#[derive(Args)]
+pub struct SetPersonArgs {
+    /// The person's console account.
+    #[arg(long)]
+    login: String,
+    /// participant, trainer or master_trainer.
+    #[arg(long)]
+    level: String,
+    /// Date of accreditation, YYYY-MM-DD.
+    #[arg(long)]
+    accredited: String,
+    /// Date the accreditation expires, YYYY-MM-DD.
+    #[arg(long)]
+    expires: String,
+    #[arg(long, default_value = DEFAULT_DB)]
+    db: String,
 }
 
 #[derive(Subcommand)]
@@ -126,7 +164,82 @@ pub fn run(command: MtpCommand) -> Result<ExitCode> {
                     certificate,
                 },
         } => verify(&secret, &certificate),
+        MtpCommand::People { what } => people(what),
     }
+}
+
+fn people(command: PeopleCommand) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        match command {
+            PeopleCommand::Set(a) => {
+                let Some(level) = Level::parse(&a.level) else {
+                    bail!(
+                        "--level {}: expected participant, trainer or master_trainer",
+                        a.level
+                    );
+                };
+                for (flag, date) in [("--accredited", &a.accredited), ("--expires", &a.expires)] {
+                    if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+                        bail!("{flag} {date}: expected YYYY-MM-DD");
+                    }
+                }
+                if a.expires < a.accredited {
+                    bail!(
+                        "--expires {} is before --accredited {}",
+                        a.expires,
+                        a.accredited
+                    );
+                }
+                let store = open(&a.db).await?;
+                let user = users::list(&store)
+                    .await?
+                    .into_iter()
+                    .find(|u| u.login == a.login)
+                    .with_context(|| format!("--login {}: no such account in {}", a.login, a.db))?;
+                let Some(country) = user.country.clone() else {
+                    bail!(
+                        "--login {}: the corridor coordinator belongs to no administration and is not a trainee",
+                        a.login
+                    );
+                };
+                training::set_person(
+                    &store,
+                    "cli",
+                    &user.id,
+                    &country,
+                    level,
+                    Some(&a.accredited),
+                    Some(&a.expires),
+                    None,
+                )
+                .await?;
+                println!(
+                    "{} ({country}) is a {} of the programme from {} to {}",
+                    a.login,
+                    level.name(),
+                    a.accredited,
+                    a.expires
+                );
+                store.close().await;
+            }
+            PeopleCommand::List { db } => {
+                let store = open(&db).await?;
+                for p in training::people(&store).await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        p.login,
+                        p.country,
+                        p.level.name(),
+                        p.accredited_on.as_deref().unwrap_or("-"),
+                        p.expires_on.as_deref().unwrap_or("-"),
+                        p.trained_by.as_deref().unwrap_or("-")
+                    );
+                }
+                store.close().await;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// The programme's secret, created when absent.
@@ -283,30 +396,11 @@ fn grade_submission(a: GradeArgs) -> Result<ExitCode> {
     let key = read_key(&a.key)?;
     let text = std::fs::read_to_string(&a.submission)
         .with_context(|| format!("reading {}", a.submission.display()))?;
-    let file = a.submission.display().to_string();
-    match (&key.scenario, key.world(), &key.trs_answers) {
-        (Scenario::Risk(def), Some(world), _) => {
-            let g = grade(def, &world, &text, &file)?;
-            if a.json {
-                println!("{}", serde_json::to_string_pretty(&g)?);
-            } else {
-                print!("{}", feedback(lang, &g));
-            }
-        }
-        (Scenario::Trs(def), _, Some(answers)) => {
-            let given: TrsAnswers =
-                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
-            let g = trs_world::grade(def, answers, &given);
-            if a.json {
-                println!("{}", serde_json::to_string_pretty(&g)?);
-            } else {
-                print!("{}", trs_feedback(lang, &g));
-            }
-        }
-        _ => bail!(
-            "{}: the key has no answers for its scenario",
-            a.key.display()
-        ),
+    let outcome = exercise::grade(&key, &text, &a.submission.display().to_string())?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        print!("{}", outcome.feedback(lang));
     }
     Ok(ExitCode::SUCCESS)
 }

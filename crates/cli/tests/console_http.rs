@@ -267,3 +267,314 @@ fn an_analyst_backtests_an_uploaded_history() {
     // The example profiles are not published for this administration: only the model.
     assert!(page.contains("No profiles are published"));
 }
+
+/// The location a `303 See Other` leads to.
+fn post_for_location(addr: SocketAddr, s: &Session, path: &str, form: &str) -> String {
+    let (status, head, body) = http_raw(
+        addr,
+        "POST",
+        path,
+        None,
+        Some(("application/x-www-form-urlencoded", form.as_bytes())),
+        &[("Cookie", &s.cookie)],
+    )
+    .unwrap();
+    assert_eq!(status, 303, "{head}\n{body}");
+    head.lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A course from set-up to certificate: a master trainer (made by the CLI) creates a course
+/// with a risk and a TRS exercise; participants open their own variants, download their data,
+/// submit (a file that does not parse is located and not counted; the reference solution
+/// scores full marks, a null one nothing); the trainer reads the cohort and item analysis,
+/// exports them and certifies; anyone checks the certificate's code without signing in; the
+/// cascade counts the completion. A participant never sees a key or another's course, and a
+/// trainer never opens a participant's variant.
+#[test]
+fn a_course_runs_from_set_up_to_certificate() {
+    use smartborder_mtp::exercise::key_of;
+    use smartborder_mtp::scenario::{CATALOG, Scenario};
+
+    let world = World::new();
+    let addr = world.addr();
+    world.user("mt.aliya", &["--role", "supervisor", "--country", "KZ"]);
+    for (login, country, office) in [
+        ("p.daniyar", "KZ", "KZ000101"),
+        ("p.aigerim", "KG", "KG000101"),
+        ("outsider", "KZ", "KZ000101"),
+    ] {
+        world.user(
+            login,
+            &[
+                "--role",
+                "officer",
+                "--country",
+                country,
+                "--office",
+                office,
+            ],
+        );
+    }
+    let out = bin()
+        .args([
+            "mtp",
+            "people",
+            "set",
+            "--login",
+            "mt.aliya",
+            "--level",
+            "master_trainer",
+            "--accredited",
+            "2026-01-10",
+            "--expires",
+            "2099-01-10",
+            "--db",
+            &world.db,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mt = sign_in(addr, "mt.aliya");
+    let daniyar = sign_in(addr, "p.daniyar");
+    let aigerim = sign_in(addr, "p.aigerim");
+    let outsider = sign_in(addr, "outsider");
+    // Only a trainer may set a course up.
+    let (_, page) = get(addr, &mt, "/console/training");
+    assert!(page.contains("id=\"new-course\""), "{page}");
+    let (_, page) = get(addr, &daniyar, "/console/training");
+    assert!(!page.contains("id=\"new-course\""));
+    let form = |s: &Session| {
+        format!(
+            "csrf={}&title=Risk+and+TRS&country=KZ&place=Almaty&language=en&level=participant&starts_on=2026-11-30&ends_on=2026-12-04&scenario=risk-kz-imports.toml&scenario=trs-corridor-2025.toml&seed=7&participants=p.daniyar%2C+p.aigerim",
+            s.csrf
+        )
+    };
+    let (status, _) = post_form(addr, &daniyar, "/console/training/courses", &form(&daniyar));
+    assert_eq!(status, 403);
+    let (status, page) = post_form(
+        addr,
+        &mt,
+        "/console/training/courses",
+        &form(&mt).replace("p.aigerim", "nobody"),
+    );
+    assert_eq!(status, 422);
+    assert!(page.contains("No active account nobody"), "{page}");
+    let course = post_for_location(addr, &mt, "/console/training/courses", &form(&mt));
+    assert!(
+        course.starts_with("/console/training/courses/course_"),
+        "{course}"
+    );
+
+    // Participants see the course; someone not enrolled is answered as for no course.
+    let (status, page) = get(addr, &daniyar, &course);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("{course}/exercises/1"))
+            && page.contains(&format!("{course}/exercises/2"))
+    );
+    let (status, _) = get(addr, &outsider, &course);
+    assert_eq!(status, 404);
+    let (status, _) = get(addr, &outsider, &format!("{course}/exercises/1"));
+    assert_eq!(status, 404);
+    let (status, _) = get(addr, &mt, &format!("{course}/exercises/1"));
+    assert_eq!(status, 403);
+
+    // The keys the server made for each participant's variant, rebuilt here from the same
+    // definition, seed and login.
+    let scenario = |name: &str| {
+        let (file, text) = CATALOG.iter().find(|(f, _)| *f == name).unwrap();
+        Scenario::from_toml(text, file).unwrap()
+    };
+    let risk_key = |login: &str| key_of(&scenario("risk-kz-imports.toml"), 7, login);
+    let trs_key = key_of(&scenario("trs-corridor-2025.toml"), 7, "p.daniyar");
+
+    // The exercise page: the brief, the data, never the key.
+    let (status, page) = get(addr, &daniyar, &format!("{course}/exercises/1"));
+    assert_eq!(status, 200);
+    let mine = risk_key("p.daniyar");
+    assert!(
+        page.contains("id=\"brief\"") && page.contains("history.csv"),
+        "{page}"
+    );
+    for secret in mine.planted.iter().flat_map(|p| p.importers.iter()) {
+        assert!(
+            !page.contains(secret.as_str()),
+            "the page shows a planted importer"
+        );
+    }
+    assert!(!page.contains("reference_profile") && !page.contains(&mine.reference_profile));
+    let (status, head, zip) = http_raw(
+        addr,
+        "GET",
+        &format!("{course}/exercises/1/pack.zip"),
+        None,
+        None,
+        &[("Cookie", &daniyar.cookie)],
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{head}");
+    assert!(zip.starts_with("PK") && zip.contains("history.csv") && !zip.contains("key.json"));
+    // Variants differ between participants.
+    assert_ne!(risk_key("p.aigerim").planted, mine.planted);
+
+    // A file that does not parse is located, and is not an attempt.
+    let submit = |s: &Session, n: u32, text: &str| {
+        let form = format!("csrf={}&submission={}", s.csrf, form_encode(text));
+        http_raw(
+            addr,
+            "POST",
+            &format!("{course}/exercises/{n}/attempts"),
+            None,
+            Some(("application/x-www-form-urlencoded", form.as_bytes())),
+            &[("Cookie", &s.cookie)],
+        )
+        .unwrap()
+    };
+    let (status, _, page) = submit(
+        &daniyar,
+        1,
+        "profile \"X\" {\n    when orign = \"CN\"\n    then red\n}\n",
+    );
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("data-line=\"2\" data-column=\"10\"") && page.contains("orign"),
+        "{page}"
+    );
+    let (status, _, page) = submit(&daniyar, 2, "red_median_hours = \"soon\"\n");
+    assert_eq!(status, 422);
+    assert!(page.contains("data-line=\"1\""), "{page}");
+    // The reference solutions score full marks; a null solution scores nothing.
+    let (status, head, _) = submit(&daniyar, 1, &mine.reference_profile);
+    assert_eq!(status, 303, "{head}");
+    let answers = toml::to_string(trs_key.trs_answers.as_ref().unwrap()).unwrap();
+    let (status, head, _) = submit(&daniyar, 2, &answers);
+    assert_eq!(status, 303, "{head}");
+    let (status, _, _) = submit(&aigerim, 1, "# no profiles yet\n");
+    assert_eq!(status, 303);
+    let (_, page) = get(addr, &daniyar, &format!("{course}/exercises/2"));
+    assert!(page.contains("Score 100.0 of 100"), "{page}");
+    let (_, page) = get(addr, &aigerim, &format!("{course}/exercises/1"));
+    assert!(
+        page.contains("Score 0.0 of 100") && page.contains("missed"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Score 100.0"),
+        "a participant sees another's attempt"
+    );
+
+    // The trainer's cohort, item analysis and export; the participants' are not theirs.
+    let (status, page) = get(addr, &mt, &course);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"cohort\"") && page.contains("id=\"items-1\""),
+        "{page}"
+    );
+    assert!(page.contains("origin hidden by transhipment"), "{page}");
+    let (status, head, xlsx) = http_raw(
+        addr,
+        "GET",
+        &format!("{course}/results.xlsx"),
+        None,
+        None,
+        &[("Cookie", &mt.cookie)],
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{head}");
+    assert!(xlsx.starts_with("PK"));
+    let (status, _) = get(addr, &daniyar, &format!("{course}/results.xlsx"));
+    assert_eq!(status, 404);
+    // Only a participant who passed every exercise can be certified.
+    assert_eq!(page.matches("name=\"user\"").count(), 1, "{page}");
+    let user = between(&page, "name=\"user\" value=\"", "\"");
+    let (status, _) = post_form(
+        addr,
+        &daniyar,
+        &format!("{course}/certificates"),
+        &format!("csrf={}&user={user}&name=Daniyar", daniyar.csrf),
+    );
+    assert_eq!(status, 404);
+    let back = post_for_location(
+        addr,
+        &mt,
+        &format!("{course}/certificates"),
+        &format!("csrf={}&user={user}&name=Daniyar+Seitkali", mt.csrf),
+    );
+    assert_eq!(back, course);
+    let (_, page) = get(addr, &daniyar, "/console/training");
+    let code = between(&page, "/console/training/certificates/", "\"");
+    // Anyone checks the code, signed in or not; a changed code is not valid.
+    let (status, _, page) = http_raw(
+        addr,
+        "GET",
+        &format!("/console/training/certificates/{code}"),
+        None,
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("is valid") && page.contains("Daniyar Seitkali"),
+        "{page}"
+    );
+    let mut wrong = code.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    let (status, _, _) = http_raw(
+        addr,
+        "GET",
+        &format!("/console/training/certificates/{wrong}"),
+        None,
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(status, 404);
+    // The cascade counts the completion for KZ and for the master trainer; participants do
+    // not read the programme's dashboard.
+    let (status, page) = get(addr, &mt, "/console/training/programme");
+    assert_eq!(status, 200);
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    assert!(
+        page.contains(&format!(
+            "<td>KZ</td><td>{month}</td><td class=\"num\">1</td>"
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "<td>mt.aliya</td><td>{month}</td><td class=\"num\">1</td>"
+        )),
+        "{page}"
+    );
+    let (status, _) = get(addr, &daniyar, "/console/training/programme");
+    assert_eq!(status, 403);
+    let out = bin()
+        .args(["mtp", "people", "list", "--db", &world.db])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        list.contains("p.daniyar\tKZ\tparticipant\t") && list.contains("\tmt.aliya\n"),
+        "{list}"
+    );
+}

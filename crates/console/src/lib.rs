@@ -22,6 +22,7 @@ mod pages;
 mod risk;
 pub mod session;
 mod sign_in;
+mod training;
 mod trs;
 
 use axum::Router;
@@ -88,6 +89,42 @@ pub fn router(store: Store, writer: Writer) -> Router {
         .route(
             "/console/risk/backtest",
             post(risk::run).layer(axum::extract::DefaultBodyLimit::max(trs::MAX_UPLOAD_BYTES)),
+        )
+        .route("/console/training", get(training::list))
+        .route("/console/training/courses", post(training::create))
+        .route("/console/training/courses/{id}", get(training::course))
+        .route(
+            "/console/training/courses/{id}/exercises/{number}",
+            get(training::exercise_page),
+        )
+        .route(
+            "/console/training/courses/{id}/exercises/{number}/pack.zip",
+            get(training::pack),
+        )
+        .route(
+            "/console/training/courses/{id}/exercises/{number}/attempts",
+            post(training::submit),
+        )
+        .route(
+            "/console/training/courses/{id}/results.xlsx",
+            get(training::export),
+        )
+        .route(
+            "/console/training/courses/{id}/certificates",
+            post(training::certify),
+        )
+        .route("/console/training/programme", get(training::programme))
+        .route(
+            "/console/training/certificates",
+            get(training::find_certificate),
+        )
+        .route(
+            "/console/training/certificates/{code}",
+            get(training::certificate_page),
+        )
+        .route(
+            "/console/training/certificates/{code}/print",
+            get(training::certificate_print),
         )
         .route("/console/assets/{name}", get(assets::asset))
         .with_state(ConsoleState {

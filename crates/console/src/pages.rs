@@ -141,26 +141,31 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::Officer => &[
             ("/console/arrivals", "nav-arrivals"),
             ("/console/movements", "nav-movements"),
+            ("/console/training", "nav-training"),
         ],
         Role::Supervisor => &[
             ("/console/arrivals", "nav-arrivals"),
             ("/console/movements", "nav-movements"),
             ("/console/corridor", "nav-corridor"),
             ("/console/trs", "nav-trs"),
+            ("/console/training", "nav-training"),
         ],
         Role::Analyst => &[
             ("/console/risk", "nav-risk"),
             ("/console/movements", "nav-movements"),
             ("/console/trs", "nav-trs"),
+            ("/console/training", "nav-training"),
         ],
         Role::Coordinator => &[
             ("/console/corridor", "nav-corridor"),
             ("/console/movements", "nav-movements"),
             ("/console/trs", "nav-trs"),
+            ("/console/training", "nav-training"),
         ],
         Role::Admin => &[
             ("/console/accounts", "nav-accounts"),
             ("/console/movements", "nav-movements"),
+            ("/console/training", "nav-training"),
         ],
     }
 }

@@ -12,8 +12,8 @@ use sha2::Sha256;
 
 use crate::text::Lang;
 
-/// A person's level in the programme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A person's level in the programme, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Participant,
@@ -28,6 +28,14 @@ impl Level {
             "trainer" => Some(Level::Trainer),
             "master_trainer" => Some(Level::MasterTrainer),
             _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Participant => "participant",
+            Level::Trainer => "trainer",
+            Level::MasterTrainer => "master_trainer",
         }
     }
 

@@ -17,8 +17,10 @@
 //! pool, dashboards and the console's pages.
 
 pub mod certificate;
+pub mod exercise;
 pub mod grade;
 pub mod pack;
+pub mod programme;
 pub mod risk_world;
 pub mod scenario;
 pub mod text;

@@ -178,3 +178,30 @@ impl Scenario {
         Ok(scenario)
     }
 }
+
+/// The scenarios shipped with SmartBorder (`scenarios/*.toml`): (file name, definition). A
+/// course on the server picks its exercises from them.
+pub const CATALOG: &[(&str, &str)] = &[
+    (
+        "risk-kz-imports.toml",
+        include_str!("../../../scenarios/risk-kz-imports.toml"),
+    ),
+    (
+        "trs-corridor-2025.toml",
+        include_str!("../../../scenarios/trs-corridor-2025.toml"),
+    ),
+];
+
+impl Scenario {
+    /// The title in a language.
+    pub fn title(&self, lang: crate::text::Lang) -> &str {
+        let (en, ru) = match self {
+            Scenario::Risk(r) => (&r.title_en, &r.title_ru),
+            Scenario::Trs(t) => (&t.title_en, &t.title_ru),
+        };
+        match lang {
+            crate::text::Lang::En => en,
+            crate::text::Lang::Ru => ru,
+        }
+    }
+}

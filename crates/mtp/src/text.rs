@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::grade::Grade;
 use crate::risk_world::World;
-use crate::scenario::{RiskScenario, TrsScenario};
+use crate::scenario::{PatternKind, RiskScenario, TrsScenario};
 use crate::trs_world::TrsGrade;
 
 /// A language of the programme.
@@ -291,4 +291,38 @@ pub fn trs_feedback(lang: Lang, g: &TrsGrade) -> String {
         );
     }
     s
+}
+
+/// A planted pattern's kind in words, the same in every variant (for item analysis).
+pub fn pattern_label(kind: PatternKind, lang: Lang) -> &'static str {
+    match (kind, lang) {
+        (PatternKind::Undervaluation, Lang::En) => "undervaluation by related importers",
+        (PatternKind::Undervaluation, Lang::Ru) => "занижение стоимости связанными импортёрами",
+        (PatternKind::Misclassification, Lang::En) => "misclassification to a lower duty",
+        (PatternKind::Misclassification, Lang::Ru) => "неверная классификация с меньшей пошлиной",
+        (PatternKind::Transhipment, Lang::En) => "origin hidden by transhipment",
+        (PatternKind::Transhipment, Lang::Ru) => "сокрытие происхождения через перевалку",
+        (PatternKind::NewTraderBurst, Lang::En) => "burst of new traders",
+        (PatternKind::NewTraderBurst, Lang::Ru) => "всплеск новых участников ВЭД",
+        (PatternKind::Decoy, Lang::En) => "decoy left alone",
+        (PatternKind::Decoy, Lang::Ru) => "ловушка не досмотрена",
+    }
+}
+
+/// A TRS question in words (for item analysis).
+pub fn question_label(question: &str, lang: Lang) -> &'static str {
+    match (question, lang) {
+        ("red_median_hours", Lang::En) => "red-lane median after the doubling",
+        ("red_median_hours", Lang::Ru) => "медиана красного коридора после удлинения",
+        ("weekend_post", Lang::En) => "post of the weekend other-agency stall",
+        ("weekend_post", Lang::Ru) => "пункт с простоем контроля других ведомств",
+        ("night_queue_post", Lang::En) => "post of the night queue",
+        ("night_queue_post", Lang::Ru) => "пункт с ночной очередью",
+        ("doubling_post", Lang::En) => "post whose red-lane control doubled",
+        ("doubling_post", Lang::Ru) => "пункт, где удлинился контроль",
+        ("doubling_month", Lang::En) => "month the control doubled",
+        ("doubling_month", Lang::Ru) => "месяц удлинения контроля",
+        (_, Lang::En) => "wrong rows found",
+        (_, Lang::Ru) => "найденные ошибочные строки",
+    }
 }

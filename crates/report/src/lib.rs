@@ -4,6 +4,7 @@
 mod html;
 mod i18n;
 mod svg;
+pub mod tables;
 mod xlsx;
 
 use std::path::Path;

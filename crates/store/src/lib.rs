@@ -13,6 +13,7 @@ pub mod read;
 pub mod risk_files;
 pub mod sessions;
 pub mod studies;
+pub mod training;
 pub mod users;
 pub mod webhooks;
 mod write_set;

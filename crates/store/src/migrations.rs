@@ -194,6 +194,84 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             PRIMARY KEY (country, name, version)
         )"],
     ),
+    (
+        12,
+        "the Master Trainer Programme: people and levels, courses, exercises, enrolments, answer keys, attempts, certificates and the secret that signs them",
+        &[
+            "CREATE TABLE mtp_people (
+            user_id TEXT PRIMARY KEY REFERENCES users (id),
+            country TEXT NOT NULL,
+            level TEXT NOT NULL,
+            accredited_on TEXT,
+            expires_on TEXT,
+            trained_by TEXT,
+            updated_at BIGINT NOT NULL
+        )",
+            "CREATE TABLE mtp_courses (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            trainer TEXT NOT NULL REFERENCES users (id),
+            country TEXT NOT NULL,
+            place TEXT NOT NULL,
+            language TEXT NOT NULL,
+            level TEXT NOT NULL,
+            starts_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )",
+            "CREATE INDEX mtp_courses_trainer ON mtp_courses (trainer)",
+            "CREATE TABLE mtp_exercises (
+            course_id TEXT NOT NULL REFERENCES mtp_courses (id),
+            number BIGINT NOT NULL,
+            title TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            seed BIGINT NOT NULL,
+            PRIMARY KEY (course_id, number)
+        )",
+            "CREATE TABLE mtp_enrolments (
+            course_id TEXT NOT NULL REFERENCES mtp_courses (id),
+            user_id TEXT NOT NULL REFERENCES users (id),
+            enrolled_at BIGINT NOT NULL,
+            PRIMARY KEY (course_id, user_id)
+        )",
+            "CREATE INDEX mtp_enrolments_user ON mtp_enrolments (user_id)",
+            "CREATE TABLE mtp_keys (
+            course_id TEXT NOT NULL,
+            number BIGINT NOT NULL,
+            user_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            opened_at BIGINT NOT NULL,
+            PRIMARY KEY (course_id, number, user_id)
+        )",
+            "CREATE TABLE mtp_attempts (
+            id TEXT PRIMARY KEY,
+            course_id TEXT NOT NULL,
+            number BIGINT NOT NULL,
+            user_id TEXT NOT NULL,
+            submitted_at BIGINT NOT NULL,
+            seconds_spent BIGINT NOT NULL,
+            submission TEXT NOT NULL,
+            score_tenths BIGINT NOT NULL,
+            passed BIGINT NOT NULL,
+            outcome TEXT NOT NULL
+        )",
+            "CREATE INDEX mtp_attempts_course ON mtp_attempts (course_id, user_id)",
+            "CREATE TABLE mtp_certificates (
+            code TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users (id),
+            course_id TEXT NOT NULL REFERENCES mtp_courses (id),
+            body TEXT NOT NULL,
+            date TEXT NOT NULL,
+            country TEXT NOT NULL,
+            issued_by TEXT NOT NULL,
+            issued_at BIGINT NOT NULL
+        )",
+            "CREATE TABLE mtp_secret (
+            id BIGINT PRIMARY KEY,
+            secret TEXT NOT NULL
+        )",
+        ],
+    ),
 ];
 
 /// Data a migration derives from what is already stored (run in the migration's transaction).
