@@ -363,15 +363,19 @@ fn build(a: BuildArgs) -> Result<ExitCode> {
         );
     }
     let written = write_pack(&scenario, a.seed, &a.trainee, &a.out, &key)?;
-    match written.world() {
-        Some(world) => println!(
+    match (&scenario, written.world()) {
+        (_, Some(world)) => println!(
             "wrote {}: history.csv ({} declarations, {} with a result), later.csv ({}), mapping.toml, brief.en.md, brief.ru.md",
             a.out.display(),
             world.history.len(),
             world.inspected.iter().filter(|x| **x).count(),
             world.later.len()
         ),
-        None => println!(
+        (Scenario::Selectivity(_), _) => println!(
+            "wrote {}: history.csv, stream.csv, posts.csv, plan.toml, brief.en.md, brief.ru.md",
+            a.out.display()
+        ),
+        _ => println!(
             "wrote {}: trs.csv, trs.mapping.toml, answers.toml, brief.en.md, brief.ru.md",
             a.out.display()
         ),
@@ -380,6 +384,12 @@ fn build(a: BuildArgs) -> Result<ExitCode> {
         "wrote the answer key {} (keep it from the trainee)",
         key.display()
     );
+    for p in &written.posts {
+        println!(
+            "  post {}: {} declarations and {} inspections a day",
+            p.office, p.declarations_per_day, p.capacity_per_day
+        );
+    }
     for p in &written.planted {
         println!(
             "  planted: {} ({} declarations in the history, {} later)",

@@ -336,3 +336,82 @@ fn certificates_are_issued_and_verified() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--level expert: expected participant"));
 }
+
+#[test]
+fn a_selectivity_pack_is_built_and_its_plan_graded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let def = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/selectivity-kz-posts.toml"
+    );
+    let out = bin()
+        .current_dir(d)
+        .args([
+            "mtp",
+            "scenario",
+            "build",
+            def,
+            "--seed",
+            "3",
+            "--out",
+            "pack",
+            "--trainee",
+            "nodira",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("post Khorgos:"), "{said}");
+    for f in [
+        "history.csv",
+        "stream.csv",
+        "posts.csv",
+        "plan.toml",
+        "brief.en.md",
+        "brief.ru.md",
+    ] {
+        assert!(d.join("pack").join(f).is_file(), "{f}");
+    }
+    let stream = std::fs::read_to_string(d.join("pack/stream.csv")).unwrap();
+    assert!(stream.starts_with("Declaration ID,Date,Office,Risk Score\n"));
+    let key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("pack.key.json")).unwrap()).unwrap();
+    std::fs::write(
+        d.join("reference.toml"),
+        key["reference_plan"].as_str().unwrap(),
+    )
+    .unwrap();
+    let grade = |file: &str| {
+        let out = bin()
+            .current_dir(d)
+            .args([
+                "mtp",
+                "grade",
+                "--key",
+                "pack.key.json",
+                "--submission",
+                file,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(grade("reference.toml").starts_with("Score 100.0 of 100"));
+    // The template as given finds nothing.
+    let blank = grade("pack/plan.toml");
+    assert!(
+        blank.starts_with("Score 0.0 of 100") && blank.contains("below the required 1%"),
+        "{blank}"
+    );
+}

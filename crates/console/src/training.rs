@@ -654,6 +654,16 @@ async fn render_exercise(
             .unwrap_or_default()
         }
         Scenario::Trs(def) => smartborder_mtp::text::trs_brief(ml, def),
+        Scenario::Selectivity(def) => {
+            let (seed, trainee) = (key.seed, key.trainee.clone());
+            let def = def.clone();
+            tokio::task::spawn_blocking(move || {
+                let world = smartborder_mtp::selectivity_world::build(&def, seed, &trainee);
+                smartborder_mtp::text::selectivity_brief(ml, &def, &world)
+            })
+            .await
+            .unwrap_or_default()
+        }
     };
     let file = exercise::submission_file(&key.scenario);
     let (text, error) = match draft {
@@ -661,6 +671,7 @@ async fn render_exercise(
         None => (
             match &key.scenario {
                 Scenario::Trs(_) => smartborder_mtp::pack::TRS_ANSWERS_TEMPLATE.to_string(),
+                Scenario::Selectivity(def) => smartborder_mtp::pack::selectivity_plan_template(def),
                 Scenario::Risk(_) => String::new(),
             },
             None,

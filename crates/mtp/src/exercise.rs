@@ -69,6 +69,8 @@ pub fn key_of(scenario: &Scenario, seed: u64, trainee: &str) -> Key {
         planted: Vec::new(),
         reference_profile: String::new(),
         trs_answers: None,
+        posts: Vec::new(),
+        reference_plan: String::new(),
     };
     match scenario {
         Scenario::Risk(def) => {
@@ -79,6 +81,11 @@ pub fn key_of(scenario: &Scenario, seed: u64, trainee: &str) -> Key {
         Scenario::Trs(def) => {
             key.trs_answers = Some(trs_world::build(def, seed, trainee).answers);
         }
+        Scenario::Selectivity(def) => {
+            let world = crate::selectivity_world::build(def, seed, trainee);
+            key.posts = world.posts;
+            key.reference_plan = world.reference_plan;
+        }
     }
     key
 }
@@ -88,6 +95,7 @@ pub fn submission_file(scenario: &Scenario) -> &'static str {
     match scenario {
         Scenario::Risk(_) => "profiles.risk",
         Scenario::Trs(_) => "answers.toml",
+        Scenario::Selectivity(_) => "plan.toml",
     }
 }
 
@@ -146,6 +154,7 @@ fn locate(text: &str, offset: usize) -> (usize, usize) {
 /// Grades a submission against a key. `file` names the submission in refusals.
 pub fn grade(key: &Key, submission: &str, file: &str) -> Result<Outcome, Refusal> {
     match &key.scenario {
+        Scenario::Selectivity(def) => grade_selectivity(def, key, submission, file),
         Scenario::Risk(def) => {
             let world = crate::risk_world::build(def, key.seed, &key.trainee);
             let g = crate::grade::grade(def, &world, submission, file).map_err(|e| Refusal {
@@ -180,15 +189,8 @@ pub fn grade(key: &Key, submission: &str, file: &str) -> Result<Outcome, Refusal
             })
         }
         Scenario::Trs(def) => {
-            let given: TrsAnswers = toml::from_str(submission).map_err(|e| {
-                let (line, column) = locate(submission, e.span().map_or(0, |s| s.start));
-                Refusal {
-                    file: file.to_string(),
-                    line,
-                    column,
-                    message: e.message().to_string(),
-                }
-            })?;
+            let given: TrsAnswers =
+                toml::from_str(submission).map_err(|e| toml_refusal(submission, file, &e))?;
             let answers = key.trs_answers.as_ref().ok_or_else(|| Refusal {
                 file: "key".into(),
                 line: 0,
@@ -217,6 +219,61 @@ pub fn grade(key: &Key, submission: &str, file: &str) -> Result<Outcome, Refusal
             })
         }
     }
+}
+
+/// A refusal located in a TOML submission from a `toml` error.
+fn toml_refusal(submission: &str, file: &str, e: &toml::de::Error) -> Refusal {
+    let (line, column) = locate(submission, e.span().map_or(0, |s| s.start));
+    Refusal {
+        file: file.to_string(),
+        line,
+        column,
+        message: e.message().to_string(),
+    }
+}
+
+fn grade_selectivity(
+    def: &crate::scenario::SelectivityScenario,
+    key: &Key,
+    submission: &str,
+    file: &str,
+) -> Result<Outcome, Refusal> {
+    // Read as a plan first, for the place of an error; the plan's own range checks follow.
+    if let Err(e) = toml::from_str::<smartborder_risk::selectivity::SelectivityPlan>(submission) {
+        return Err(toml_refusal(submission, file, &e));
+    }
+    let world = crate::selectivity_world::build(def, key.seed, &key.trainee);
+    let g =
+        crate::selectivity_world::grade(def, &world, submission).map_err(|message| Refusal {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            message,
+        })?;
+    let mut items = Vec::new();
+    for p in &g.trainee.posts {
+        items.push(Item {
+            id: format!("capacity:{}", p.office),
+            label_en: format!("{}: capacity used, none overloaded", p.office),
+            label_ru: format!("{}: возможности использованы без перегрузки", p.office),
+            met: p.fits_capacity(),
+        });
+        items.push(Item {
+            id: format!("random:{}", p.office),
+            label_en: format!("{}: random share kept", p.office),
+            label_ru: format!("{}: случайная доля соблюдена", p.office),
+            met: p.random_percent + 1e-9 >= g.minimum_random_percent,
+        });
+    }
+    Ok(Outcome {
+        score: g.score,
+        max_score: g.max_score,
+        pass_mark: g.pass_mark,
+        passed: g.passed,
+        items,
+        feedback_en: crate::text::selectivity_feedback(Lang::En, &g),
+        feedback_ru: crate::text::selectivity_feedback(Lang::Ru, &g),
+    })
 }
 
 /// How a cohort fared on one item.

@@ -23,5 +23,6 @@ pub mod pack;
 pub mod programme;
 pub mod risk_world;
 pub mod scenario;
+pub mod selectivity_world;
 pub mod text;
 pub mod trs_world;

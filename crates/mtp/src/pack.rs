@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use smartborder_model::Declaration;
 
 use crate::risk_world::{Planted, World, build};
-use crate::scenario::{RiskScenario, Scenario};
+use crate::scenario::{RiskScenario, Scenario, SelectivityScenario};
+use crate::selectivity_world::Post;
 use crate::text::{Lang, brief};
 use crate::trs_world::TrsAnswers;
 
@@ -33,6 +34,12 @@ pub struct Key {
     /// A TRS world: the answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trs_answers: Option<TrsAnswers>,
+    /// A selectivity world: the posts (with their true non-compliance rates) and the
+    /// reference plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub posts: Vec<Post>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reference_plan: String,
 }
 
 impl Key {
@@ -40,7 +47,7 @@ impl Key {
     pub fn risk(&self) -> Option<&RiskScenario> {
         match &self.scenario {
             Scenario::Risk(r) => Some(r),
-            Scenario::Trs(_) => None,
+            Scenario::Trs(_) | Scenario::Selectivity(_) => None,
         }
     }
 
@@ -177,6 +184,9 @@ pub fn write_pack(
     let def = match scenario {
         Scenario::Risk(def) => def,
         Scenario::Trs(def) => return write_trs_pack(scenario, def, seed, trainee, out, key_path),
+        Scenario::Selectivity(def) => {
+            return write_selectivity_pack(scenario, def, seed, trainee, out, key_path);
+        }
     };
     let world = build(def, seed, trainee);
     write_csv(&out.join("history.csv"), &world.history, &|k| {
@@ -198,6 +208,8 @@ pub fn write_pack(
         planted: world.planted.clone(),
         reference_profile: world.reference_profile.clone(),
         trs_answers: None,
+        posts: Vec::new(),
+        reference_plan: String::new(),
     };
     write_key(&key, key_path)?;
     Ok(key)
@@ -262,6 +274,125 @@ fn write_trs_pack(
         planted: Vec::new(),
         reference_profile: String::new(),
         trs_answers: Some(world.answers),
+        posts: Vec::new(),
+        reference_plan: String::new(),
+    };
+    write_key(&key, key_path)?;
+    Ok(key)
+}
+
+/// The plan a trainee fills in: every post at zero (which finds nothing).
+pub fn selectivity_plan_template(def: &SelectivityScenario) -> String {
+    let mut s = String::from(
+        "# Your selectivity plan. For each post: `expected`, the share of its declarations put in\n\
+         # the red lane (taken by the highest risk scores), and `random`, the share drawn at random\n\
+         # into it. Shares are between 0 and 1 (0.05 is 5%).\n\
+         seed = 1\n\
+         exploration_share = 0.0\n",
+    );
+    for o in &def.offices {
+        s.push_str(&format!(
+            "\n[offices.\"{o}\"]\nexpected = {{ red = 0.0 }}\nrandom = {{ red = 0.0 }}\n"
+        ));
+    }
+    s
+}
+
+fn write_selectivity_pack(
+    scenario: &Scenario,
+    def: &SelectivityScenario,
+    seed: u64,
+    trainee: &str,
+    out: &Path,
+    key_path: &Path,
+) -> Result<Key, PackError> {
+    let world = crate::selectivity_world::build(def, seed, trainee);
+    let csv_err = |path: &Path| {
+        let path = path.display().to_string();
+        move |e: csv::Error| PackError::Io {
+            path: path.clone(),
+            source: e.into(),
+        }
+    };
+    let history = out.join("history.csv");
+    let mut w = csv::Writer::from_path(&history).map_err(csv_err(&history))?;
+    w.write_record([
+        "Declaration ID",
+        "Date",
+        "Office",
+        "Risk Score",
+        "Non-compliant",
+        "Revenue (USD)",
+    ])
+    .map_err(csv_err(&history))?;
+    for (r, shown) in world.history.iter().zip(&world.inspected) {
+        let (result, revenue) = if *shown {
+            (
+                if r.non_compliant { "1" } else { "0" }.to_string(),
+                format!("{}", r.revenue),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        w.write_record([
+            r.id.clone(),
+            r.date.to_string(),
+            r.office.clone(),
+            format!("{}", r.score),
+            result,
+            revenue,
+        ])
+        .map_err(csv_err(&history))?;
+    }
+    w.flush().map_err(io(&history))?;
+    let stream = out.join("stream.csv");
+    let mut w = csv::Writer::from_path(&stream).map_err(csv_err(&stream))?;
+    w.write_record(["Declaration ID", "Date", "Office", "Risk Score"])
+        .map_err(csv_err(&stream))?;
+    for r in &world.later {
+        w.write_record([
+            r.id.clone(),
+            r.date.to_string(),
+            r.office.clone(),
+            format!("{}", r.score),
+        ])
+        .map_err(csv_err(&stream))?;
+    }
+    w.flush().map_err(io(&stream))?;
+    let mut posts = String::from("Office,Declarations per day,Inspections per day (capacity)\n");
+    for p in &world.posts {
+        posts.push_str(&format!(
+            "{},{},{}\n",
+            p.office, p.declarations_per_day, p.capacity_per_day
+        ));
+    }
+    let files = [
+        ("posts.csv", posts),
+        ("plan.toml", selectivity_plan_template(def)),
+        (
+            "brief.en.md",
+            crate::text::selectivity_brief(Lang::En, def, &world),
+        ),
+        (
+            "brief.ru.md",
+            crate::text::selectivity_brief(Lang::Ru, def, &world),
+        ),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
+    let key = Key {
+        format: KEY_FORMAT.into(),
+        version: 1,
+        scenario: scenario.clone(),
+        seed,
+        trainee: trainee.to_string(),
+        planted: Vec::new(),
+        reference_profile: String::new(),
+        trs_answers: None,
+        posts: world.posts,
+        reference_plan: world.reference_plan,
     };
     write_key(&key, key_path)?;
     Ok(key)

@@ -109,12 +109,48 @@ fn default_traps() -> u32 {
     15
 }
 
+/// A selectivity world's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectivityScenario {
+    pub title_en: String,
+    pub title_ru: String,
+    /// The administration (ISO 3166 alpha-2).
+    pub country: String,
+    /// The posts (2 to 12), as the stream names them.
+    pub offices: Vec<String>,
+    /// The first day of the history (YYYY-MM-DD).
+    pub start: String,
+    /// Days of history (a random sample inspected, results shown).
+    #[serde(default = "default_history_days")]
+    pub history_days: u32,
+    /// Days of the stream the plan is graded on.
+    #[serde(default = "default_days")]
+    pub days: u32,
+    /// The red lane's random rate the administration requires at every post, in percent.
+    #[serde(default = "default_minimum_random")]
+    pub minimum_random_percent: f64,
+    #[serde(default = "default_pass_mark")]
+    pub pass_mark: f64,
+}
+
+fn default_history_days() -> u32 {
+    60
+}
+fn default_days() -> u32 {
+    20
+}
+fn default_minimum_random() -> f64 {
+    1.0
+}
+
 /// A scenario definition file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scenario {
     Risk(RiskScenario),
     Trs(TrsScenario),
+    Selectivity(SelectivityScenario),
 }
 
 impl Scenario {
@@ -127,6 +163,10 @@ impl Scenario {
         let scenario: Scenario = toml::from_str(text).map_err(|e| err(e.to_string()))?;
         let r = match &scenario {
             Scenario::Risk(r) => r,
+            Scenario::Selectivity(s) => {
+                check_selectivity(s).map_err(err)?;
+                return Ok(scenario);
+            }
             Scenario::Trs(t) => {
                 if !(2_000..=2_000_000).contains(&t.consignments) {
                     return Err(err(format!(
@@ -179,6 +219,47 @@ impl Scenario {
     }
 }
 
+fn check_selectivity(s: &SelectivityScenario) -> Result<(), String> {
+    if s.country.len() != 2 || !s.country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(format!(
+            "country \"{}\": expected an ISO 3166 alpha-2 code such as KZ",
+            s.country
+        ));
+    }
+    if !(2..=12).contains(&s.offices.len()) {
+        return Err(format!(
+            "offices: expected 2 to 12 posts, found {}",
+            s.offices.len()
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for o in &s.offices {
+        if o.is_empty() || o.len() > 40 || o.chars().any(|c| c.is_control() || c == '"') {
+            return Err(format!(
+                "offices: \"{o}\" is not a post name (1 to 40 characters, no quotes)"
+            ));
+        }
+        if !seen.insert(o) {
+            return Err(format!("offices: \"{o}\" is named twice"));
+        }
+    }
+    if chrono::NaiveDate::parse_from_str(&s.start, "%Y-%m-%d").is_err() {
+        return Err(format!("start \"{}\": expected YYYY-MM-DD", s.start));
+    }
+    if !(7..=365).contains(&s.history_days) || !(5..=90).contains(&s.days) {
+        return Err("history_days: expected 7 to 365; days: 5 to 90".to_string());
+    }
+    for (name, v, lo, hi) in [
+        ("minimum_random_percent", s.minimum_random_percent, 0.0, 1.5),
+        ("pass_mark", s.pass_mark, 0.0, 100.0),
+    ] {
+        if !(lo..=hi).contains(&v) {
+            return Err(format!("{name} {v}: expected {lo} to {hi}"));
+        }
+    }
+    Ok(())
+}
+
 /// The scenarios shipped with SmartBorder (`scenarios/*.toml`): (file name, definition). A
 /// course on the server picks its exercises from them.
 pub const CATALOG: &[(&str, &str)] = &[
@@ -190,6 +271,10 @@ pub const CATALOG: &[(&str, &str)] = &[
         "trs-corridor-2025.toml",
         include_str!("../../../scenarios/trs-corridor-2025.toml"),
     ),
+    (
+        "selectivity-kz-posts.toml",
+        include_str!("../../../scenarios/selectivity-kz-posts.toml"),
+    ),
 ];
 
 impl Scenario {
@@ -198,6 +283,7 @@ impl Scenario {
         let (en, ru) = match self {
             Scenario::Risk(r) => (&r.title_en, &r.title_ru),
             Scenario::Trs(t) => (&t.title_en, &t.title_ru),
+            Scenario::Selectivity(s) => (&s.title_en, &s.title_ru),
         };
         match lang {
             crate::text::Lang::En => en,

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use crate::grade::Grade;
 use crate::risk_world::World;
-use crate::scenario::{PatternKind, RiskScenario, TrsScenario};
+use crate::scenario::{PatternKind, RiskScenario, SelectivityScenario, TrsScenario};
+use crate::selectivity_world::{SelectivityGrade, SelectivityWorld};
 use crate::trs_world::TrsGrade;
 
 /// A language of the programme.
@@ -325,4 +326,168 @@ pub fn question_label(question: &str, lang: Lang) -> &'static str {
         (_, Lang::En) => "wrong rows found",
         (_, Lang::Ru) => "найденные ошибочные строки",
     }
+}
+
+/// The brief of a selectivity world.
+pub fn selectivity_brief(
+    lang: Lang,
+    def: &SelectivityScenario,
+    world: &SelectivityWorld,
+) -> String {
+    let inspected = world.inspected.iter().filter(|x| **x).count();
+    let mut posts = String::new();
+    for p in &world.posts {
+        let _ = writeln!(
+            posts,
+            "| {} | {} | {} |",
+            p.office, p.declarations_per_day, p.capacity_per_day
+        );
+    }
+    match lang {
+        Lang::En => format!(
+            "# {title}\n\n\
+             You are the risk analyst who sets the selectivity of {n} posts. Each post can \
+             inspect only so many declarations a day; every declaration comes with the risk score \
+             of the administration's model (0 to 1).\n\n\
+             | Post | Declarations per day | Inspections per day (capacity) |\n\
+             |---|---|---|\n{posts}\n\
+             ## Files\n\n\
+             - `history.csv`: {h} days, {hn} declarations with their risk scores; {inspected} of \
+             them were inspected at random and show the result and the revenue recovered.\n\
+             - `stream.csv`: the next {d} days ({sn} declarations), scores only. Your plan is \
+             graded on them.\n\
+             - `posts.csv`: the table above. `plan.toml`: your plan, every post at zero.\n\n\
+             ## Task\n\n\
+             For each post set the red lane's `expected` share (filled with the highest scores) and \
+             its `random` share. The administration requires a random share of at least {min}% at \
+             every post. Red-lane declarations beyond a day's capacity are released uninspected.\n\n\
+             ## Grading\n\n\
+             Non-compliance found and revenue recovered within capacity, half each, on a scale \
+             from the full capacity spent at random (0) to the reference plan (100); pass mark \
+             {pass}. The feedback shows each post's capacity used, the overflow and the random \
+             share.\n",
+            title = def.title_en,
+            n = world.posts.len(),
+            h = def.history_days,
+            hn = world.history.len(),
+            d = def.days,
+            sn = world.later.len(),
+            min = def.minimum_random_percent,
+            pass = def.pass_mark,
+        ),
+        Lang::Ru => format!(
+            "# {title}\n\n\
+             Вы аналитик по рискам и настраиваете селективность {n} пунктов. Каждый пункт может \
+             досмотреть в день лишь ограниченное число деклараций; у каждой декларации есть оценка \
+             риска модели администрации (от 0 до 1).\n\n\
+             | Пункт | Деклараций в день | Досмотров в день (возможности) |\n\
+             |---|---|---|\n{posts}\n\
+             ## Файлы\n\n\
+             - `history.csv`: {h} дней, {hn} деклараций с оценками риска; {inspected} из них \
+             досмотрены случайным образом, указаны результат и доначисленные платежи.\n\
+             - `stream.csv`: следующие {d} дней ({sn} деклараций), только оценки. По ним \
+             оценивается ваш план.\n\
+             - `posts.csv`: таблица выше. `plan.toml`: ваш план, у всех пунктов нули.\n\n\
+             ## Задание\n\n\
+             Для каждого пункта задайте долю красного коридора `expected` (заполняется \
+             декларациями с наибольшими оценками) и случайную долю `random`. Администрация \
+             требует случайную долю не меньше {min}% на каждом пункте. Декларации красного \
+             коридора сверх дневных возможностей выпускаются без досмотра.\n\n\
+             ## Оценка\n\n\
+             Выявленные нарушения и доначисленные платежи в пределах возможностей, поровну, по \
+             шкале от случайного досмотра в пределах всех возможностей (0) до эталонного плана \
+             (100); проходной балл {pass}. В отзыве — загрузка каждого пункта, превышение \
+             возможностей и случайная доля.\n",
+            title = def.title_ru,
+            n = world.posts.len(),
+            h = def.history_days,
+            hn = world.history.len(),
+            d = def.days,
+            sn = world.later.len(),
+            min = def.minimum_random_percent,
+            pass = def.pass_mark,
+        ),
+    }
+}
+
+/// The feedback on a graded selectivity plan.
+pub fn selectivity_feedback(lang: Lang, g: &SelectivityGrade) -> String {
+    let mut s = String::new();
+    let t = &g.trainee;
+    let r = &g.reference;
+    match lang {
+        Lang::En => {
+            let _ = writeln!(
+                s,
+                "Score {:.1} of {:.0} (pass mark {:.0}): {}.",
+                g.score,
+                g.max_score,
+                g.pass_mark,
+                if g.passed { "passed" } else { "not passed" }
+            );
+            let _ = writeln!(
+                s,
+                "Your plan found {} non-compliant declarations and {:.0} USD within capacity; the reference plan {} and {:.0} USD; the full capacity spent at random about {:.0} and {:.0} USD.",
+                t.found, t.revenue, r.found, r.revenue, g.random_found, g.random_revenue
+            );
+            let _ = writeln!(s, "\nPosts:");
+            for p in &t.posts {
+                let _ = writeln!(
+                    s,
+                    "- {}: {} in the red lane, {} inspected of a capacity of {} ({:.0}%), {} released over capacity; random share {:.2}%{}",
+                    p.office,
+                    p.red,
+                    p.inspected,
+                    p.capacity,
+                    100.0 * p.inspected as f64 / p.capacity.max(1) as f64,
+                    p.over_capacity,
+                    p.random_percent,
+                    if p.random_percent + 1e-9 < g.minimum_random_percent {
+                        format!(", below the required {}%", g.minimum_random_percent)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        Lang::Ru => {
+            let _ = writeln!(
+                s,
+                "Балл {:.1} из {:.0} (проходной {:.0}): {}.",
+                g.score,
+                g.max_score,
+                g.pass_mark,
+                if g.passed {
+                    "зачтено"
+                } else {
+                    "не зачтено"
+                }
+            );
+            let _ = writeln!(
+                s,
+                "Ваш план выявил нарушений: {} и {:.0} USD в пределах возможностей; эталонный план — {} и {:.0} USD; случайный досмотр в пределах всех возможностей — около {:.0} и {:.0} USD.",
+                t.found, t.revenue, r.found, r.revenue, g.random_found, g.random_revenue
+            );
+            let _ = writeln!(s, "\nПункты:");
+            for p in &t.posts {
+                let _ = writeln!(
+                    s,
+                    "- {}: в красном коридоре {}, досмотрено {} при возможностях {} ({:.0}%), выпущено сверх возможностей {}; случайная доля {:.2}%{}",
+                    p.office,
+                    p.red,
+                    p.inspected,
+                    p.capacity,
+                    100.0 * p.inspected as f64 / p.capacity.max(1) as f64,
+                    p.over_capacity,
+                    p.random_percent,
+                    if p.random_percent + 1e-9 < g.minimum_random_percent {
+                        format!(", ниже требуемых {}%", g.minimum_random_percent)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+    s
 }
