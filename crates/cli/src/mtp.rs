@@ -371,6 +371,10 @@ fn build(a: BuildArgs) -> Result<ExitCode> {
             world.inspected.iter().filter(|x| **x).count(),
             world.later.len()
         ),
+        (Scenario::Transit(_), _) => println!(
+            "wrote {}: movement.toml, brief.en.md, brief.ru.md",
+            a.out.display()
+        ),
         (Scenario::Selectivity(_), _) => println!(
             "wrote {}: history.csv, stream.csv, posts.csv, plan.toml, brief.en.md, brief.ru.md",
             a.out.display()

@@ -642,40 +642,16 @@ async fn render_exercise(
         .filter(|a| a.number == e.number)
         .rev()
         .collect();
-    let brief = match &key.scenario {
-        Scenario::Risk(def) => {
-            let (seed, trainee) = (key.seed, key.trainee.clone());
-            let def = def.clone();
-            tokio::task::spawn_blocking(move || {
-                let world = smartborder_mtp::risk_world::build(&def, seed, &trainee);
-                smartborder_mtp::text::brief(ml, &def, &world)
-            })
+    let brief = {
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || exercise::brief(&key, ml))
             .await
             .unwrap_or_default()
-        }
-        Scenario::Trs(def) => smartborder_mtp::text::trs_brief(ml, def),
-        Scenario::Selectivity(def) => {
-            let (seed, trainee) = (key.seed, key.trainee.clone());
-            let def = def.clone();
-            tokio::task::spawn_blocking(move || {
-                let world = smartborder_mtp::selectivity_world::build(&def, seed, &trainee);
-                smartborder_mtp::text::selectivity_brief(ml, &def, &world)
-            })
-            .await
-            .unwrap_or_default()
-        }
     };
     let file = exercise::submission_file(&key.scenario);
     let (text, error) = match draft {
         Some((t, m)) => (t.to_string(), Some(m)),
-        None => (
-            match &key.scenario {
-                Scenario::Trs(_) => smartborder_mtp::pack::TRS_ANSWERS_TEMPLATE.to_string(),
-                Scenario::Selectivity(def) => smartborder_mtp::pack::selectivity_plan_template(def),
-                Scenario::Risk(_) => String::new(),
-            },
-            None,
-        ),
+        None => (exercise::submission_template(&key.scenario), None),
     };
     let content = html! {
         p { a href=(format!("/console/training/courses/{id}")) { "← " (seat.course.title) } }

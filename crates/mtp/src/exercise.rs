@@ -71,6 +71,7 @@ pub fn key_of(scenario: &Scenario, seed: u64, trainee: &str) -> Key {
         trs_answers: None,
         posts: Vec::new(),
         reference_plan: String::new(),
+        transit_case: None,
     };
     match scenario {
         Scenario::Risk(def) => {
@@ -86,6 +87,9 @@ pub fn key_of(scenario: &Scenario, seed: u64, trainee: &str) -> Key {
             key.posts = world.posts;
             key.reference_plan = world.reference_plan;
         }
+        Scenario::Transit(def) => {
+            key.transit_case = Some(crate::transit_world::build(def, seed, trainee));
+        }
     }
     key
 }
@@ -96,6 +100,38 @@ pub fn submission_file(scenario: &Scenario) -> &'static str {
         Scenario::Risk(_) => "profiles.risk",
         Scenario::Trs(_) => "answers.toml",
         Scenario::Selectivity(_) => "plan.toml",
+        Scenario::Transit(_) => "movement.toml",
+    }
+}
+
+/// The brief of a key's variant, in a language (the world is built for its figures).
+pub fn brief(key: &Key, lang: Lang) -> String {
+    match &key.scenario {
+        Scenario::Risk(def) => {
+            let world = crate::risk_world::build(def, key.seed, &key.trainee);
+            crate::text::brief(lang, def, &world)
+        }
+        Scenario::Trs(def) => crate::text::trs_brief(lang, def),
+        Scenario::Selectivity(def) => {
+            let world = crate::selectivity_world::build(def, key.seed, &key.trainee);
+            crate::text::selectivity_brief(lang, def, &world)
+        }
+        Scenario::Transit(def) => key
+            .transit_case
+            .as_ref()
+            .map(|case| crate::text::transit_brief(lang, def, case))
+            .unwrap_or_default(),
+    }
+}
+
+/// What a trainee's submission starts from: the template of the pack, or nothing (a risk
+/// profile file is written from scratch).
+pub fn submission_template(scenario: &Scenario) -> String {
+    match scenario {
+        Scenario::Risk(_) => String::new(),
+        Scenario::Trs(_) => crate::pack::TRS_ANSWERS_TEMPLATE.to_string(),
+        Scenario::Selectivity(def) => crate::pack::selectivity_plan_template(def),
+        Scenario::Transit(_) => crate::transit_world::LOG_TEMPLATE.to_string(),
     }
 }
 
@@ -155,6 +191,7 @@ fn locate(text: &str, offset: usize) -> (usize, usize) {
 pub fn grade(key: &Key, submission: &str, file: &str) -> Result<Outcome, Refusal> {
     match &key.scenario {
         Scenario::Selectivity(def) => grade_selectivity(def, key, submission, file),
+        Scenario::Transit(def) => grade_transit(def, key, submission, file),
         Scenario::Risk(def) => {
             let world = crate::risk_world::build(def, key.seed, &key.trainee);
             let g = crate::grade::grade(def, &world, submission, file).map_err(|e| Refusal {
@@ -273,6 +310,42 @@ fn grade_selectivity(
         items,
         feedback_en: crate::text::selectivity_feedback(Lang::En, &g),
         feedback_ru: crate::text::selectivity_feedback(Lang::Ru, &g),
+    })
+}
+
+fn grade_transit(
+    def: &crate::scenario::TransitScenario,
+    key: &Key,
+    submission: &str,
+    file: &str,
+) -> Result<Outcome, Refusal> {
+    let log: crate::transit_world::MovementLog =
+        toml::from_str(submission).map_err(|e| toml_refusal(submission, file, &e))?;
+    let case = key.transit_case.as_ref().ok_or_else(|| Refusal {
+        file: "key".into(),
+        line: 0,
+        column: 0,
+        message: "the key of a transit exercise has no case".into(),
+    })?;
+    let g = crate::transit_world::grade(def, case, &log);
+    let items = g
+        .parts
+        .iter()
+        .map(|(part, points, max)| Item {
+            id: part.clone(),
+            label_en: crate::text::transit_part_label(part, Lang::En).to_string(),
+            label_ru: crate::text::transit_part_label(part, Lang::Ru).to_string(),
+            met: points >= max,
+        })
+        .collect();
+    Ok(Outcome {
+        score: g.score,
+        max_score: g.max_score,
+        pass_mark: g.pass_mark,
+        passed: g.passed,
+        items,
+        feedback_en: crate::text::transit_feedback(Lang::En, &g),
+        feedback_ru: crate::text::transit_feedback(Lang::Ru, &g),
     })
 }
 

@@ -25,4 +25,5 @@ pub mod risk_world;
 pub mod scenario;
 pub mod selectivity_world;
 pub mod text;
+pub mod transit_world;
 pub mod trs_world;

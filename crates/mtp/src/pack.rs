@@ -12,6 +12,7 @@ use crate::risk_world::{Planted, World, build};
 use crate::scenario::{RiskScenario, Scenario, SelectivityScenario};
 use crate::selectivity_world::Post;
 use crate::text::{Lang, brief};
+use crate::transit_world::TransitCase;
 use crate::trs_world::TrsAnswers;
 
 /// The format name of key files.
@@ -40,6 +41,9 @@ pub struct Key {
     pub posts: Vec<Post>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reference_plan: String,
+    /// A transit exercise: the case, with the correct log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit_case: Option<TransitCase>,
 }
 
 impl Key {
@@ -47,7 +51,7 @@ impl Key {
     pub fn risk(&self) -> Option<&RiskScenario> {
         match &self.scenario {
             Scenario::Risk(r) => Some(r),
-            Scenario::Trs(_) | Scenario::Selectivity(_) => None,
+            Scenario::Trs(_) | Scenario::Selectivity(_) | Scenario::Transit(_) => None,
         }
     }
 
@@ -187,6 +191,33 @@ pub fn write_pack(
         Scenario::Selectivity(def) => {
             return write_selectivity_pack(scenario, def, seed, trainee, out, key_path);
         }
+        Scenario::Transit(def) => {
+            let key = crate::exercise::key_of(scenario, seed, trainee);
+            let case = key.transit_case.as_ref().ok_or_else(|| PackError::Key {
+                path: key_path.display().to_string(),
+                message: "no case".into(),
+            })?;
+            let files = [
+                (
+                    "movement.toml",
+                    crate::transit_world::LOG_TEMPLATE.to_string(),
+                ),
+                (
+                    "brief.en.md",
+                    crate::text::transit_brief(Lang::En, def, case),
+                ),
+                (
+                    "brief.ru.md",
+                    crate::text::transit_brief(Lang::Ru, def, case),
+                ),
+            ];
+            for (name, text) in files {
+                let path = out.join(name);
+                std::fs::write(&path, text).map_err(io(&path))?;
+            }
+            write_key(&key, key_path)?;
+            return Ok(key);
+        }
     };
     let world = build(def, seed, trainee);
     write_csv(&out.join("history.csv"), &world.history, &|k| {
@@ -210,6 +241,7 @@ pub fn write_pack(
         trs_answers: None,
         posts: Vec::new(),
         reference_plan: String::new(),
+        transit_case: None,
     };
     write_key(&key, key_path)?;
     Ok(key)
@@ -276,6 +308,7 @@ fn write_trs_pack(
         trs_answers: Some(world.answers),
         posts: Vec::new(),
         reference_plan: String::new(),
+        transit_case: None,
     };
     write_key(&key, key_path)?;
     Ok(key)
@@ -393,6 +426,7 @@ fn write_selectivity_pack(
         trs_answers: None,
         posts: world.posts,
         reference_plan: world.reference_plan,
+        transit_case: None,
     };
     write_key(&key, key_path)?;
     Ok(key)

@@ -144,6 +144,21 @@ fn default_minimum_random() -> f64 {
     1.0
 }
 
+/// A transit exercise's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitScenario {
+    pub title_en: String,
+    pub title_ru: String,
+    /// The week the movement is lodged in starts on this day (YYYY-MM-DD).
+    pub start: String,
+    /// Whether an incident happens en route (seal damaged, goods resealed).
+    #[serde(default)]
+    pub incident: bool,
+    #[serde(default = "default_pass_mark")]
+    pub pass_mark: f64,
+}
+
 /// A scenario definition file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -151,6 +166,7 @@ pub enum Scenario {
     Risk(RiskScenario),
     Trs(TrsScenario),
     Selectivity(SelectivityScenario),
+    Transit(TransitScenario),
 }
 
 impl Scenario {
@@ -165,6 +181,15 @@ impl Scenario {
             Scenario::Risk(r) => r,
             Scenario::Selectivity(s) => {
                 check_selectivity(s).map_err(err)?;
+                return Ok(scenario);
+            }
+            Scenario::Transit(t) => {
+                if chrono::NaiveDate::parse_from_str(&t.start, "%Y-%m-%d").is_err() {
+                    return Err(err(format!("start \"{}\": expected YYYY-MM-DD", t.start)));
+                }
+                if !(0.0..=100.0).contains(&t.pass_mark) {
+                    return Err(err(format!("pass_mark {}: expected 0 to 100", t.pass_mark)));
+                }
                 return Ok(scenario);
             }
             Scenario::Trs(t) => {
@@ -275,6 +300,10 @@ pub const CATALOG: &[(&str, &str)] = &[
         "selectivity-kz-posts.toml",
         include_str!("../../../scenarios/selectivity-kz-posts.toml"),
     ),
+    (
+        "transit-caspian-movement.toml",
+        include_str!("../../../scenarios/transit-caspian-movement.toml"),
+    ),
 ];
 
 impl Scenario {
@@ -284,6 +313,7 @@ impl Scenario {
             Scenario::Risk(r) => (&r.title_en, &r.title_ru),
             Scenario::Trs(t) => (&t.title_en, &t.title_ru),
             Scenario::Selectivity(s) => (&s.title_en, &s.title_ru),
+            Scenario::Transit(t) => (&t.title_en, &t.title_ru),
         };
         match lang {
             crate::text::Lang::En => en,

@@ -6,8 +6,11 @@ use std::fmt::Write as _;
 
 use crate::grade::Grade;
 use crate::risk_world::World;
-use crate::scenario::{PatternKind, RiskScenario, SelectivityScenario, TrsScenario};
+use crate::scenario::{
+    PatternKind, RiskScenario, SelectivityScenario, TransitScenario, TrsScenario,
+};
 use crate::selectivity_world::{SelectivityGrade, SelectivityWorld};
+use crate::transit_world::{TransitCase, TransitGrade, office_name};
 use crate::trs_world::TrsGrade;
 
 /// A language of the programme.
@@ -488,6 +491,214 @@ pub fn selectivity_feedback(lang: Lang, g: &SelectivityGrade) -> String {
                 );
             }
         }
+    }
+    s
+}
+
+/// An instant as an office's clock shows it: "2026-03-02 10:10 (Asia/Almaty)".
+fn local(at: chrono::DateTime<chrono::Utc>, office: &str) -> String {
+    let zone =
+        smartborder_transit::country_zone(office.get(..2).unwrap_or("")).unwrap_or(chrono_tz::UTC);
+    format!(
+        "{} ({})",
+        at.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+        zone.name()
+    )
+}
+
+/// The brief of a transit exercise: the movement's story, each step in its office's local time.
+pub fn transit_brief(lang: Lang, def: &TransitScenario, case: &TransitCase) -> String {
+    let name = |o: &str| format!("{o} {}", office_name(o));
+    let transit: Vec<String> = case
+        .route
+        .transit
+        .iter()
+        .map(|t| name(t.office.as_str()))
+        .collect();
+    let mut story = String::new();
+    for e in &case.log.events {
+        let at = local(e.at, &e.office);
+        let o = name(&e.office);
+        let line = match (lang, e.kind.as_str()) {
+            (Lang::En, "accepted") => {
+                format!("{at}: {o} accepts the declaration and allocates the MRN.")
+            }
+            (Lang::En, "released_for_transit") => format!(
+                "{at}: {o} releases the goods for transit; the goods must be presented at destination by {}.",
+                e.limit_date.map_or(String::new(), |l| local(l, &e.office))
+            ),
+            (Lang::En, "anticipated_transit_record") => {
+                format!("{at}: the anticipated transit record reaches {o}.")
+            }
+            (Lang::En, "arrival_at_transit") => format!("{at}: the truck is presented at {o}."),
+            (Lang::En, "incident") => format!(
+                "{at}: at {o} the officer finds a seal damaged; the goods are checked and resealed."
+            ),
+            (Lang::En, "frontier_crossed") => {
+                format!("{at}: the truck leaves {o} across the frontier.")
+            }
+            (Lang::En, "arrival_at_destination") => format!("{at}: the goods arrive at {o}."),
+            (Lang::En, "unloading_remarks") => format!(
+                "{at}: {o} finishes unloading: {}.",
+                if e.conform == Some(true) {
+                    "everything conforms to the declaration"
+                } else {
+                    "two packages fewer than declared"
+                }
+            ),
+            (Lang::En, "goods_released") => format!("{at}: {o} releases the goods."),
+            (Lang::En, _) => format!("{at}: {o} closes the movement."),
+            (Lang::Ru, "accepted") => format!("{at}: {o} принимает декларацию и присваивает MRN."),
+            (Lang::Ru, "released_for_transit") => format!(
+                "{at}: {o} выпускает товары для транзита; срок доставки в место назначения — {}.",
+                e.limit_date.map_or(String::new(), |l| local(l, &e.office))
+            ),
+            (Lang::Ru, "anticipated_transit_record") => {
+                format!("{at}: предварительная транзитная запись поступает в {o}.")
+            }
+            (Lang::Ru, "arrival_at_transit") => format!("{at}: грузовик предъявлен в {o}."),
+            (Lang::Ru, "incident") => format!(
+                "{at}: в {o} инспектор обнаруживает повреждённую пломбу; товары проверены и опломбированы заново."
+            ),
+            (Lang::Ru, "frontier_crossed") => {
+                format!("{at}: грузовик покидает {o} и пересекает границу.")
+            }
+            (Lang::Ru, "arrival_at_destination") => format!("{at}: товары прибывают в {o}."),
+            (Lang::Ru, "unloading_remarks") => format!(
+                "{at}: {o} завершает разгрузку: {}.",
+                if e.conform == Some(true) {
+                    "всё соответствует декларации"
+                } else {
+                    "на два места меньше заявленного"
+                }
+            ),
+            (Lang::Ru, "goods_released") => format!("{at}: {o} выпускает товары."),
+            (Lang::Ru, _) => format!("{at}: {o} завершает процедуру."),
+        };
+        let _ = writeln!(story, "- {line}");
+    }
+    match lang {
+        Lang::En => format!(
+            "# {title}\n\n\
+             Declaration {lrn}: {goods}. Route: office of departure {dep}; offices of transit \
+             {transit}; office of destination {dest}.\n\n\
+             ## What happened (each office's local time)\n\n{story}\n\
+             ## Task\n\n\
+             Write the movement's log in `movement.toml`: every event in order, with the NCTS \
+             Phase 5 message that carries it, the office and the instant in UTC. The log is \
+             replayed by the single window's own lifecycle (a sandbox: nothing reaches a real \
+             single window); an event it would refuse is refused with its reason.\n\n\
+             ## Grading\n\n\
+             Events of the lifecycle accepted 40, NCTS messages 15, times in UTC (within a minute) \
+             20, the limit date 10, the unloading remarks 10, a clean log ending written off 5; \
+             pass mark {pass}.\n",
+            title = def.title_en,
+            lrn = case.lrn,
+            goods = case.goods,
+            dep = name(case.route.departure.as_str()),
+            transit = transit.join(", "),
+            dest = name(case.route.destination.as_str()),
+            pass = def.pass_mark,
+        ),
+        Lang::Ru => format!(
+            "# {title}\n\n\
+             Декларация {lrn}: {goods}. Маршрут: таможня отправления {dep}; таможни транзита \
+             {transit}; таможня назначения {dest}.\n\n\
+             ## Что произошло (по местному времени каждой таможни)\n\n{story}\n\
+             ## Задание\n\n\
+             Запишите журнал перемещения в `movement.toml`: каждое событие по порядку, с \
+             сообщением NCTS Phase 5, таможней и моментом по UTC. Журнал воспроизводится \
+             жизненным циклом самого единого окна (песочница: в настоящее единое окно ничего не \
+             попадает); событие, которое оно отклонило бы, отклоняется с причиной.\n\n\
+             ## Оценка\n\n\
+             Принятые события жизненного цикла 40, сообщения NCTS 15, время по UTC (с точностью \
+             до минуты) 20, срок доставки 10, результаты разгрузки 10, журнал без ошибок до \
+             завершения 5; проходной балл {pass}.\n",
+            title = def.title_ru,
+            lrn = case.lrn,
+            goods = case.goods_ru,
+            dep = name(case.route.departure.as_str()),
+            transit = transit.join(", "),
+            dest = name(case.route.destination.as_str()),
+            pass = def.pass_mark,
+        ),
+    }
+}
+
+/// A part of a transit grade in words (for item analysis).
+pub fn transit_part_label(part: &str, lang: Lang) -> &'static str {
+    match (part, lang) {
+        ("lifecycle", Lang::En) => "every event of the lifecycle accepted",
+        ("lifecycle", Lang::Ru) => "все события жизненного цикла приняты",
+        ("messages", Lang::En) => "the NCTS message of each event",
+        ("messages", Lang::Ru) => "сообщение NCTS каждого события",
+        ("times_utc", Lang::En) => "local times converted to UTC",
+        ("times_utc", Lang::Ru) => "местное время переведено в UTC",
+        ("limit_date", Lang::En) => "the limit date",
+        ("limit_date", Lang::Ru) => "срок доставки",
+        ("unloading_remarks", Lang::En) => "the unloading remarks",
+        ("unloading_remarks", Lang::Ru) => "результаты разгрузки",
+        (_, Lang::En) => "a clean log ending written off",
+        (_, Lang::Ru) => "журнал без ошибок до завершения",
+    }
+}
+
+/// The feedback on a replayed movement log.
+pub fn transit_feedback(lang: Lang, g: &TransitGrade) -> String {
+    let mut s = String::new();
+    let (verdict, accepted, refused, missing_word, points_word) = match lang {
+        Lang::En => (
+            if g.passed { "passed" } else { "not passed" },
+            "accepted",
+            "refused",
+            "Missing from your log",
+            "Points",
+        ),
+        Lang::Ru => (
+            if g.passed {
+                "зачтено"
+            } else {
+                "не зачтено"
+            },
+            "принято",
+            "отклонено",
+            "Нет в вашем журнале",
+            "Баллы",
+        ),
+    };
+    let _ = match lang {
+        Lang::En => writeln!(
+            s,
+            "Score {:.1} of {:.0} (pass mark {:.0}): {verdict}. The movement ends {:?}.",
+            g.score, g.max_score, g.pass_mark, g.final_status
+        ),
+        Lang::Ru => writeln!(
+            s,
+            "Балл {:.1} из {:.0} (проходной {:.0}): {verdict}. Итоговый статус перемещения: {:?}.",
+            g.score, g.max_score, g.pass_mark, g.final_status
+        ),
+    };
+    for (k, r) in g.replayed.iter().enumerate() {
+        let mark = if r.message_right { "" } else { " (message?)" };
+        match &r.refused {
+            None => {
+                let _ = writeln!(s, "{}. {} at {}: {accepted}{mark}", k + 1, r.kind, r.office);
+            }
+            Some(why) => {
+                let _ = writeln!(s, "{}. {} at {}: {refused}: {why}", k + 1, r.kind, r.office);
+            }
+        }
+    }
+    if !g.missing.is_empty() {
+        let _ = writeln!(s, "{missing_word}: {}", g.missing.join("; "));
+    }
+    let _ = writeln!(s, "{points_word}:");
+    for (part, points, max) in &g.parts {
+        let _ = writeln!(
+            s,
+            "- {}: {points:.1} / {max:.0}",
+            transit_part_label(part, lang)
+        );
     }
     s
 }

@@ -291,7 +291,15 @@ fn definitions_are_checked() {
             "kind = \"risk\"\ntitle_en = \"x\"\ntitle_ru = \"x\"\ncountry = \"KZ\"\nstart = \"2025-01\"\ndeclarations_per_month = 1000\nbudget_percent = 5\npatterns = [\"smuggling\"]\n",
             "unknown variant `smuggling`",
         ),
-        ("kind = \"selectivity\"\n", "unknown variant `selectivity`"),
+        ("kind = \"customs\"\n", "unknown variant `customs`"),
+        (
+            "kind = \"selectivity\"\ntitle_en = \"x\"\ntitle_ru = \"x\"\ncountry = \"KZ\"\nstart = \"2026-03-02\"\noffices = [\"A\", \"A\"]\n",
+            "offices: \"A\" is named twice",
+        ),
+        (
+            "kind = \"transit\"\ntitle_en = \"x\"\ntitle_ru = \"x\"\nstart = \"March\"\n",
+            "start \"March\"",
+        ),
     ] {
         let e = Scenario::from_toml(text, "d.toml").unwrap_err().to_string();
         assert!(e.starts_with("d.toml: ") && e.contains(expected), "{e}");
