@@ -1,7 +1,8 @@
 //! `smartborder demo`: a synthetic corridor TRS study and its reports, then (unless
 //! `--no-serve`) the console on a populated single window: accounts for Kazakhstan, Azerbaijan
-//! and Georgia and a corridor coordinator, and about a thousand movements on the corridor's
-//! routes at every stage of their lifecycle.
+//! and Georgia and a corridor coordinator, about a thousand movements on the corridor's routes
+//! at every stage of their lifecycle, and a course of the Master Trainer Programme with graded
+//! attempts and a certificate.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,9 +15,14 @@ use indicatif::ProgressBar;
 use smartborder_ingest::declaration_mapping::KCS_MAPPING;
 use smartborder_ingest::{DeclarationMapping, NoProgress, read_declarations};
 use smartborder_model::DeclarationSet;
+use smartborder_mtp::certificate::{Certificate, Level};
+use smartborder_mtp::programme::{course_score, expiry};
+use smartborder_mtp::scenario::{CATALOG, Scenario};
+use smartborder_mtp::text::Lang as MtpLang;
 use smartborder_report::Lang;
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::model::{ModelCard, RiskModel};
+use smartborder_store::training::{self, Exercise, NewCourse};
 use smartborder_store::writer::{Answer, Command, Request, Stamp, Writer, WriterConfig};
 use smartborder_store::{Store, risk_files, studies, users};
 use smartborder_synth::transit::{WorldMovement, world_movements};
@@ -135,6 +141,7 @@ const ACCOUNTS: &[(&str, &str, Option<&str>, &[&str])] = &[
     ),
     ("ge.supervisor", "supervisor", Some("GE"), &[]),
     ("corridor.coordinator", "coordinator", None, &[]),
+    ("kz.trainer", "supervisor", Some("KZ"), &[]),
 ];
 
 pub fn demo(a: DemoArgs) -> Result<ExitCode> {
@@ -179,6 +186,7 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         let passwords = populate(&db, a.seed, a.movements).await?;
         keep_study(&db, report_json, consignments).await?;
         publish_risk(&db, kcs.as_deref(), a.seed).await?;
+        training_course(&db, a.seed).await?;
         anyhow::Ok(passwords)
     })?;
     println!("\nThe console: http://{}/console/", a.listen);
@@ -287,6 +295,137 @@ async fn keep_study(db: &str, report: String, consignments: i64) -> Result<()> {
         let id = studies::start(&store, "demo", owner, "Synthetic corridor (demo)").await?;
         studies::finish(&store, &id, Ok((report.clone(), consignments))).await?;
     }
+    Ok(())
+}
+
+/// One course of the Master Trainer Programme: `kz.trainer` (a master trainer) delivers every
+/// shipped exercise to three officers; `kz.officer` submits the model answers and is
+/// certified, `az.officer` submits a weak risk profile and partial TRS answers, `ge.officer`
+/// has opened the first exercise only.
+async fn training_course(db: &str, seed: u64) -> Result<()> {
+    let store = Store::open(db).await?;
+    let accounts = users::list(&store).await?;
+    let id_of = |login: &str| {
+        accounts
+            .iter()
+            .find(|u| u.login == login)
+            .map(|u| u.id.clone())
+            .with_context(|| format!("demo account {login}"))
+    };
+    let trainer = id_of("kz.trainer")?;
+    let today = chrono::Utc::now().date_naive();
+    let accredited = today - chrono::Days::new(400);
+    training::set_person(
+        &store,
+        "demo",
+        &trainer,
+        "KZ",
+        Level::MasterTrainer,
+        Some(&accredited.to_string()),
+        Some(&expiry(accredited).to_string()),
+        None,
+    )
+    .await?;
+    let mut exercises = Vec::new();
+    for (k, (file, text)) in CATALOG.iter().enumerate() {
+        let scenario = Scenario::from_toml(text, file)?;
+        exercises.push((
+            Exercise {
+                number: k as i64 + 1,
+                title: scenario.title(MtpLang::En).to_string(),
+                definition: text.to_string(),
+                seed,
+            },
+            scenario,
+        ));
+    }
+    let participants = ["kz.officer", "az.officer", "ge.officer"];
+    let course = NewCourse {
+        title: "Risk management and Time Release Study (demo)".into(),
+        country: "KZ".into(),
+        place: "Almaty".into(),
+        language: "en".into(),
+        level: Level::Participant,
+        starts_on: (today - chrono::Days::new(4)).to_string(),
+        ends_on: today.to_string(),
+        exercises: exercises.iter().map(|(e, _)| e.clone()).collect(),
+        participants: participants
+            .iter()
+            .map(|l| id_of(l))
+            .collect::<Result<_>>()?,
+    };
+    let id = training::create_course(&store, "demo", &trainer, &course).await?;
+    eprintln!("grading the demo course's attempts");
+    let weak = [
+        "profile \"LOW-VALUE\" {\n    when value_per_kg < 3\n    then red\n}\n".to_string(),
+        "weekend_post = \"unknown\"\n".to_string(),
+    ];
+    let mut best = Vec::new();
+    for login in participants {
+        let user = id_of(login)?;
+        for (k, (e, scenario)) in exercises.iter().enumerate() {
+            let submission = match login {
+                "kz.officer" => None,
+                "az.officer" if k < weak.len() => Some(weak[k].clone()),
+                "ge.officer" if k == 0 => Some(String::new()),
+                _ => continue,
+            };
+            let key = smartborder_mtp::exercise::key_of(scenario, e.seed, login);
+            training::keep_key(&store, &id, e.number, &user, &serde_json::to_string(&key)?).await?;
+            let text = match submission {
+                // ge.officer has opened the exercise, and submitted nothing yet.
+                Some(t) if t.is_empty() => continue,
+                Some(t) => t,
+                None => smartborder_mtp::exercise::reference_submission(&key),
+            };
+            let file = smartborder_mtp::exercise::submission_file(scenario);
+            let o = smartborder_mtp::exercise::grade(&key, &text, file)
+                .map_err(|r| anyhow::anyhow!("demo submission of {login}: {r}"))?;
+            training::add_attempt(
+                &store,
+                &user,
+                &id,
+                e.number,
+                &user,
+                &text,
+                o.score,
+                o.passed,
+                &serde_json::to_string(&o)?,
+            )
+            .await?;
+            if login == "kz.officer" {
+                best.push(Some((o.score, o.passed)));
+            }
+        }
+    }
+    let Some(score) = course_score(&best) else {
+        bail!("the demo's model answers did not pass every exercise");
+    };
+    let secret = training::programme_secret(&store).await?;
+    let certificate = Certificate::issue(
+        &secret,
+        "kz.officer",
+        "KZ",
+        Level::Participant,
+        &course.title,
+        &today.to_string(),
+        score,
+    );
+    let Some((created, _, _)) = training::course_of(&store, &id).await? else {
+        bail!("the demo course {id} is not in the store");
+    };
+    training::certify(
+        &store,
+        &trainer,
+        &created,
+        &id_of("kz.officer")?,
+        "KZ",
+        &certificate.code,
+        &serde_json::to_string(&certificate)?,
+        &today.to_string(),
+        &expiry(today).to_string(),
+    )
+    .await?;
     Ok(())
 }
 

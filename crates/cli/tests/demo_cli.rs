@@ -143,6 +143,49 @@ fn demo_opens_a_populated_console() {
     assert!(
         corridor.contains("id=\"unread\" aria-live=\"polite\" title=\"Unread notifications\">0<")
     );
+    // The Master Trainer Programme: one course with graded attempts and a certificate.
+    let trainer = sign_in(addr, "kz.trainer", &passwords["kz.trainer"]);
+    let (_, training) = page(addr, &trainer, "/console/training");
+    let course = training
+        .split("href=\"/console/training/courses/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the trainer delivers the demo course")
+        .to_string();
+    let (status, cohort) = page(
+        addr,
+        &trainer,
+        &format!("/console/training/courses/{course}"),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        cohort.contains("id=\"cohort\"") && cohort.contains("100.0"),
+        "{cohort}"
+    );
+    assert!(
+        cohort.contains("not passed"),
+        "az.officer's weak attempts: {cohort}"
+    );
+    let code = cohort
+        .split("/console/training/certificates/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("kz.officer is certified")
+        .to_string();
+    let (status, _, check) = http_raw(
+        addr,
+        "GET",
+        &format!("/console/training/certificates/{code}"),
+        None,
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(check.contains("is valid"), "{check}");
+    let (status, cascade) = page(addr, &coordinator, "/console/training/programme");
+    assert_eq!(status, 200);
+    assert!(cascade.contains("<td>kz.trainer</td>"), "{cascade}");
     drop(demo);
 }
 

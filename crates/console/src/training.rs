@@ -12,13 +12,13 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 use smartborder_mtp::certificate::{Certificate, Level};
 use smartborder_mtp::exercise::{self, Outcome, item_analysis};
 use smartborder_mtp::pack::Key;
-use smartborder_mtp::programme::{Completion, Member, cascade};
+use smartborder_mtp::programme::{Completion, Member, cascade, course_score, expiry};
 use smartborder_mtp::scenario::{CATALOG, Scenario};
 use smartborder_mtp::text::Lang as MtpLang;
 use smartborder_report::tables::{Cell, Sheet, workbook};
@@ -31,9 +31,6 @@ use crate::ConsoleState;
 use crate::i18n::Lang;
 use crate::pages;
 use crate::session::Signed;
-
-/// Years an accreditation lasts.
-pub const ACCREDITATION_YEARS: i32 = 3;
 
 fn mtp_lang(lang: Lang) -> MtpLang {
     MtpLang::parse(lang.tag()).unwrap_or(MtpLang::En)
@@ -392,15 +389,17 @@ fn minutes(seconds: i64) -> String {
     format!("{}", (seconds + 59) / 60)
 }
 
-/// The score of a certificate: the mean of the best scores, when every exercise is passed.
+/// The score of a certificate ([`course_score`]) from the attempts of a participant.
 fn final_score(attempts: &[Attempt], user: &str, exercises: &[Exercise]) -> Option<f64> {
-    let mut sum = 0.0;
-    for e in exercises {
-        let (top, _) = best(attempts, user, e.number);
-        let top = top.filter(|a| a.passed)?;
-        sum += top.score;
-    }
-    (!exercises.is_empty()).then(|| (sum / exercises.len() as f64 * 10.0).round() / 10.0)
+    let best: Vec<Option<(f64, bool)>> = exercises
+        .iter()
+        .map(|e| {
+            best(attempts, user, e.number)
+                .0
+                .map(|a| (a.score, a.passed))
+        })
+        .collect();
+    course_score(&best)
 }
 
 /// `GET /console/training/courses/{id}`
@@ -991,9 +990,7 @@ pub async fn certify(
         return pages::refusal(lang, StatusCode::CONFLICT, &lang.t("certificate-not-yet"));
     };
     let today = Utc::now().date_naive();
-    let expires = today
-        .with_year(today.year() + ACCREDITATION_YEARS)
-        .unwrap_or(today + chrono::Days::new(365 * ACCREDITATION_YEARS as u64));
+    let expires = expiry(today);
     let country = p
         .country
         .clone()

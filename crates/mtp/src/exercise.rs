@@ -135,6 +135,25 @@ pub fn submission_template(scenario: &Scenario) -> String {
     }
 }
 
+/// The reference submission of a key's variant: what scores full marks (the trainer's model
+/// answer; demos and tests submit it).
+pub fn reference_submission(key: &Key) -> String {
+    match &key.scenario {
+        Scenario::Risk(_) => key.reference_profile.clone(),
+        Scenario::Trs(_) => key
+            .trs_answers
+            .as_ref()
+            .and_then(|a| toml::to_string(a).ok())
+            .unwrap_or_default(),
+        Scenario::Selectivity(_) => key.reference_plan.clone(),
+        Scenario::Transit(_) => key
+            .transit_case
+            .as_ref()
+            .and_then(|c| toml::to_string(&c.log).ok())
+            .unwrap_or_default(),
+    }
+}
+
 /// The trainee's pack of a key's variant as a zip (deflated), the key left out.
 pub fn pack_zip(key: &Key) -> Result<Vec<u8>, PackError> {
     let dir = tempfile::tempdir().map_err(|source| PackError::Io {

@@ -9,6 +9,38 @@ use serde::Serialize;
 
 use crate::certificate::Level;
 
+/// Years an accreditation lasts.
+pub const ACCREDITATION_YEARS: i32 = 3;
+
+/// When an accreditation given on `issued` expires.
+pub fn expiry(issued: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    issued
+        .with_year(issued.year() + ACCREDITATION_YEARS)
+        // 29 February: the day before 1 March of that year.
+        .or_else(|| {
+            chrono::NaiveDate::from_ymd_opt(issued.year() + ACCREDITATION_YEARS, 3, 1)
+                .and_then(|d| d.pred_opt())
+        })
+        .unwrap_or(issued)
+}
+
+/// The score of a course's certificate: the mean of the participant's best score in each
+/// exercise, `(score, passed)`, when every exercise has a passed attempt; `None` otherwise.
+pub fn course_score(best: &[Option<(f64, bool)>]) -> Option<f64> {
+    if best.is_empty() {
+        return None;
+    }
+    let mut sum = 0.0;
+    for b in best {
+        match b {
+            Some((score, true)) => sum += score,
+            _ => return None,
+        }
+    }
+    Some((sum / best.len() as f64 * 10.0).round() / 10.0)
+}
+
 /// A person of the programme, as far as the cascade needs them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
@@ -121,6 +153,23 @@ mod tests {
             date: date.into(),
             trainer: trainer.into(),
         }
+    }
+
+    #[test]
+    fn accreditations_last_three_years_and_courses_need_every_exercise_passed() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(expiry(d("2026-12-01")), d("2029-12-01"));
+        assert_eq!(expiry(d("2028-02-29")), d("2031-02-28"));
+        assert_eq!(
+            course_score(&[Some((100.0, true)), Some((71.25, true))]),
+            Some(85.6)
+        );
+        assert_eq!(
+            course_score(&[Some((100.0, true)), Some((50.0, false))]),
+            None
+        );
+        assert_eq!(course_score(&[Some((100.0, true)), None]), None);
+        assert_eq!(course_score(&[]), None);
     }
 
     #[test]

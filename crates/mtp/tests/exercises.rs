@@ -142,3 +142,23 @@ fn the_trainees_zip_holds_the_pack_and_not_the_key() {
         "the template holds no answer"
     );
 }
+
+#[test]
+fn the_reference_submission_of_every_kind_scores_full_marks() {
+    for (file, text) in CATALOG {
+        let key = key_of(&Scenario::from_toml(text, file).unwrap(), 9, "giorgi");
+        let reference = exercise::reference_submission(&key);
+        let o =
+            exercise::grade(&key, &reference, exercise::submission_file(&key.scenario)).unwrap();
+        assert_eq!(o.score, 100.0, "{file}: {}", o.feedback_en);
+        let blank = exercise::submission_template(&key.scenario);
+        let o = exercise::grade(&key, &blank, "blank").unwrap();
+        assert!(o.score < 1.0, "{file}: the template scores {}", o.score);
+        for lang in [
+            smartborder_mtp::text::Lang::En,
+            smartborder_mtp::text::Lang::Ru,
+        ] {
+            assert!(exercise::brief(&key, lang).len() > 400, "{file}");
+        }
+    }
+}
