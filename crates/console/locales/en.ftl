@@ -332,3 +332,6 @@ accredited = Accredited
 expires = Expires
 expired = expired
 trained-by = Trained by
+no-person = No such person in the programme, or their record is not yours to read.
+courses-attended = Courses attended
+certificates-issued = Certificates issued

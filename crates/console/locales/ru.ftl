@@ -333,3 +333,6 @@ accredited = Аккредитация
 expires = Действует до
 expired = истекла
 trained-by = Подготовил(а)
+no-person = Такого участника программы нет, или его данные вам недоступны.
+courses-attended = Пройденные курсы
+certificates-issued = Выдано сертификатов

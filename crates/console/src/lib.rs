@@ -114,6 +114,7 @@ pub fn router(store: Store, writer: Writer) -> Router {
             post(training::certify),
         )
         .route("/console/training/programme", get(training::programme))
+        .route("/console/training/people/{login}", get(training::person))
         .route(
             "/console/training/certificates",
             get(training::find_certificate),

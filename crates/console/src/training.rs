@@ -1202,7 +1202,8 @@ pub async fn programme(State(state): State<ConsoleState>, signed: Signed) -> Res
             tbody {
                 @for p in &people {
                     tr {
-                        td { (p.login) } td { (p.country) } td { (level_name(lang, p.level)) }
+                        td { a href=(format!("/console/training/people/{}", p.login)) { (p.login) } }
+                        td { (p.country) } td { (level_name(lang, p.level)) }
                         td { (p.accredited_on.as_deref().unwrap_or("–")) }
                         td {
                             (p.expires_on.as_deref().unwrap_or("–"))
@@ -1222,4 +1223,97 @@ pub async fn programme(State(state): State<ConsoleState>, signed: Signed) -> Res
         content,
     )
     .await
+}
+
+/// `GET /console/training/people/{login}`: a person's record in the programme (level,
+/// accreditation, who trained them) and their history: courses attended, with certificates,
+/// and courses delivered. For the person, trainers and the corridor coordinator.
+pub async fn person(
+    State(state): State<ConsoleState>,
+    signed: Signed,
+    Path(login): Path<String>,
+) -> Response {
+    let lang = signed.lang;
+    let me = &signed.session.user;
+    let people = match training::people(&state.store).await {
+        Ok(p) => p,
+        Err(e) => return pages::store_failed(lang, &e),
+    };
+    let today = today();
+    let allowed = me.login == login
+        || me.role == Role::Coordinator
+        || people
+            .iter()
+            .any(|p| p.user_id == me.id && p.may_train(&today));
+    let Some(p) = people.iter().find(|p| p.login == login).filter(|_| allowed) else {
+        return pages::refusal(lang, StatusCode::NOT_FOUND, &lang.t("no-person"));
+    };
+    let (attended, delivered, issued) = match tokio::try_join!(
+        training::courses_attended(&state.store, &p.user_id),
+        training::courses_delivered(&state.store, &p.user_id),
+        training::certificates(&state.store, None),
+    ) {
+        Ok(x) => x,
+        Err(e) => return pages::store_failed(lang, &e),
+    };
+    let content = html! {
+        dl.summary #person {
+            dt { (lang.t("course-country")) } dd { (p.country) }
+            dt { (lang.t("course-level")) } dd { (level_name(lang, p.level)) }
+            dt { (lang.t("accredited")) } dd { (p.accredited_on.as_deref().unwrap_or("–")) }
+            dt { (lang.t("expires")) } dd {
+                (p.expires_on.as_deref().unwrap_or("–"))
+                @if p.expires_on.as_deref().is_some_and(|e| e < today.as_str()) { " " span.error { (lang.t("expired")) } }
+            }
+            dt { (lang.t("trained-by")) } dd { (p.trained_by.as_deref().unwrap_or("–")) }
+        }
+        h2 { (lang.t("courses-attended")) }
+        @if attended.is_empty() { p.empty { (lang.t("no-courses")) } } @else {
+            table #history-attended {
+                thead { tr {
+                    th scope="col" { (lang.t("course")) }
+                    th scope="col" { (lang.t("course-dates")) }
+                    th scope="col" { (lang.t("trainer")) }
+                    th scope="col" { (lang.t("certificate")) }
+                } }
+                tbody {
+                    @for c in &attended {
+                        tr {
+                            td { (c.title) }
+                            td { (c.starts_on) " – " (c.ends_on) }
+                            td { (c.trainer_login) }
+                            td {
+                                @match issued.iter().find(|k| k.course_id == c.id && k.user_id == p.user_id) {
+                                    Some(k) => a href=(format!("/console/training/certificates/{}", k.code)) { (k.code) },
+                                    None => "–",
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t("courses-delivered")) }
+        @if delivered.is_empty() { p.empty { (lang.t("no-courses")) } } @else {
+            table #history-delivered {
+                thead { tr {
+                    th scope="col" { (lang.t("course")) }
+                    th scope="col" { (lang.t("course-dates")) }
+                    th scope="col" { (lang.t("course-place")) }
+                    th scope="col" .num { (lang.t("certificates-issued")) }
+                } }
+                tbody {
+                    @for c in &delivered {
+                        tr {
+                            td { (c.title) }
+                            td { (c.starts_on) " – " (c.ends_on) }
+                            td { (c.place) " (" (c.country) ")" }
+                            td.num { (issued.iter().filter(|k| k.course_id == c.id).count()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    pages::signed_page(&state, &signed, &p.login, StatusCode::OK, content).await
 }
