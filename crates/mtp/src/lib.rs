@@ -11,10 +11,14 @@
 //! [`trs_world`] builds a TRS world: the synthetic corridor's consignments with planted
 //! bottlenecks and data-quality traps, and the questions of a study about them.
 //!
-//! [`certificate`] issues printable certificates with a verification code.
+//! [`selectivity_world`] builds posts with a daily inspection capacity and a scored stream to
+//! route with a selectivity plan; [`transit_world`] tells one movement's story for the
+//! trainee to log in NCTS terms, replayed by the single window's lifecycle.
 //!
-//! Still to come (issue 11): selectivity worlds, the transit exercise, courses, the trainer
-//! pool, dashboards and the console's pages.
+//! [`exercise`] is the one entry for every kind (key, brief, pack, grade, item analysis), used
+//! by the console and the CLI; [`programme`] holds the programme's rules (the cascade,
+//! accreditation expiry, a course's score); [`certificate`] issues printable certificates
+//! with a verification code. Courses, people and attempts are kept by the store.
 
 pub mod certificate;
 pub mod exercise;
