@@ -65,6 +65,11 @@ def main():
                     if path is None:
                         # The first movement of the page before: its timeline.
                         b.find_element(By.CSS_SELECTOR, "#movements tbody a").click()
+                    elif isinstance(path, list):
+                        # Links followed from the page before, by CSS selector.
+                        for selector in path:
+                            b.find_element(By.CSS_SELECTOR, selector).click()
+                            time.sleep(0.7)
                     else:
                         b.get(base + path)
                     time.sleep(0.7)
@@ -79,6 +84,12 @@ def main():
         shoot("kz.analyst", [("/console/risk", "risk-profiles"), ("/console/risk#model-card", "model-card")])
         shoot("ge.officer", [("/console/movements?status=released_for_transit", "ge-board"),
                              (None, "movement")])
+        shoot("kz.trainer", [("/console/training", "training"),
+                             (["#courses-delivered tbody a"], "cohort"),
+                             ("/console/training/programme", "programme")])
+        shoot("az.officer", [("/console/training", "training-participant"),
+                             (["#courses-attended tbody a", "#my-exercises tbody a"], "exercise")],
+              lang="ru")
     finally:
         demo.terminate()
         demo.wait()

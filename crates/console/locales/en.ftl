@@ -335,3 +335,4 @@ trained-by = Trained by
 no-person = No such person in the programme, or their record is not yours to read.
 courses-attended = Courses attended
 certificates-issued = Certificates issued
+course-participant-no-country = { $login } belongs to no administration (the corridor coordinator) and cannot be a participant.

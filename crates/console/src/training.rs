@@ -333,6 +333,13 @@ pub async fn create(
             Some(u) if u.id == me.id => {
                 return refuse(lang.t("course-trainer-enrolled")).await;
             }
+            Some(u) if u.country.is_none() => {
+                return refuse(lang.t_args(
+                    "course-participant-no-country",
+                    &[("login", login.to_string().into())],
+                ))
+                .await;
+            }
             Some(u) => {
                 if !participants.contains(&u.id) {
                     participants.push(u.id.clone());
