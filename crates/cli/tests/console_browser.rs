@@ -877,3 +877,152 @@ async fn an_analysts_rule_error_is_shown_at_its_line_and_column() {
     );
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver (Debian packages chromium, chromium-driver)"]
+async fn a_trainer_sets_up_a_course_and_a_participant_is_graded() {
+    use smartborder_mtp::scenario::{CATALOG, Scenario};
+
+    let _one = ONE_AT_A_TIME.lock().await;
+    let world = World::new();
+    world.user(
+        "kz.trainer",
+        "kz trainer password",
+        &["--role", "supervisor", "--country", "KZ"],
+    );
+    world.user(
+        "kz.officer",
+        KZ_PASSWORD,
+        &[
+            "--role",
+            "officer",
+            "--country",
+            "KZ",
+            "--office",
+            "KZ000101",
+        ],
+    );
+    let out = bin()
+        .args([
+            "mtp",
+            "people",
+            "set",
+            "--login",
+            "kz.trainer",
+            "--level",
+            "trainer",
+            "--accredited",
+            "2026-01-10",
+            "--expires",
+            "2099-01-10",
+            "--db",
+            &world.db,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let driver = driver();
+    // The trainer sets the course up in the form (every shipped exercise is ticked).
+    let profile = tempfile::tempdir().unwrap();
+    let trainer = browser(&driver, &profile).await;
+    sign_in(&trainer, &world, "kz.trainer", "kz trainer password").await;
+    trainer.goto(&world.url("/console/training")).await.unwrap();
+    for (id, value) in [
+        ("course-title", "Selectivity workshop"),
+        ("course-place", "Aktau"),
+        ("course-participants", "kz.officer"),
+    ] {
+        trainer
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    trainer
+        .execute(
+            "document.getElementById('course-seed').value = '5';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click_to_page(&trainer, "#new-course + form button[type=submit]").await;
+    let course = path(&trainer).await;
+    assert!(
+        course.starts_with("/console/training/courses/course_"),
+        "{course}"
+    );
+
+    // The participant opens the selectivity exercise of their course.
+    let profile = tempfile::tempdir().unwrap();
+    let officer = browser(&driver, &profile).await;
+    sign_in(&officer, &world, "kz.officer", KZ_PASSWORD).await;
+    officer.goto(&world.url("/console/training")).await.unwrap();
+    click_to_page(&officer, "#courses-attended tbody a").await;
+    let number = CATALOG
+        .iter()
+        .position(|(f, _)| *f == "selectivity-kz-posts.toml")
+        .unwrap()
+        + 1;
+    click_to_page(&officer, &format!("a[href$='/exercises/{number}']")).await;
+    let brief = text(&officer, "#brief").await;
+    assert!(
+        brief.contains("Khorgos") && brief.contains("capacity"),
+        "{brief}"
+    );
+    // A plan that does not read is shown at its line, and the text stays in the form.
+    let submit = |plan: String| {
+        let officer = officer.clone();
+        async move {
+            officer
+                .execute(
+                    "document.getElementById('submission').value = arguments[0];",
+                    vec![json!(plan)],
+                )
+                .await
+                .unwrap();
+            click_to_page(&officer, "form.stack button[type=submit]").await;
+        }
+    };
+    submit("seed = 1\n[default]\nexpected = { red = \"five\" }\n".into()).await;
+    let error = officer.find(Locator::Id("submission-error")).await.unwrap();
+    assert_eq!(error.attr("data-line").await.unwrap().as_deref(), Some("3"));
+    // The model answer of this participant's variant scores full marks.
+    let (file, definition) = CATALOG[number - 1];
+    let key = smartborder_mtp::exercise::key_of(
+        &Scenario::from_toml(definition, file).unwrap(),
+        5,
+        "kz.officer",
+    );
+    submit(key.reference_plan.clone()).await;
+    let feedback = text(&officer, "section.attempt").await;
+    assert!(
+        feedback.contains("100.0") && feedback.contains("passed"),
+        "{feedback}"
+    );
+    // In Russian, the same attempt's feedback.
+    let here = officer.current_url().await.unwrap().to_string();
+    officer
+        .goto(&world.url("/console/language?lang=ru"))
+        .await
+        .unwrap();
+    officer.goto(&here).await.unwrap();
+    let feedback = text(&officer, "section.attempt pre.feedback").await;
+    assert!(feedback.starts_with("Балл 100.0 из 100"), "{feedback}");
+    screenshot(&officer, "training-exercise").await;
+
+    // The trainer's cohort shows it.
+    trainer.goto(&world.url(&course)).await.unwrap();
+    let cohort = text(&trainer, "#cohort").await;
+    assert!(
+        cohort.contains("kz.officer") && cohort.contains("100.0"),
+        "{cohort}"
+    );
+    officer.close().await.unwrap();
+    trainer.close().await.unwrap();
+}

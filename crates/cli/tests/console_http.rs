@@ -571,11 +571,23 @@ fn a_course_runs_from_set_up_to_certificate() {
     // A person's history: their own, or any for a trainer; not another participant's.
     let (status, page) = get(addr, &mt, "/console/training/people/p.daniyar");
     assert_eq!(status, 200);
-    assert!(page.contains("Risk and TRS") && page.contains(&code), "{page}");
+    assert!(
+        page.contains("Risk and TRS") && page.contains(&code),
+        "{page}"
+    );
     let (status, page) = get(addr, &mt, "/console/training/people/mt.aliya");
-    assert!(status == 200 && page.contains("id=\"history-delivered\""), "{page}");
-    assert_eq!(get(addr, &daniyar, "/console/training/people/p.daniyar").0, 200);
-    assert_eq!(get(addr, &daniyar, "/console/training/people/p.aigerim").0, 404);
+    assert!(
+        status == 200 && page.contains("id=\"history-delivered\""),
+        "{page}"
+    );
+    assert_eq!(
+        get(addr, &daniyar, "/console/training/people/p.daniyar").0,
+        200
+    );
+    assert_eq!(
+        get(addr, &daniyar, "/console/training/people/p.aigerim").0,
+        404
+    );
     let out = bin()
         .args(["mtp", "people", "list", "--db", &world.db])
         .output()
