@@ -178,15 +178,9 @@ async fn render_list(
     let (attended, delivered, mine) = match tokio::try_join!(
         training::courses_attended(&state.store, &me.id),
         training::courses_delivered(&state.store, &me.id),
-        training::certificates(&state.store, None),
+        training::certificates(&state.store, None, Some(&me.id)),
     ) {
-        Ok((a, d, c)) => (
-            a,
-            d,
-            c.into_iter()
-                .filter(|c| c.user_id == me.id)
-                .collect::<Vec<_>>(),
-        ),
+        Ok(x) => x,
         Err(e) => return pages::store_failed(lang, &e),
     };
     let may_train = person.as_ref().is_some_and(|p| p.may_train(&today()));
@@ -424,7 +418,7 @@ pub async fn course(
     let who = (!seat.trainer).then_some(me.as_str());
     let (attempts, issued) = match tokio::try_join!(
         training::attempts(&state.store, &id, who),
-        training::certificates(&state.store, Some(&id)),
+        training::certificates(&state.store, Some(&id), None),
     ) {
         Ok(x) => x,
         Err(e) => return pages::store_failed(lang, &e),
@@ -984,7 +978,7 @@ pub async fn certify(
     }
     let (attempts, issued, secret) = match tokio::try_join!(
         training::attempts(&state.store, &id, Some(&p.user_id)),
-        training::certificates(&state.store, Some(&id)),
+        training::certificates(&state.store, Some(&id), None),
         training::programme_secret(&state.store),
     ) {
         Ok(x) => x,
@@ -1142,7 +1136,7 @@ pub async fn programme(State(state): State<ConsoleState>, signed: Signed) -> Res
     let me = &signed.session.user;
     let (people, issued) = match tokio::try_join!(
         training::people(&state.store),
-        training::certificates(&state.store, None),
+        training::certificates(&state.store, None, None),
     ) {
         Ok(x) => x,
         Err(e) => return pages::store_failed(lang, &e),
@@ -1258,7 +1252,7 @@ pub async fn person(
     let (attended, delivered, issued) = match tokio::try_join!(
         training::courses_attended(&state.store, &p.user_id),
         training::courses_delivered(&state.store, &p.user_id),
-        training::certificates(&state.store, None),
+        training::certificates(&state.store, None, None),
     ) {
         Ok(x) => x,
         Err(e) => return pages::store_failed(lang, &e),

@@ -661,15 +661,17 @@ pub async fn certificate_of(
     Ok(row.map(certificate))
 }
 
-/// Every certificate (of one course, or all), oldest first.
+/// Certificates of one course, of one person, or all (`None`: any), oldest first.
 pub async fn certificates(
     store: &Store,
     course_id: Option<&str>,
+    user_id: Option<&str>,
 ) -> Result<Vec<IssuedCertificate>, StoreError> {
     let rows: Vec<CertificateRow> = sqlx::query_as(&format!(
-        "{CERTIFICATE} WHERE ($1 IS NULL OR k.course_id = $1) ORDER BY k.date, k.code"
+        "{CERTIFICATE} WHERE ($1 IS NULL OR k.course_id = $1) AND ($2 IS NULL OR k.user_id = $2) ORDER BY k.date, k.code"
     ))
     .bind(course_id)
+    .bind(user_id)
     .fetch_all(&store.pool)
     .await?;
     Ok(rows.into_iter().map(certificate).collect())

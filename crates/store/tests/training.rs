@@ -191,13 +191,20 @@ async fn scenario(url: &str) {
     assert_eq!(p1_person.accredited_on.as_deref(), Some("2026-12-04"));
     let p2_person = training::person_of(&store, &p2).await.unwrap().unwrap();
     assert_eq!(p2_person.level, Level::Trainer);
-    let issued = training::certificates(&store, Some(&id)).await.unwrap();
+    let issued = training::certificates(&store, Some(&id), None)
+        .await
+        .unwrap();
     assert_eq!(issued.len(), 2);
     assert!(
         issued
             .iter()
             .all(|k| k.trainer_login == format!("mt.{run}"))
     );
+    let mine = training::certificates(&store, None, Some(&p1))
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].code, format!("C1{run}"));
     let one = training::certificate_of(&store, &format!("C2{run}"))
         .await
         .unwrap()
