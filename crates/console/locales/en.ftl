@@ -300,7 +300,10 @@ no-attempts = No attempts yet.
 exercise-participants-only = Exercises are opened by their participants; the trainer reads the cohort's results.
 export-results = Export the results to Excel
 cohort-results = Cohort results
-attempts-minutes = { $attempts } attempts, { $minutes } min
+attempts-minutes = { $attempts ->
+        [one] 1 attempt
+       *[other] { $attempts } attempts
+    }, { $minutes } min
 certificate = Certificate
 certificate-name = Name on the certificate
 issue-certificate = Issue the certificate (score { $score })

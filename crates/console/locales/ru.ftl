@@ -301,7 +301,11 @@ no-attempts = Попыток пока нет.
 exercise-participants-only = Упражнения открывают участники; тренер видит результаты группы.
 export-results = Выгрузить результаты в Excel
 cohort-results = Результаты группы
-attempts-minutes = попыток: { $attempts }, { $minutes } мин
+attempts-minutes = { $attempts ->
+        [one] { $attempts } попытка
+        [few] { $attempts } попытки
+       *[many] { $attempts } попыток
+    }, { $minutes } мин
 certificate = Сертификат
 certificate-name = Имя в сертификате
 issue-certificate = Выдать сертификат (балл { $score })

@@ -48,6 +48,12 @@ fn scenario_of(e: &Exercise) -> Option<Scenario> {
     Scenario::from_toml(&e.definition, &e.title).ok()
 }
 
+/// An exercise's title in the page's language (its scenario's), numbered.
+fn exercise_title(e: &Exercise, lang: Lang) -> String {
+    let title = scenario_of(e).map_or(e.title.clone(), |s| s.title(mtp_lang(lang)).to_string());
+    format!("{}. {title}", e.number)
+}
+
 /// A course and how the signed-in person takes part in it.
 struct Seat {
     course: Course,
@@ -451,7 +457,7 @@ pub async fn course(
                     @for e in &seat.exercises {
                         @let (top, n) = best(&attempts, me, e.number);
                         tr {
-                            td { a href=(format!("/console/training/courses/{id}/exercises/{}", e.number)) { (e.number) ". " (e.title) } }
+                            td { a href=(format!("/console/training/courses/{id}/exercises/{}", e.number)) { (exercise_title(e, lang)) } }
                             td.num { (n) }
                             td.num { (top.map_or("–".to_string(), |a| format!("{:.1}", a.score))) }
                             td { (top.map_or(String::new(), |a| lang.t(if a.passed { "passed" } else { "not-passed" }))) }
@@ -478,82 +484,82 @@ fn trainer_view(
     let id = &seat.course.id;
     let ml = mtp_lang(lang);
     html! {
-        (head)
-        p { a #export href=(format!("/console/training/courses/{id}/results.xlsx")) download { (lang.t("export-results")) } }
-        h2 { (lang.t("cohort-results")) }
-        table #cohort {
-            thead { tr {
-                th scope="col" { (lang.t("participant")) }
-                @for e in &seat.exercises {
-                    th scope="col" .num { (e.number) ". " (e.title) }
-                }
-                th scope="col" { (lang.t("certificate")) }
-            } }
-            tbody {
-                @for p in &seat.participants {
-                    tr {
-                        td { (p.login) @if let Some(c) = &p.country { " (" (c) ")" } }
-                        @for e in &seat.exercises {
-                            @let (top, n) = best(attempts, &p.user_id, e.number);
-                            td.num {
-                                @match top {
-                                    Some(a) => {
-                                        (format!("{:.1}", a.score)) " "
-                                        span class=(if a.passed { "ok" } else { "error" }) { (lang.t(if a.passed { "passed" } else { "not-passed" })) }
-                                        br;
-                                        small { (lang.t_args("attempts-minutes", &[("attempts", (n as i64).into()), ("minutes", minutes(a.seconds_spent).into())])) }
-                                    }
-                                    None => "–",
-                                }
-                            }
-                        }
-                        td {
-                            @match issued.iter().find(|k| k.user_id == p.user_id) {
-                                Some(k) => a href=(format!("/console/training/certificates/{}", k.code)) { (k.code) },
-                                None => @if let Some(score) = final_score(attempts, &p.user_id, &seat.exercises) {
-                                    form.inline method="post" action=(format!("/console/training/courses/{id}/certificates")) {
-                                        input type="hidden" name="csrf" value=(signed.session.csrf);
-                                        input type="hidden" name="user" value=(p.user_id);
-                                        label { (lang.t("certificate-name")) " " input name="name" required value=(p.login) maxlength="200"; }
-                                        " "
-                                        button type="submit" { (lang.t_args("issue-certificate", &[("score", format!("{score:.1}").into())])) }
-                                    }
-                                } @else {
-                                    small { (lang.t("certificate-not-yet")) }
-                                },
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        h2 { (lang.t("item-analysis")) }
-        @for e in &seat.exercises {
-            @let outcomes: Vec<Outcome> = seat.participants.iter()
-                .filter_map(|p| best(attempts, &p.user_id, e.number).0.and_then(outcome_of))
-                .collect();
-            @let items = item_analysis(&outcomes);
-            table.items id=(format!("items-{}", e.number)) {
-                caption { (e.number) ". " (e.title) " · " (lang.t_args("item-analysis-of", &[("participants", (outcomes.len() as i64).into())])) }
-                thead { tr {
-                    th scope="col" { (lang.t("item")) }
-                    th scope="col" .num { (lang.t("graded")) }
-                    th scope="col" .num { (lang.t("failed")) }
-                    th scope="col" .num { (lang.t("fail-rate")) }
-                } }
-                tbody {
-                    @for s in &items {
-                        tr {
-                            td { (if ml == MtpLang::Ru { &s.label_ru } else { &s.label_en }) }
-                            td.num { (s.graded) }
-                            td.num { (s.failed) }
-                            td.num { (format!("{:.0}%", 100.0 * s.fail_rate())) }
-                        }
-                    }
-                }
-            }
-        }
-    }
+           (head)
+           p { a #export href=(format!("/console/training/courses/{id}/results.xlsx")) download { (lang.t("export-results")) } }
+           h2 { (lang.t("cohort-results")) }
+           table #cohort {
+               thead { tr {
+                   th scope="col" { (lang.t("participant")) }
+                   @for e in &seat.exercises {
+                       th scope="col" .num { (exercise_title(e, lang)) }
+                   }
+                   th scope="col" { (lang.t("certificate")) }
+               } }
+               tbody {
+                   @for p in &seat.participants {
+                       tr {
+                           td { (p.login) @if let Some(c) = &p.country { " (" (c) ")" } }
+                           @for e in &seat.exercises {
+                               @let (top, n) = best(attempts, &p.user_id, e.number);
+                               td.num {
+                                   @match top {
+                                       Some(a) => {
+                                           (format!("{:.1}", a.score)) " "
+                                           span class=(if a.passed { "ok" } else { "error" }) { (lang.t(if a.passed { "passed" } else { "not-passed" })) }
+                                           br;
+                                           small { (lang.t_args("attempts-minutes", &[("attempts", (n as i64).into()), ("minutes", minutes(a.seconds_spent).into())])) }
+                                       }
+                                       None => "–",
+                                   }
+                               }
+                           }
+                           td {
+                               @match issued.iter().find(|k| k.user_id == p.user_id) {
+                                   Some(k) => a href=(format!("/console/training/certificates/{}", k.code)) { (k.code) },
+                                   None => @if let Some(score) = final_score(attempts, &p.user_id, &seat.exercises) {
+                                       form.inline method="post" action=(format!("/console/training/courses/{id}/certificates")) {
+                                           input type="hidden" name="csrf" value=(signed.session.csrf);
+                                           input type="hidden" name="user" value=(p.user_id);
+                                           label { (lang.t("certificate-name")) " " input name="name" required value=(p.login) maxlength="200"; }
+                                           " "
+                                           button type="submit" { (lang.t_args("issue-certificate", &[("score", format!("{score:.1}").into())])) }
+                                       }
+                                   } @else {
+                                       small { (lang.t("certificate-not-yet")) }
+                                   },
+                               }
+                           }
+                       }
+                   }
+               }
+           }
+           h2 { (lang.t("item-analysis")) }
+           @for e in &seat.exercises {
+               @let outcomes: Vec<Outcome> = seat.participants.iter()
+                   .filter_map(|p| best(attempts, &p.user_id, e.number).0.and_then(outcome_of))
+                   .collect();
+               @let items = item_analysis(&outcomes);
+               table.items id=(format!("items-{}", e.number)) {
+    caption { (exercise_title(e, lang)) " · " (lang.t_args("item-analysis-of", &[("participants", (outcomes.len() as i64).into())])) }
+                   thead { tr {
+                       th scope="col" { (lang.t("item")) }
+                       th scope="col" .num { (lang.t("graded")) }
+                       th scope="col" .num { (lang.t("failed")) }
+                       th scope="col" .num { (lang.t("fail-rate")) }
+                   } }
+                   tbody {
+                       @for s in &items {
+                           tr {
+                               td { (if ml == MtpLang::Ru { &s.label_ru } else { &s.label_en }) }
+                               td.num { (s.graded) }
+                               td.num { (s.failed) }
+                               td.num { (format!("{:.0}%", 100.0 * s.fail_rate())) }
+                           }
+                       }
+                   }
+               }
+           }
+       }
 }
 
 fn exercise_of(seat: &Seat, number: i64) -> Option<(&Exercise, Scenario)> {
@@ -681,7 +687,7 @@ async fn render_exercise(
             }
         }
     };
-    let title = format!("{}. {}", e.number, e.title);
+    let title = exercise_title(e, lang);
     pages::signed_page(state, signed, &title, status, content).await
 }
 
@@ -863,7 +869,7 @@ pub async fn export(
                 Cell::Text(p.login.clone()),
                 Cell::Text(p.country.clone().unwrap_or_default()),
                 Cell::Number(e.number as f64),
-                Cell::Text(e.title.clone()),
+                Cell::Text(exercise_title(e, lang)),
                 Cell::Number(n as f64),
                 top.map_or(Cell::Empty, |a| Cell::Number(a.score)),
                 top.map_or(Cell::Empty, |a| {
@@ -878,7 +884,7 @@ pub async fn export(
         for s in item_analysis(&outcomes) {
             items.push(vec![
                 Cell::Number(e.number as f64),
-                Cell::Text(e.title.clone()),
+                Cell::Text(exercise_title(e, lang)),
                 Cell::Text(s.id.clone()),
                 Cell::Text(if ml == MtpLang::Ru {
                     s.label_ru.clone()
