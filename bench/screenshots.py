@@ -73,6 +73,8 @@ def main():
                     else:
                         b.get(base + path)
                     time.sleep(0.7)
+                    if name is None:
+                        continue  # a page on the way to the next one
                     b.save_screenshot(os.path.join(OUT, f"{name}.png"))
                     print("saved", name)
             finally:
@@ -87,7 +89,7 @@ def main():
         shoot("kz.trainer", [("/console/training", "training"),
                              (["#courses-delivered tbody a"], "cohort"),
                              ("/console/training/programme", "programme")])
-        shoot("az.officer", [("/console/training", "training-participant"),
+        shoot("az.officer", [("/console/training", None),
                              (["#courses-attended tbody a", "#my-exercises tbody a"], "exercise")],
               lang="ru")
     finally:

@@ -490,7 +490,10 @@ fn a_course_runs_from_set_up_to_certificate() {
     );
     assert!(page.contains("origin hidden by transhipment"), "{page}");
     // The refused files were not attempts.
-    assert!(page.contains("1 attempt, ") && !page.contains("2 attempts"), "{page}");
+    assert!(
+        page.contains("1 attempt, ") && !page.contains("2 attempts"),
+        "{page}"
+    );
     let (status, head, xlsx) = http_raw(
         addr,
         "GET",

@@ -646,13 +646,14 @@ pub fn transit_part_label(part: &str, lang: Lang) -> &'static str {
 /// The feedback on a replayed movement log.
 pub fn transit_feedback(lang: Lang, g: &TransitGrade) -> String {
     let mut s = String::new();
-    let (verdict, accepted, refused, missing_word, points_word) = match lang {
+    let (verdict, accepted, refused, missing_word, points_word, wrong_message) = match lang {
         Lang::En => (
             if g.passed { "passed" } else { "not passed" },
             "accepted",
             "refused",
             "Missing from your log",
             "Points",
+            " (not the event's NCTS message)",
         ),
         Lang::Ru => (
             if g.passed {
@@ -664,22 +665,27 @@ pub fn transit_feedback(lang: Lang, g: &TransitGrade) -> String {
             "отклонено",
             "Нет в вашем журнале",
             "Баллы",
+            " (сообщение NCTS не то)",
         ),
     };
+    let status = serde_json::to_value(g.final_status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     let _ = match lang {
         Lang::En => writeln!(
             s,
-            "Score {:.1} of {:.0} (pass mark {:.0}): {verdict}. The movement ends {:?}.",
-            g.score, g.max_score, g.pass_mark, g.final_status
+            "Score {:.1} of {:.0} (pass mark {:.0}): {verdict}. The movement ends {status}.",
+            g.score, g.max_score, g.pass_mark
         ),
         Lang::Ru => writeln!(
             s,
-            "Балл {:.1} из {:.0} (проходной {:.0}): {verdict}. Итоговый статус перемещения: {:?}.",
-            g.score, g.max_score, g.pass_mark, g.final_status
+            "Балл {:.1} из {:.0} (проходной {:.0}): {verdict}. Итоговый статус перемещения: {status}.",
+            g.score, g.max_score, g.pass_mark
         ),
     };
     for (k, r) in g.replayed.iter().enumerate() {
-        let mark = if r.message_right { "" } else { " (message?)" };
+        let mark = if r.message_right { "" } else { wrong_message };
         match &r.refused {
             None => {
                 let _ = writeln!(s, "{}. {} at {}: {accepted}{mark}", k + 1, r.kind, r.office);
