@@ -16,7 +16,7 @@ use smartborder_model::{DeclarationField, FieldKind};
 use smartborder_risk::evaluation::{backtest, outcomes, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::metrics::{TargetingMetrics, targeting_metrics};
-use smartborder_risk::model::RiskModel;
+use smartborder_risk::model::{RiskModel, Weighting};
 use smartborder_risk::selectivity::{SelectivityPlan, deciding_reason, select};
 use smartborder_risk::value_bands::{BandSettings, derive_bands, write_bands};
 use smartborder_risk::{RuleSet, parse_rules};
@@ -131,6 +131,10 @@ pub struct TrainArgs {
     model: PathBuf,
     #[command(flatten)]
     params: ModelParamArgs,
+    /// How inspected declarations weigh: `none`, or `inverse-propensity` (1 / the probability
+    /// of inspection the selection recorded, in the mapping's `propensity` column).
+    #[arg(long, default_value = "none")]
+    weighting: String,
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -356,17 +360,23 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
+    let weighting = match a.weighting.as_str() {
+        "none" => Weighting::None,
+        "inverse-propensity" => Weighting::InversePropensity,
+        other => bail!("--weighting {other}: expected none or inverse-propensity"),
+    };
     let started = Instant::now();
-    let model = RiskModel::train(&read.set, &params, a.params.seed, &|t| {
+    let model = RiskModel::train_with(&read.set, &params, a.params.seed, weighting, &|t| {
         bar.set_position(t as u64)
     })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     model.save(&a.model)?;
     println!(
-        "trained on {} inspected declarations ({} non-compliant, {} to {}), {} features, {} trees, in {:.2} s -> {}",
+        "trained on {} inspected declarations ({} non-compliant; {} declarations as context, {} to {}), {} features, {} trees, in {:.2} s -> {}",
         model.training.declarations,
         model.training.illicit,
+        model.training.context_declarations,
         model.training.first_date,
         model.training.last_date,
         model.feature_names.len(),
@@ -492,7 +502,8 @@ fn score(a: ScoreArgs) -> Result<ExitCode> {
     let model = RiskModel::load(&a.model)?;
     let (read, strict_failed) = load_data(&a.data)?;
     let started = Instant::now();
-    let scores = model.score(&read.set, threads);
+    let assessed = model.assess(&read.set, threads);
+    let scores = &assessed.scores;
     let seconds = started.elapsed().as_secs_f64();
     let mut w =
         csv::Writer::from_path(&a.out).with_context(|| format!("writing {}", a.out.display()))?;
@@ -502,10 +513,10 @@ fn score(a: ScoreArgs) -> Result<ExitCode> {
         header.push(format!("contribution_{k}_log_odds"));
     }
     w.write_record(&header)?;
-    for (d, s) in read.set.declarations.iter().zip(&scores) {
+    for (i, (d, s)) in read.set.declarations.iter().zip(scores).enumerate() {
         let mut row = vec![d.id.clone(), d.office.clone(), format!("{s:.6}")];
         if a.explain > 0 {
-            let e = model.explain(d, &read.set.attributes);
+            let e = model.explain(&assessed, i);
             for k in 0..a.explain {
                 match e.contributions.get(k) {
                     Some(c) => {
@@ -538,8 +549,9 @@ fn selectivity(a: SelectArgs) -> Result<ExitCode> {
     let plan = SelectivityPlan::from_toml(&plan_text, &a.plan.display().to_string())
         .map_err(anyhow::Error::msg)?;
     let model = a.model.as_deref().map(RiskModel::load).transpose()?;
-    let scores = model.as_ref().map(|m| m.score(&read.set, threads));
-    let (decisions, summaries) = select(&read.set.declarations, &rules, scores.as_deref(), &plan);
+    let assessed = model.as_ref().map(|m| m.assess(&read.set, threads));
+    let scores = assessed.as_ref().map(|a| a.scores.as_slice());
+    let (decisions, summaries) = select(&read.set.declarations, &rules, scores, &plan);
     let mut w =
         csv::Writer::from_path(&a.out).with_context(|| format!("writing {}", a.out.display()))?;
     w.write_record([
@@ -550,14 +562,15 @@ fn selectivity(a: SelectArgs) -> Result<ExitCode> {
         "review",
         "score",
         "rule_score",
+        "propensity",
         "reasons",
         "top_features",
     ])?;
-    for (d, x) in read.set.declarations.iter().zip(&decisions) {
+    for (i, (d, x)) in read.set.declarations.iter().zip(&decisions).enumerate() {
         let reasons = serde_json::to_string(&x.reasons)?;
-        let top = match (&model, x.lane) {
-            (Some(m), lane) if lane != smartborder_model::Lane::Green => m
-                .explain(d, &read.set.attributes)
+        let top = match (&model, &assessed, x.lane) {
+            (Some(m), Some(a), lane) if lane != smartborder_model::Lane::Green => m
+                .explain(a, i)
                 .contributions
                 .iter()
                 .take(3)
@@ -574,6 +587,7 @@ fn selectivity(a: SelectArgs) -> Result<ExitCode> {
             if x.review { "yes" } else { "no" },
             &x.score.map_or(String::new(), |s| format!("{s:.6}")),
             &x.rule_score.to_string(),
+            &format!("{:.6}", x.propensity),
             &reasons,
             &top,
         ])?;

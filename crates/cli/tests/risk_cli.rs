@@ -343,11 +343,14 @@ fn synthetic_history_train_eval_score_select_backtest() {
             .entry((rec[1].to_string(), rec[2].to_string()))
             .or_default() += 1;
         *per_office.entry(rec[1].to_string()).or_default() += 1;
+        let propensity: f64 = rec[7].parse().unwrap();
+        assert!((0.0..=1.0).contains(&propensity), "{rec:?}");
         if &rec[2] != "green" && &rec[3] == "top_up" {
             assert!(
-                !rec[8].is_empty(),
+                !rec[9].is_empty(),
                 "top-up selections name their top features"
             );
+            assert_eq!(propensity, 1.0, "taken by score: certain");
         }
     }
     for (office, n) in &per_office {

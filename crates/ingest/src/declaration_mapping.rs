@@ -63,6 +63,7 @@ struct RawColumns {
     tax_rate_percent: Option<String>,
     non_compliant: Option<String>,
     revenue: Option<String>,
+    propensity: Option<String>,
 }
 
 /// A role of the mapping: a declaration field or one of the history columns.
@@ -71,6 +72,8 @@ pub enum Role {
     Field(DeclarationField),
     NonCompliant,
     Revenue,
+    /// The probability the declaration was inspected (written by `risk select`).
+    Propensity,
 }
 
 impl Role {
@@ -81,6 +84,7 @@ impl Role {
             Role::Field(f) => f.name(),
             Role::NonCompliant => "non_compliant",
             Role::Revenue => "revenue",
+            Role::Propensity => "propensity",
         }
     }
 }
@@ -164,6 +168,7 @@ impl DeclarationMapping {
             (Role::Field(F::TaxRatePercent), c.tax_rate_percent),
             (Role::NonCompliant, c.non_compliant),
             (Role::Revenue, c.revenue),
+            (Role::Propensity, c.propensity),
         ];
         let columns: Vec<(Role, String)> = named
             .into_iter()

@@ -271,6 +271,7 @@ impl<'m> Builder<'m> {
         };
         let mut non_compliant = None;
         let mut revenue = None;
+        let mut propensity = None;
         let mut missing_required = false;
         for &(role, index, column) in &self.roles {
             let raw = text(index);
@@ -350,6 +351,16 @@ impl<'m> Builder<'m> {
                         false,
                     )),
                 },
+                Role::Propensity => match raw.map(parse_amount) {
+                    None => {}
+                    Some(Some(p)) if p > 0.0 && p <= 1.0 => propensity = Some(p),
+                    Some(_) => problems.push((
+                        column,
+                        raw.unwrap_or_default().to_string(),
+                        "a probability above 0 and at most 1",
+                        false,
+                    )),
+                },
                 Role::Revenue => match raw.map(parse_amount) {
                     None => {}
                     Some(Some(r)) => revenue = Some(r),
@@ -394,6 +405,7 @@ impl<'m> Builder<'m> {
         d.outcome = non_compliant.map(|non_compliant| ControlOutcome {
             non_compliant,
             revenue,
+            propensity,
         });
         if d.taxes.is_none()
             && let (Some(v), Some(r)) = (d.value, d.tax_rate_percent)

@@ -212,3 +212,32 @@ fn a_missing_column_stops_the_read_and_says_which() {
         read_declarations(Path::new("/nonexistent/d.csv"), &mapping(), &NoProgress).unwrap_err();
     assert!(e.to_string().contains("/nonexistent/d.csv"));
 }
+
+/// A control result keeps the propensity its selection recorded; a value that is not a
+/// probability is named and the result kept without it.
+#[test]
+fn control_results_keep_their_propensity() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("results.csv");
+    std::fs::write(
+        &p,
+        "ID,Date,Office,HS,Fraud,Propensity\n1,2021-01-04,30,847130,1,0.25\n2,2021-01-04,30,847130,0,1.5\n3,2021-01-04,30,847130,,\n",
+    )
+    .unwrap();
+    let m = DeclarationMapping::from_toml(
+        "[columns]\ndeclaration_id = \"ID\"\ndate = \"Date\"\noffice = \"Office\"\nhs_code = \"HS\"\nnon_compliant = \"Fraud\"\npropensity = \"Propensity\"\n",
+        "m.toml",
+    )
+    .unwrap();
+    let read = read_declarations(&p, &m, &NoProgress).unwrap();
+    let ds = &read.set.declarations;
+    assert_eq!(ds[0].outcome.unwrap().propensity, Some(0.25));
+    assert_eq!(ds[1].outcome.unwrap().propensity, None);
+    assert_eq!(ds[2].outcome, None, "not inspected");
+    assert_eq!(read.problems.len(), 1);
+    let text = read.problems[0].to_string();
+    assert!(
+        text.contains("\"Propensity\"") && text.contains("1.5") && text.contains("a probability"),
+        "{text}"
+    );
+}

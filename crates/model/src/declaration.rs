@@ -55,6 +55,10 @@ pub struct ControlOutcome {
     pub non_compliant: bool,
     /// Revenue recovered by the control (additional duties and taxes), when recorded.
     pub revenue: Option<f64>,
+    /// The probability that the declaration was inspected under the selectivity in force
+    /// (random and exploration draws, a profile's lane shares, top-up), when the selection
+    /// recorded it: what corrects a model for the bias of the controls it learns from.
+    pub propensity: Option<f64>,
 }
 
 impl Declaration {

@@ -245,6 +245,7 @@ impl Gen<'_> {
         d.outcome = Some(ControlOutcome {
             non_compliant: false,
             revenue: Some(0.0),
+            propensity: None,
         });
         d
     }
@@ -254,6 +255,7 @@ fn non_compliant(d: &mut Declaration, revenue: f64) {
     d.outcome = Some(ControlOutcome {
         non_compliant: true,
         revenue: Some(revenue.round().max(1.0)),
+        propensity: None,
     });
 }
 

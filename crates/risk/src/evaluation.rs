@@ -179,6 +179,7 @@ mod tests {
             outcome: Some(ControlOutcome {
                 non_compliant: fraud,
                 revenue,
+                propensity: None,
             }),
             ..Declaration::new(
                 &i.to_string(),

@@ -1,17 +1,31 @@
-//! Features of a declaration for the risk model, after the WCO BACUDA / DATE work:
+//! Features of a declaration for the risk model, after the WCO BACUDA / DATE work, computed
+//! for *every* declaration: in an administration only the controlled declarations have a
+//! result, and the others are context, not "compliant".
 //!
 //! - amounts and ratios: customs value, mass, quantity, taxes, tax rate, unit value,
 //!   value per kg, tax ratio, taxes per unit, FOB/CIF ratio; month and weekday;
 //! - for each category key (office, regime, declarant, importer, seller, origin, departure,
 //!   HS2, HS4, HS6, each mapped attribute, and the crossed keys HS6 x origin, office x importer,
-//!   office x HS6, office x origin): the smoothed illicit rate of the category in the training
-//!   history, `illicit / (count + 10)`, and the number of training declarations of the category.
+//!   office x HS6, office x origin, importer x HS6, importer x origin):
+//!   - `risk:` the category's rate of non-compliance among its *inspected* declarations,
+//!     weighted (by inverse propensity when the selection recorded one) and pulled towards the
+//!     history's rate when it has few: `(illicit + m p0) / (inspected + m)`, m = [`SMOOTHING`];
+//!   - `per_day:` how many declarations of the category came before, inspected or not, per day
+//!     of history before it (a frequency, so that a declaration scored after a year of history
+//!     reads like one trained on in the middle of it; a count would grow with the history);
+//!   - for traders (declarant, importer, seller), `days:` the days since the trader was first
+//!     seen; for commodities (HS6, HS6 x origin), `value_dev:` ln(value per kg) minus the mean
+//!     ln(value per kg) of the category's earlier declarations.
+//!
+//! **No look-ahead.** The label-free features (`count:`, `days:`, `value_dev:`) of a declaration
+//! use only declarations of earlier days: in training, the history is replayed day by day; in
+//! scoring, a batch starts from the whole training history and is replayed day by day after it.
 //!
 //! **No label leakage.** A training declaration never sees its own label: its category rates
-//! are computed out of fold (the training set is cut into [`FOLDS`] folds by a seeded draw on
-//! the declaration identifier; a row's rate comes from the other folds), and its category count
-//! leaves the row itself out. Declarations scored later get the rates and counts of the whole
-//! training history.
+//! are computed out of fold (the inspected declarations are cut into [`FOLDS`] folds by a
+//! seeded draw on the identifier; a row's rate, and the history's rate it is pulled towards,
+//! come from the other folds). Declarations scored later get the rates of the whole training
+//! history.
 
 use std::collections::HashMap;
 
@@ -23,8 +37,10 @@ use crate::draw;
 
 /// Folds of the out-of-fold category rates.
 pub const FOLDS: usize = 5;
-/// The smoothing count of the category rate `illicit / (count + SMOOTHING)`.
-pub const SMOOTHING: f64 = 10.0;
+/// The weight m of the history's rate in a category's rate `(illicit + m p0) / (inspected + m)`.
+pub const SMOOTHING: f64 = 3.0;
+/// The fewest earlier declarations with a value per kg for a unit-value deviation.
+pub const MIN_VALUE_HISTORY: u32 = 3;
 
 /// The numeric fields used as features, in order.
 const AMOUNTS: [DeclarationField; 11] = [
@@ -51,12 +67,36 @@ pub enum KeyPart {
     Attribute(String),
 }
 
-/// A category key and its training statistics: category -> (count, illicit).
+/// What a key adds besides its rate and count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    /// Days since the category (a trader) was first seen.
+    pub days_known: bool,
+    /// The value per kg against the category's (a commodity's) earlier declarations.
+    pub value_deviation: bool,
+}
+
+/// What was known of a category, without labels, after the declarations seen so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Seen {
+    pub count: u32,
+    /// The day of its first declaration (days since 1970-01-01).
+    pub first_day: i32,
+    /// Sum and number of ln(value per kg) of its declarations that have one.
+    pub log_vpk_sum: f64,
+    pub log_vpk_n: u32,
+}
+
+/// A category key and its training statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryKey {
     pub name: String,
     pub parts: Vec<KeyPart>,
-    pub stats: HashMap<String, (u32, u32)>,
+    pub context: Context,
+    /// Inspected declarations of each category: (weight, weight of the non-compliant ones).
+    pub stats: HashMap<String, (f64, f64)>,
+    /// Every declaration of each category in the training history.
+    pub seen: HashMap<String, Seen>,
 }
 
 /// A key part resolved against a declaration set.
@@ -89,8 +129,11 @@ impl BoundPart {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureEncoder {
     pub keys: Vec<CategoryKey>,
-    /// The overall illicit rate of the training history.
+    /// The (weighted) rate of non-compliance of the inspected training history.
     pub base_rate: f64,
+    /// The first day of the training history (days since 0001-01-01).
+    #[serde(default)]
+    pub first_day: i32,
 }
 
 /// Feature values, one column per feature.
@@ -100,11 +143,32 @@ pub struct FeatureColumns {
     pub columns: Vec<Vec<f64>>,
 }
 
+/// The labels of a training history: `labels[i]` is the result of declaration i (`None`: not
+/// inspected), `weights[i]` the weight of an inspected one (1, or its inverse propensity).
+pub struct Labels<'a> {
+    pub labels: &'a [Option<bool>],
+    pub weights: &'a [f64],
+}
+
+const TRADERS: [DeclarationField; 3] = [
+    DeclarationField::Declarant,
+    DeclarationField::Importer,
+    DeclarationField::Seller,
+];
+
 impl FeatureEncoder {
     /// The category keys a set can fill, before fitting.
-    fn candidate_keys(attributes: &[String]) -> Vec<(String, Vec<KeyPart>)> {
+    fn candidate_keys(attributes: &[String]) -> Vec<(String, Vec<KeyPart>, Context)> {
         let field = |f: DeclarationField| KeyPart::Field(f.name().to_string());
-        let mut keys: Vec<(String, Vec<KeyPart>)> = [
+        let trader = Context {
+            days_known: true,
+            value_deviation: false,
+        };
+        let commodity = Context {
+            days_known: false,
+            value_deviation: true,
+        };
+        let mut keys: Vec<(String, Vec<KeyPart>, Context)> = [
             DeclarationField::Office,
             DeclarationField::Regime,
             DeclarationField::Declarant,
@@ -114,31 +178,62 @@ impl FeatureEncoder {
             DeclarationField::Departure,
         ]
         .into_iter()
-        .map(|f| (f.name().to_string(), vec![field(f)]))
+        .map(|f| {
+            let context = if TRADERS.contains(&f) {
+                trader
+            } else {
+                Context::default()
+            };
+            (f.name().to_string(), vec![field(f)], context)
+        })
         .collect();
         for n in [2, 4, 6] {
-            keys.push((format!("hs{n}"), vec![KeyPart::Hs(n)]));
+            let context = if n == 6 {
+                commodity
+            } else {
+                Context::default()
+            };
+            keys.push((format!("hs{n}"), vec![KeyPart::Hs(n)], context));
         }
         for a in attributes {
-            keys.push((a.clone(), vec![KeyPart::Attribute(a.clone())]));
+            keys.push((
+                a.clone(),
+                vec![KeyPart::Attribute(a.clone())],
+                Context::default(),
+            ));
         }
         let office = || field(DeclarationField::Office);
+        let importer = || field(DeclarationField::Importer);
+        let origin = || field(DeclarationField::Origin);
         let crossed = [
-            (
-                "hs6_x_origin",
-                vec![KeyPart::Hs(6), field(DeclarationField::Origin)],
-            ),
+            ("hs6_x_origin", vec![KeyPart::Hs(6), origin()], commodity),
             (
                 "office_x_importer",
-                vec![office(), field(DeclarationField::Importer)],
+                vec![office(), importer()],
+                Context::default(),
             ),
-            ("office_x_hs6", vec![office(), KeyPart::Hs(6)]),
+            (
+                "office_x_hs6",
+                vec![office(), KeyPart::Hs(6)],
+                Context::default(),
+            ),
             (
                 "office_x_origin",
-                vec![office(), field(DeclarationField::Origin)],
+                vec![office(), origin()],
+                Context::default(),
+            ),
+            (
+                "importer_x_hs6",
+                vec![importer(), KeyPart::Hs(6)],
+                Context::default(),
+            ),
+            (
+                "importer_x_origin",
+                vec![importer(), origin()],
+                Context::default(),
             ),
         ];
-        keys.extend(crossed.into_iter().map(|(n, p)| (n.to_string(), p)));
+        keys.extend(crossed.into_iter().map(|(n, p, c)| (n.to_string(), p, c)));
         keys
     }
 
@@ -149,100 +244,185 @@ impl FeatureEncoder {
         names.push("weekday".into());
         for k in &self.keys {
             names.push(format!("risk:{}", k.name));
-            names.push(format!("count:{}", k.name));
+            names.push(format!("per_day:{}", k.name));
+            if k.context.days_known {
+                names.push(format!("days:{}", k.name));
+            }
+            if k.context.value_deviation {
+                names.push(format!("value_dev:{}", k.name));
+            }
         }
         names
     }
 
-    /// Fits the encoder on labelled history and returns the training features, computed without
-    /// label leakage (see the module documentation). `labels[i]` is the outcome of
-    /// `set.declarations[i]`.
+    /// Number of features.
+    pub fn feature_count(&self) -> usize {
+        AMOUNTS.len()
+            + 2
+            + self
+                .keys
+                .iter()
+                .map(|k| {
+                    2 + usize::from(k.context.days_known) + usize::from(k.context.value_deviation)
+                })
+                .sum::<usize>()
+    }
+
+    /// Fits the encoder on a training history (every declaration, inspected or not) and
+    /// returns the features of its inspected declarations, in the set's order, with their
+    /// indices in the set. Label-free features replay the history day by day; rates are out of
+    /// fold (see the module documentation).
     pub fn fit(
         set: &DeclarationSet,
-        labels: &[bool],
+        labels: &Labels<'_>,
         seed: u64,
         threads: usize,
-    ) -> (FeatureEncoder, FeatureColumns) {
+    ) -> (FeatureEncoder, FeatureColumns, Vec<usize>) {
         assert_eq!(
             set.declarations.len(),
-            labels.len(),
-            "one label per declaration"
+            labels.labels.len(),
+            "one label slot per declaration"
         );
-        let n = labels.len();
+        assert_eq!(
+            labels.labels.len(),
+            labels.weights.len(),
+            "one weight per declaration"
+        );
+        let rows: Vec<usize> = (0..labels.labels.len())
+            .filter(|&i| labels.labels[i].is_some())
+            .collect();
         let fold: Vec<u8> = set
             .declarations
             .iter()
             .map(|d| fold_of(seed, d) as u8)
             .collect();
-        let mut encoder = FeatureEncoder {
-            keys: Vec::new(),
-            base_rate: labels.iter().filter(|y| **y).count() as f64 / n.max(1) as f64,
-        };
-        // Keys are independent: fit them on `threads` threads, keeping the candidate order.
-        let candidates = Self::candidate_keys(&set.attributes);
-        let mut fitted: Vec<Option<FittedKey>> = vec![None; candidates.len()];
-        let threads = threads.clamp(1, candidates.len().max(1));
-        let per = candidates.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            for (keys, out) in candidates.chunks(per).zip(fitted.chunks_mut(per)) {
-                let fold = &fold;
-                s.spawn(move || {
-                    for ((name, parts), slot) in keys.iter().zip(out) {
-                        *slot = fit_key(name, parts, set, labels, fold);
-                    }
-                });
+        let (w, y) = rows.iter().fold((0.0, 0.0), |(w, y), &i| {
+            let wi = labels.weights[i];
+            (
+                w + wi,
+                y + wi * f64::from(u8::from(labels.labels[i] == Some(true))),
+            )
+        });
+        let base_rate = if w > 0.0 { y / w } else { 0.0 };
+        // The history's rate without each fold, for that fold's rows.
+        let mut fold_totals = [(0.0, 0.0); FOLDS];
+        for &i in &rows {
+            let wi = labels.weights[i];
+            let cell = &mut fold_totals[fold[i] as usize];
+            cell.0 += wi;
+            cell.1 += wi * f64::from(u8::from(labels.labels[i] == Some(true)));
+        }
+        let fold_base: [f64; FOLDS] = std::array::from_fn(|f| {
+            let (wf, yf) = fold_totals[f];
+            if w - wf > 0.0 {
+                (y - yf) / (w - wf)
+            } else {
+                base_rate
             }
         });
-        let mut key_columns = Vec::new();
-        for f in fitted.into_iter().flatten() {
-            encoder.keys.push(f.key);
-            key_columns.push((f.rate, f.count));
-        }
-        let mut columns: Vec<Vec<f64>> = AMOUNTS
-            .iter()
-            .map(|f| {
-                set.declarations
-                    .iter()
-                    .map(|d| f.number(d).unwrap_or(f64::NAN))
-                    .collect()
-            })
-            .collect();
-        columns.push(
-            set.declarations
-                .iter()
-                .map(|d| f64::from(d.date.month()))
-                .collect(),
-        );
-        columns.push(
-            set.declarations
-                .iter()
-                .map(|d| f64::from(d.date.weekday().num_days_from_monday()))
-                .collect(),
-        );
-        for (rate, count) in key_columns {
-            columns.push(rate);
-            columns.push(count);
+        let order = date_order(set);
+        let first_day = order
+            .first()
+            .map_or(0, |&i| day_number(&set.declarations[i]));
+        let candidates = Self::candidate_keys(&set.attributes);
+        let job = Job {
+            set,
+            order: &order,
+            rows: &rows,
+            first_day,
+        };
+        let fitted: Vec<Option<(CategoryKey, Vec<Vec<f64>>)>> =
+            on_threads(&candidates, threads, |(name, parts, context)| {
+                fit_key(name, parts, *context, &job, labels, &fold, &fold_base)
+            });
+        let mut encoder = FeatureEncoder {
+            keys: Vec::new(),
+            base_rate,
+            first_day,
+        };
+        let mut columns = plain_columns(set, &rows);
+        for (key, cols) in fitted.into_iter().flatten() {
+            encoder.keys.push(key);
+            columns.extend(cols);
         }
         let names = encoder.feature_names();
-        (encoder, FeatureColumns { names, columns })
+        (encoder, FeatureColumns { names, columns }, rows)
     }
 
-    /// Prepares the encoder for declarations whose attributes are named `attributes`.
-    pub fn bind(&self, attributes: &[String]) -> BoundEncoder<'_> {
-        BoundEncoder {
-            encoder: self,
-            keys: self
-                .keys
-                .iter()
-                .map(|k| bind(&k.parts, attributes))
-                .collect(),
+    /// The features of every declaration of a set scored after training: rates of the whole
+    /// training history; label-free features from the training history and then the set's
+    /// own earlier days.
+    pub fn columns(&self, set: &DeclarationSet, threads: usize) -> FeatureColumns {
+        let order = date_order(set);
+        let rows: Vec<usize> = (0..set.declarations.len()).collect();
+        let job = Job {
+            set,
+            order: &order,
+            rows: &rows,
+            first_day: self.first_day,
+        };
+        let per_key: Vec<Vec<Vec<f64>>> = on_threads(&self.keys, threads, |key| {
+            key_columns(key, &job, self.base_rate)
+        });
+        let mut columns = plain_columns(set, &rows);
+        columns.extend(per_key.into_iter().flatten());
+        FeatureColumns {
+            names: self.feature_names(),
+            columns,
         }
     }
+}
 
-    /// Number of features.
-    pub fn feature_count(&self) -> usize {
-        AMOUNTS.len() + 2 + 2 * self.keys.len()
-    }
+/// Runs `f` on each item on up to `threads` threads, keeping the order.
+fn on_threads<T: Sync, R: Send + Clone>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let mut out: Vec<Option<R>> = vec![None; items.len()];
+    let threads = threads.clamp(1, items.len().max(1));
+    let per = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for (chunk, slots) in items.chunks(per).zip(out.chunks_mut(per)) {
+            let f = &f;
+            s.spawn(move || {
+                for (item, slot) in chunk.iter().zip(slots) {
+                    *slot = Some(f(item));
+                }
+            });
+        }
+    });
+    out.into_iter().flatten().collect()
+}
+
+/// The declarations of a set in date order (ties in set order).
+fn date_order(set: &DeclarationSet) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..set.declarations.len()).collect();
+    order.sort_by_key(|&i| (set.declarations[i].date, i));
+    order
+}
+
+/// Amounts, month and weekday of the given rows.
+fn plain_columns(set: &DeclarationSet, rows: &[usize]) -> Vec<Vec<f64>> {
+    let mut columns: Vec<Vec<f64>> = AMOUNTS
+        .iter()
+        .map(|f| {
+            rows.iter()
+                .map(|&i| f.number(&set.declarations[i]).unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    columns.push(
+        rows.iter()
+            .map(|&i| f64::from(set.declarations[i].date.month()))
+            .collect(),
+    );
+    columns.push(
+        rows.iter()
+            .map(|&i| f64::from(set.declarations[i].date.weekday().num_days_from_monday()))
+            .collect(),
+    );
+    columns
 }
 
 /// The out-of-fold group of a training declaration.
@@ -250,78 +430,237 @@ fn fold_of(seed: u64, d: &Declaration) -> usize {
     ((draw::uniform(seed, "fold", &d.id) * FOLDS as f64) as usize).min(FOLDS - 1)
 }
 
-/// A fitted category key and its leakage-free training columns.
-#[derive(Clone)]
-struct FittedKey {
-    key: CategoryKey,
-    rate: Vec<f64>,
-    count: Vec<f64>,
+/// What one key's columns are computed over: the set, its date order, and the rows whose
+/// features are wanted (in set order).
+struct Job<'a> {
+    set: &'a DeclarationSet,
+    order: &'a [usize],
+    rows: &'a [usize],
+    /// The first day of the training history.
+    first_day: i32,
 }
 
-/// Fits one category key; `None` when no declaration has a value for it.
+fn day_number(d: &Declaration) -> i32 {
+    d.date.num_days_from_ce()
+}
+
+fn log_value_per_kg(d: &Declaration) -> Option<f64> {
+    d.value_per_kg()
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .map(f64::ln)
+}
+
+/// Replays the set day by day from `start`: for each wanted row, the label-free features of its
+/// category as known before its day. Returns the columns (declarations per day of history,
+/// then days and value deviation as the key's context asks) and the state after the whole set.
+fn replay(
+    context: Context,
+    job: &Job<'_>,
+    category_of: &[u32],
+    start: &dyn Fn(u32) -> Seen,
+    categories: usize,
+) -> (Vec<Vec<f64>>, Vec<Seen>) {
+    let n = job.set.declarations.len();
+    let mut position = vec![usize::MAX; n];
+    for (k, &i) in job.rows.iter().enumerate() {
+        position[i] = k;
+    }
+    let width = 1 + usize::from(context.days_known) + usize::from(context.value_deviation);
+    let mut columns = vec![vec![f64::NAN; job.rows.len()]; width];
+    let mut state: Vec<Option<Seen>> = vec![None; categories];
+    let mut k = 0;
+    while k < job.order.len() {
+        let date = job.set.declarations[job.order[k]].date;
+        let end = k + job.order[k..]
+            .iter()
+            .take_while(|&&i| job.set.declarations[i].date == date)
+            .count();
+        // Read the state before the day...
+        for &i in &job.order[k..end] {
+            let (c, p) = (category_of[i], position[i]);
+            if c == u32::MAX || p == usize::MAX {
+                continue;
+            }
+            let seen = *state[c as usize].get_or_insert_with(|| start(c));
+            let d = &job.set.declarations[i];
+            let mut col = 0;
+            columns[col][p] =
+                f64::from(seen.count) / f64::from((day_number(d) - job.first_day).max(0) + 1);
+            col += 1;
+            if context.days_known {
+                if seen.count > 0 {
+                    columns[col][p] = f64::from(day_number(d) - seen.first_day);
+                }
+                col += 1;
+            }
+            if context.value_deviation
+                && seen.log_vpk_n >= MIN_VALUE_HISTORY
+                && let Some(v) = log_value_per_kg(d)
+            {
+                columns[col][p] = v - seen.log_vpk_sum / f64::from(seen.log_vpk_n);
+            }
+        }
+        // ...then learn the day.
+        for &i in &job.order[k..end] {
+            let c = category_of[i];
+            if c == u32::MAX {
+                continue;
+            }
+            let d = &job.set.declarations[i];
+            let seen = state[c as usize].get_or_insert_with(|| start(c));
+            if seen.count == 0 {
+                seen.first_day = day_number(d);
+            }
+            seen.count += 1;
+            if let Some(v) = log_value_per_kg(d) {
+                seen.log_vpk_sum += v;
+                seen.log_vpk_n += 1;
+            }
+        }
+        k = end;
+    }
+    let state = state
+        .into_iter()
+        .enumerate()
+        .map(|(c, s)| s.unwrap_or_else(|| start(c as u32)))
+        .collect();
+    (columns, state)
+}
+
+/// The category of every declaration of the set under a key (interned), `u32::MAX` when a
+/// part is absent; and the categories' names.
+fn intern(parts: &[BoundPart], set: &DeclarationSet) -> (Vec<u32>, Vec<String>) {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut names = Vec::new();
+    let mut buf = String::new();
+    let of = set
+        .declarations
+        .iter()
+        .map(|d| {
+            if !category(parts, d, &mut buf) {
+                return u32::MAX;
+            }
+            match ids.get(buf.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = names.len() as u32;
+                    ids.insert(buf.clone(), id);
+                    names.push(buf.clone());
+                    id
+                }
+            }
+        })
+        .collect();
+    (of, names)
+}
+
+/// Fits one key on the training history; `None` when no declaration has a value for it.
 fn fit_key(
     name: &str,
     parts: &[KeyPart],
-    set: &DeclarationSet,
-    labels: &[bool],
+    context: Context,
+    job: &Job<'_>,
+    labels: &Labels<'_>,
     fold: &[u8],
-) -> Option<FittedKey> {
-    let bound = bind(parts, &set.attributes);
-    let n = labels.len();
-    // Intern the categories: one hash lookup per row, (count, illicit) per fold per category.
-    let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut per_fold: Vec<[(u32, u32); FOLDS]> = Vec::new();
-    let mut row_category: Vec<u32> = vec![u32::MAX; n];
-    let mut buf = String::new();
-    for (i, d) in set.declarations.iter().enumerate() {
-        if !category(&bound, d, &mut buf) {
-            continue;
-        }
-        let id = match ids.get(buf.as_str()) {
-            Some(&id) => id,
-            None => {
-                let id = per_fold.len() as u32;
-                ids.insert(buf.clone(), id);
-                per_fold.push([(0, 0); FOLDS]);
-                id
-            }
-        };
-        row_category[i] = id;
-        let cell = &mut per_fold[id as usize][fold[i] as usize];
-        cell.0 += 1;
-        cell.1 += u32::from(labels[i]);
-    }
-    if per_fold.is_empty() {
+    fold_base: &[f64; FOLDS],
+) -> Option<(CategoryKey, Vec<Vec<f64>>)> {
+    let bound = bind(parts, &job.set.attributes);
+    let (category_of, names) = intern(&bound, job.set);
+    if names.is_empty() {
         return None;
     }
-    let totals: Vec<(u32, u32)> = per_fold
-        .iter()
-        .map(|folds| folds.iter().fold((0, 0), |(c, y), f| (c + f.0, y + f.1)))
-        .collect();
-    let mut rate = vec![f64::NAN; n];
-    let mut count = vec![f64::NAN; n];
-    for (i, &id) in row_category.iter().enumerate() {
-        if id == u32::MAX {
+    // (weight, weighted illicit) per fold per category, over the inspected declarations.
+    let mut per_fold: Vec<[(f64, f64); FOLDS]> = vec![[(0.0, 0.0); FOLDS]; names.len()];
+    for &i in job.rows {
+        let c = category_of[i];
+        if c == u32::MAX {
             continue;
         }
-        let (all_count, all_illicit) = totals[id as usize];
-        let own = per_fold[id as usize][fold[i] as usize];
-        rate[i] = f64::from(all_illicit - own.1) / (f64::from(all_count - own.0) + SMOOTHING);
-        count[i] = f64::from(all_count - 1);
+        let w = labels.weights[i];
+        let cell = &mut per_fold[c as usize][fold[i] as usize];
+        cell.0 += w;
+        cell.1 += w * f64::from(u8::from(labels.labels[i] == Some(true)));
     }
-    let stats = ids
-        .into_iter()
-        .map(|(c, id)| (c, totals[id as usize]))
+    let totals: Vec<(f64, f64)> = per_fold
+        .iter()
+        .map(|folds| {
+            folds
+                .iter()
+                .fold((0.0, 0.0), |(w, y), f| (w + f.0, y + f.1))
+        })
         .collect();
-    Some(FittedKey {
-        key: CategoryKey {
+    let mut rate = vec![f64::NAN; job.rows.len()];
+    for (k, &i) in job.rows.iter().enumerate() {
+        let c = category_of[i];
+        if c == u32::MAX {
+            continue;
+        }
+        let (w, y) = totals[c as usize];
+        let own = per_fold[c as usize][fold[i] as usize];
+        rate[k] = smoothed(y - own.1, w - own.0, fold_base[fold[i] as usize]);
+    }
+    let (context_columns, state) = replay(
+        context,
+        job,
+        &category_of,
+        &|_| Seen::default(),
+        names.len(),
+    );
+    let mut columns = vec![rate];
+    columns.extend(context_columns);
+    let stats = names
+        .iter()
+        .zip(&totals)
+        .filter(|(_, t)| t.0 > 0.0)
+        .map(|(c, t)| (c.clone(), *t))
+        .collect();
+    let seen = names.into_iter().zip(state).collect();
+    Some((
+        CategoryKey {
             name: name.to_string(),
             parts: parts.to_vec(),
+            context,
             stats,
+            seen,
         },
-        rate,
-        count,
-    })
+        columns,
+    ))
+}
+
+/// A category's rate: `(illicit + m p0) / (inspected + m)`.
+fn smoothed(illicit: f64, inspected: f64, base_rate: f64) -> f64 {
+    (illicit + SMOOTHING * base_rate) / (inspected + SMOOTHING)
+}
+
+/// A fitted key's columns for a set scored after training.
+fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64) -> Vec<Vec<f64>> {
+    let bound = bind(&key.parts, &job.set.attributes);
+    let (category_of, names) = intern(&bound, job.set);
+    let rates: Vec<f64> = names
+        .iter()
+        .map(|c| {
+            let (w, y) = key.stats.get(c).copied().unwrap_or((0.0, 0.0));
+            smoothed(y, w, base_rate)
+        })
+        .collect();
+    let rate = job
+        .rows
+        .iter()
+        .map(|&i| match category_of[i] {
+            u32::MAX => f64::NAN,
+            c => rates[c as usize],
+        })
+        .collect();
+    let start = |c: u32| {
+        key.seen
+            .get(&names[c as usize])
+            .copied()
+            .unwrap_or_default()
+    };
+    let (context_columns, _) = replay(key.context, job, &category_of, &start, names.len());
+    let mut columns = vec![rate];
+    columns.extend(context_columns);
+    columns
 }
 
 fn bind(parts: &[KeyPart], attributes: &[String]) -> Vec<BoundPart> {
@@ -352,37 +691,6 @@ fn category(parts: &[BoundPart], d: &Declaration, buf: &mut String) -> bool {
     true
 }
 
-/// An encoder bound to the attribute order of one declaration set.
-pub struct BoundEncoder<'e> {
-    encoder: &'e FeatureEncoder,
-    keys: Vec<Vec<BoundPart>>,
-}
-
-impl BoundEncoder<'_> {
-    /// Writes the features of a declaration into `out` (length [`FeatureEncoder::feature_count`]).
-    /// `buf` is scratch space, reused between calls.
-    pub fn encode(&self, d: &Declaration, out: &mut [f64], buf: &mut String) {
-        for (o, f) in out.iter_mut().zip(AMOUNTS) {
-            *o = f.number(d).unwrap_or(f64::NAN);
-        }
-        let mut i = AMOUNTS.len();
-        out[i] = f64::from(d.date.month());
-        out[i + 1] = f64::from(d.date.weekday().num_days_from_monday());
-        i += 2;
-        for (key, parts) in self.encoder.keys.iter().zip(&self.keys) {
-            let (rate, count) = if category(parts, d, buf) {
-                let (c, y) = key.stats.get(buf.as_str()).copied().unwrap_or((0, 0));
-                (f64::from(y) / (f64::from(c) + SMOOTHING), f64::from(c))
-            } else {
-                (f64::NAN, f64::NAN)
-            };
-            out[i] = rate;
-            out[i + 1] = count;
-            i += 2;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
@@ -393,7 +701,8 @@ mod tests {
         let declarations = (0..n)
             .map(|i| Declaration {
                 id: format!("D{i}"),
-                date: NaiveDate::from_ymd_opt(2020, 1 + (i % 12) as u32, 1).unwrap(),
+                date: NaiveDate::from_ymd_opt(2020, 1 + (i % 12) as u32, 1 + (i % 5) as u32)
+                    .unwrap(),
                 office: format!("O{}", i % 3),
                 regime: None,
                 declarant: Some(format!("B{}", i % 5)),
@@ -422,27 +731,64 @@ mod tests {
         )
     }
 
+    fn all(y: &[bool]) -> (Vec<Option<bool>>, Vec<f64>) {
+        (y.iter().map(|v| Some(*v)).collect(), vec![1.0; y.len()])
+    }
+
+    fn fit(
+        s: &DeclarationSet,
+        labels: &[Option<bool>],
+        weights: &[f64],
+        seed: u64,
+    ) -> (FeatureEncoder, FeatureColumns, Vec<usize>) {
+        FeatureEncoder::fit(s, &Labels { labels, weights }, seed, 2)
+    }
+
+    fn column<'a>(cols: &'a FeatureColumns, name: &str) -> &'a [f64] {
+        let k = cols
+            .names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        &cols.columns[k]
+    }
+
     #[test]
     fn keys_without_values_are_dropped_and_names_match_columns() {
         let (s, y) = set(200);
-        let (enc, cols) = FeatureEncoder::fit(&s, &y, 1, 2);
+        let (l, w) = all(&y);
+        let (enc, cols, rows) = fit(&s, &l, &w, 1);
         let names: Vec<&str> = enc.keys.iter().map(|k| k.name.as_str()).collect();
         assert!(!names.contains(&"seller") && !names.contains(&"regime"));
         assert!(names.contains(&"tax_type") && names.contains(&"office_x_importer"));
         assert_eq!(cols.names.len(), cols.columns.len());
         assert_eq!(cols.names.len(), enc.feature_count());
         assert!(cols.columns.iter().all(|c| c.len() == 200));
+        assert_eq!(rows, (0..200).collect::<Vec<_>>());
+        let scored = enc.columns(&s, 2);
+        assert_eq!(scored.names, cols.names);
+        assert!(cols.names.contains(&"days:importer".to_string()));
+        assert!(cols.names.contains(&"value_dev:hs6_x_origin".to_string()));
     }
 
     /// Flipping the label of one training declaration changes no feature of that declaration.
     #[test]
     fn a_row_never_sees_its_own_label() {
         let (s, y) = set(300);
-        let (_, base) = FeatureEncoder::fit(&s, &y, 1, 2);
+        let (l, w) = all(&y);
+        let (_, base, _) = fit(&s, &l, &w, 1);
         for row in [0, 1, 7, 150, 299] {
-            let mut flipped = y.clone();
-            flipped[row] = !flipped[row];
-            let (_, other) = FeatureEncoder::fit(&s, &flipped, 1, 1);
+            let mut flipped = l.clone();
+            flipped[row] = flipped[row].map(|v| !v);
+            let (_, other, _) = FeatureEncoder::fit(
+                &s,
+                &Labels {
+                    labels: &flipped,
+                    weights: &w,
+                },
+                1,
+                1,
+            );
             for (c, (a, b)) in base.columns.iter().zip(&other.columns).enumerate() {
                 assert!(
                     a[row].total_cmp(&b[row]).is_eq(),
@@ -453,33 +799,45 @@ mod tests {
         }
     }
 
-    /// The out-of-fold rate equals an independent count over the other folds, and scoring uses
-    /// the whole history.
+    /// The out-of-fold rate equals an independent count over the other folds (pulled to the
+    /// history's rate), and scoring uses the whole history.
     #[test]
     fn rates_match_an_independent_count() {
         let (s, y) = set(300);
-        let (enc, cols) = FeatureEncoder::fit(&s, &y, 3, 2);
-        let k = cols
-            .names
-            .iter()
-            .position(|n| n == "risk:importer")
-            .unwrap();
+        let (l, w) = all(&y);
+        let (enc, cols, _) = fit(&s, &l, &w, 3);
+        let p0 = y.iter().filter(|v| **v).count() as f64 / y.len() as f64;
+        assert!((enc.base_rate - p0).abs() < 1e-12);
+        let rate = column(&cols, "risk:importer");
         let fold = |d: &Declaration| fold_of(3, d);
         for row in [0usize, 5, 77] {
             let d = &s.declarations[row];
-            let (mut c, mut ill) = (0.0, 0.0);
+            let (mut c, mut ill, mut n, mut all_ill) = (0.0, 0.0, 0.0, 0.0);
             for (j, e) in s.declarations.iter().enumerate() {
-                if e.importer == d.importer && fold(e) != fold(d) {
+                if fold(e) == fold(d) {
+                    continue;
+                }
+                n += 1.0;
+                all_ill += f64::from(u8::from(y[j]));
+                if e.importer == d.importer {
                     c += 1.0;
                     ill += f64::from(u8::from(y[j]));
                 }
             }
-            assert!((cols.columns[k][row] - ill / (c + SMOOTHING)).abs() < 1e-12);
+            let p0_other = all_ill / n;
+            assert!((rate[row] - (ill + SMOOTHING * p0_other) / (c + SMOOTHING)).abs() < 1e-12);
         }
-        // A new declaration of importer I0 gets the whole-history rate.
-        let bound = enc.bind(&s.attributes);
-        let mut out = vec![0.0; enc.feature_count()];
-        bound.encode(&s.declarations[0], &mut out, &mut String::new());
+        // A new declaration of importer I0 gets the whole-history rate, and the count of the
+        // whole history.
+        let one = DeclarationSet {
+            attributes: s.attributes.clone(),
+            declarations: vec![Declaration {
+                id: "NEW".into(),
+                date: NaiveDate::from_ymd_opt(2021, 1, 4).unwrap(),
+                ..s.declarations[0].clone()
+            }],
+        };
+        let scored = enc.columns(&one, 1);
         let (c, ill) = s
             .declarations
             .iter()
@@ -488,11 +846,137 @@ mod tests {
             .fold((0.0, 0.0), |(c, i), (_, y)| {
                 (c + 1.0, i + f64::from(u8::from(*y)))
             });
-        assert!((out[k] - ill / (c + SMOOTHING)).abs() < 1e-12);
-        assert_eq!(out[k + 1], c);
-        // Amount features agree between fit and encode.
-        for (f, name) in cols.names.iter().enumerate().take(AMOUNTS.len() + 2) {
-            assert!(out[f].total_cmp(&cols.columns[f][0]).is_eq(), "{name}");
+        assert!(
+            (column(&scored, "risk:importer")[0] - (ill + SMOOTHING * p0) / (c + SMOOTHING)).abs()
+                < 1e-12
+        );
+        // Declarations per day of history: the whole training history, until the day before.
+        let days = (one.declarations[0].date - s.declarations.iter().map(|d| d.date).min().unwrap())
+            .num_days() as f64
+            + 1.0;
+        assert!((column(&scored, "per_day:importer")[0] - c / days).abs() < 1e-12);
+        // Amount features agree between fit and scoring (the new declaration has another date).
+        for (f, name) in cols.names.iter().enumerate().take(AMOUNTS.len()) {
+            assert!(
+                scored.columns[f][0].total_cmp(&cols.columns[f][0]).is_eq(),
+                "{name}"
+            );
         }
+    }
+
+    /// The label-free features of a declaration use only declarations of earlier days,
+    /// inspected or not: an independent computation agrees, and changing every later
+    /// declaration changes none of them.
+    #[test]
+    fn label_free_features_use_only_earlier_days() {
+        let (s, y) = set(400);
+        // A third of the history is inspected; the rest is context.
+        let labels: Vec<Option<bool>> = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i % 3 == 0).then_some(*v))
+            .collect();
+        let w = vec![1.0; y.len()];
+        let (_, cols, rows) = fit(&s, &labels, &w, 1);
+        assert_eq!(rows.len(), 134);
+        let per_day = column(&cols, "per_day:importer");
+        let start = s.declarations.iter().map(|d| d.date).min().unwrap();
+        let days_known = column(&cols, "days:importer");
+        let dev = column(&cols, "value_dev:hs6_x_origin");
+        for (k, &i) in rows.iter().enumerate() {
+            let d = &s.declarations[i];
+            let earlier: Vec<&Declaration> = s
+                .declarations
+                .iter()
+                .filter(|e| e.date < d.date && e.importer == d.importer)
+                .collect();
+            let days = (d.date - start).num_days() as f64 + 1.0;
+            assert!(
+                (per_day[k] - earlier.len() as f64 / days).abs() < 1e-12,
+                "row {i}"
+            );
+            match earlier.iter().map(|e| e.date).min() {
+                Some(first) => assert_eq!(days_known[k], (d.date - first).num_days() as f64),
+                None => assert!(days_known[k].is_nan()),
+            }
+            let same: Vec<f64> = s
+                .declarations
+                .iter()
+                .filter(|e| e.date < d.date && e.hs_code == d.hs_code && e.origin == d.origin)
+                .map(|e| (e.value.unwrap() / e.mass_kg.unwrap()).ln())
+                .collect();
+            if same.len() >= MIN_VALUE_HISTORY as usize {
+                let mean = same.iter().sum::<f64>() / same.len() as f64;
+                let own = (d.value.unwrap() / d.mass_kg.unwrap()).ln();
+                assert!((dev[k] - (own - mean)).abs() < 1e-9, "row {i}");
+            } else {
+                assert!(dev[k].is_nan());
+            }
+        }
+        // Every declaration after 2020-06-30 changed: no feature of an earlier one moves.
+        let cut = NaiveDate::from_ymd_opt(2020, 6, 30).unwrap();
+        let mut later = s.clone();
+        for d in later.declarations.iter_mut().filter(|d| d.date > cut) {
+            d.importer = Some("OTHER".into());
+            d.value = d.value.map(|v| v * 9.0);
+        }
+        let (_, other, _) = fit(&later, &labels, &w, 1);
+        for (k, &i) in rows.iter().enumerate() {
+            if s.declarations[i].date > cut {
+                continue;
+            }
+            for name in [
+                "per_day:importer",
+                "days:importer",
+                "value_dev:hs6_x_origin",
+                "per_day:hs6",
+            ] {
+                let (a, b) = (column(&cols, name)[k], column(&other, name)[k]);
+                assert!(
+                    a.total_cmp(&b).is_eq(),
+                    "{name} of row {i} saw a later declaration"
+                );
+            }
+        }
+    }
+
+    /// A biased selection: the non-compliant are inspected eight times as often as the
+    /// compliant. The naive rate of the inspected is far off the truth; weighted by inverse
+    /// propensity it is not.
+    #[test]
+    fn inverse_propensity_corrects_a_biased_selection() {
+        let n = 20_000;
+        let (mut s, _) = set(n);
+        for d in &mut s.declarations {
+            d.importer = Some("A".into());
+        }
+        let truth: Vec<bool> = (0..n)
+            .map(|i| draw::uniform(7, "truth", &format!("D{i}")) < 0.1)
+            .collect();
+        let propensity: Vec<f64> = truth.iter().map(|t| if *t { 0.8 } else { 0.1 }).collect();
+        let inspected: Vec<bool> = (0..n)
+            .map(|i| draw::uniform(7, "inspect", &format!("D{i}")) < propensity[i])
+            .collect();
+        let labels: Vec<Option<bool>> = (0..n).map(|i| inspected[i].then_some(truth[i])).collect();
+        let rate = |weights: &[f64]| {
+            let (enc, _, _) = fit(&s, &labels, weights, 1);
+            let key = enc.keys.iter().find(|k| k.name == "importer").unwrap();
+            let (w, y) = key.stats["A"];
+            (enc.base_rate, y / w)
+        };
+        let true_rate = truth.iter().filter(|t| **t).count() as f64 / n as f64;
+        let (naive_base, naive) = rate(&vec![1.0; n]);
+        let ipw: Vec<f64> = propensity.iter().map(|p| 1.0 / p).collect();
+        let (ipw_base, corrected) = rate(&ipw);
+        assert!(
+            (naive - true_rate).abs() > 0.3,
+            "naive {naive}, truth {true_rate}"
+        );
+        assert!((naive_base - naive).abs() < 1e-12);
+        assert!(
+            (corrected - true_rate).abs() < 0.01,
+            "corrected {corrected}, truth {true_rate}"
+        );
+        assert!((ipw_base - corrected).abs() < 1e-12);
     }
 }

@@ -126,15 +126,20 @@ impl Booster {
         bias
     }
 
-    /// Trains on feature columns (one `Vec` per feature, NaN = missing) and 0/1 labels.
-    /// `progress` is called after each tree with the number of trees built.
+    /// Trains on feature columns (one `Vec` per feature, NaN = missing) and 0/1 labels, each
+    /// row weighted by `weights` (all 1 when `None`: the log-loss of a row is multiplied by its
+    /// weight, so its gradient and hessian are). `progress` is called after each tree with the
+    /// number of trees built.
     pub fn train(
         columns: &[Vec<f64>],
         labels: &[bool],
+        weights: Option<&[f64]>,
         params: &BoostParams,
         progress: &dyn Fn(usize),
     ) -> Booster {
         let n = labels.len();
+        let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+        assert!(weights.is_none_or(|w| w.len() == n), "one weight per row");
         assert!(
             columns.iter().all(|c| c.len() == n),
             "one value per row in every column"
@@ -160,8 +165,13 @@ impl Booster {
                 .collect()
         });
         let binned = Binned::new(features, n);
-        let positives = labels.iter().filter(|y| **y).count() as f64;
-        let base = (positives / n.max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
+        let (total, positives) = (0..n).fold((0.0, 0.0), |(t, p), i| {
+            (
+                t + weight(i),
+                p + weight(i) * f64::from(u8::from(labels[i])),
+            )
+        });
+        let base = (positives / total.max(f64::MIN_POSITIVE)).clamp(1e-6, 1.0 - 1e-6);
         let init = (base / (1.0 - base)).ln();
         let mut raw = vec![init; n];
         // Gradient and hessian of the log-loss per row.
@@ -170,9 +180,10 @@ impl Booster {
         for t in 0..params.trees {
             for i in 0..n {
                 let p = sigmoid(raw[i]);
+                let w = weight(i);
                 gh[i] = (
-                    p - f64::from(u8::from(labels[i])),
-                    (p * (1.0 - p)).max(1e-16),
+                    w * (p - f64::from(u8::from(labels[i]))),
+                    (w * p * (1.0 - p)).max(1e-16),
                 );
             }
             let (tree, leaf_of_rows) = grow_tree(&binned, &gh, params);
@@ -549,7 +560,7 @@ mod tests {
             threads: 2,
             ..BoostParams::default()
         };
-        let model = Booster::train(&[x0.clone(), x1.clone()], &y, &params, &|_| {});
+        let model = Booster::train(&[x0.clone(), x1.clone()], &y, None, &params, &|_| {});
         assert_eq!(model.trees.len(), 30);
         let root = model.trees[0].nodes[0];
         assert_eq!(root.feature, 0);
@@ -582,10 +593,11 @@ mod tests {
             min_child_samples: 30,
             ..BoostParams::default()
         };
-        let a = Booster::train(&cols, &y, &params, &|_| {});
+        let a = Booster::train(&cols, &y, None, &params, &|_| {});
         let b = Booster::train(
             &cols,
             &y,
+            None,
             &BoostParams {
                 threads: 2,
                 ..params

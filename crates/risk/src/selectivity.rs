@@ -12,6 +12,15 @@
 //!
 //! All draws are seeded and depend only on the seed and the declaration identifier
 //! ([`crate::draw`]), so a run is reproducible and does not depend on the order of the input.
+//!
+//! Every decision records its **propensity**: the probability that the declaration would be
+//! controlled (any lane but green) under the plan, so that a model trained later on the control
+//! results can correct for how they were chosen. It combines the steps as independent chances:
+//! `1 - (1 - criteria)(1 - random)(1 - exploration)(1 - top_up)`, where criteria is
+//! `1 - product of the green shares of the profiles that hit`, random and exploration are the
+//! office's draws divided by the would-be-green declarations they were drawn from, and top-up
+//! is 1 for a declaration taken by score and 0 otherwise (the order of the steps is left out:
+//! an approximation, exact when one step decides).
 
 use std::collections::BTreeMap;
 
@@ -158,6 +167,9 @@ pub struct Decision {
     /// Sum of the `score` actions of the profiles that hit.
     pub rule_score: f64,
     pub reasons: Vec<Reason>,
+    /// The probability that the declaration would be controlled under the plan (see the
+    /// module documentation).
+    pub propensity: f64,
 }
 
 /// Counts of one office after selection.
@@ -201,8 +213,19 @@ pub fn select(
                 score: scores.map(|s| s[i]),
                 rule_score: 0.0,
                 reasons: Vec::new(),
+                propensity: 0.0,
             };
+            // The chance that every profile's draw left the declaration green.
+            let mut green = 1.0;
             for p in rules.hits(d).map(|k| &rules.profiles[k]) {
+                let controlled: f64 = p
+                    .actions
+                    .lanes
+                    .iter()
+                    .filter(|(l, _)| *l != Lane::Green)
+                    .map(|(_, share)| share)
+                    .sum();
+                green *= 1.0 - controlled.clamp(0.0, 1.0);
                 let u = draw::uniform(seed, &p.id, &d.id);
                 let mut cumulative = 0.0;
                 let mut lane = Lane::Green;
@@ -223,6 +246,7 @@ pub fn select(
                     lane,
                 });
             }
+            decision.propensity = 1.0 - green;
             decision
         })
         .collect();
@@ -253,15 +277,21 @@ pub fn select(
             });
             keyed.into_iter().map(|(_, i)| i).collect::<Vec<usize>>()
         };
-        // 2. Random quotas.
+        // 2. Random quotas, drawn from the would-be-green.
+        let pool = green(&decisions).len().max(1) as f64;
+        let mut drawn = 0usize;
         for lane in SELECTION_LANES {
             let k = (rates.random.get(lane) * n).round() as usize;
             let purpose = format!("random:{lane}");
             for i in drawn_order(green(&decisions), &purpose).into_iter().take(k) {
                 decisions[i].lane = lane;
                 decisions[i].reasons.push(Reason::Random { lane });
+                drawn += 1;
             }
         }
+        let random_chance = (drawn as f64 / pool).min(1.0);
+        let mut explored = 0usize;
+        let mut explore_pool = 0usize;
         // 3. Top-up, lane by lane in order of precedence.
         for lane in SELECTION_LANES {
             let target = (rates.expected.get(lane) * n).round() as usize;
@@ -274,6 +304,8 @@ pub fn select(
                 continue;
             }
             let explore = (plan.exploration_share * need as f64).round() as usize;
+            explore_pool = explore_pool.max(green(&decisions).len());
+            explored += explore;
             let purpose = format!("explore:{lane}");
             for i in drawn_order(green(&decisions), &purpose)
                 .into_iter()
@@ -292,6 +324,16 @@ pub fn select(
                 decisions[i].lane = lane;
                 decisions[i].reasons.push(Reason::TopUp { lane, score });
             }
+        }
+        let explore_chance = (explored as f64 / explore_pool.max(1) as f64).min(1.0);
+        for &i in &members {
+            let d = &mut decisions[i];
+            let top_up = d.reasons.iter().any(|r| matches!(r, Reason::TopUp { .. }));
+            let kept = (1.0 - d.propensity)
+                * (1.0 - random_chance)
+                * (1.0 - explore_chance)
+                * if top_up { 0.0 } else { 1.0 };
+            d.propensity = 1.0 - kept;
         }
         let mut summary = OfficeSummary {
             office: office.to_string(),

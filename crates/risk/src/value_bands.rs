@@ -223,6 +223,7 @@ mod tests {
             outcome: Some(ControlOutcome {
                 non_compliant: fraud,
                 revenue: None,
+                propensity: None,
             }),
             ..Declaration::new(
                 &i.to_string(),

@@ -49,6 +49,7 @@ fn history(n: usize, salt: &str) -> DeclarationSet {
                 outcome: Some(ControlOutcome {
                     non_compliant: fraud,
                     revenue: None,
+                    propensity: None,
                 }),
             }
         })
@@ -89,12 +90,11 @@ fn learns_the_pattern_and_round_trips_through_its_file() {
     assert!(!top.is_empty());
     assert!(top.windows(2).all(|w| w[0].log_odds >= w[1].log_odds));
     let first = &top[0];
-    let by_hand: f64 = test
-        .declarations
-        .iter()
-        .map(|d| {
+    let assessed = model.assess(&test, 2);
+    let by_hand: f64 = (0..test.declarations.len())
+        .map(|i| {
             model
-                .explain(d, &test.attributes)
+                .explain(&assessed, i)
                 .contributions
                 .iter()
                 .find(|c| c.feature == first.feature)
@@ -128,9 +128,9 @@ fn learns_the_pattern_and_round_trips_through_its_file() {
         .iter()
         .find(|d| d.origin.as_deref() == Some("XX"))
         .unwrap();
-    let e = model.explain(d, &test.attributes);
-    let raw = e.bias + e.contributions.iter().map(|c| c.log_odds).sum::<f64>();
     let i = test.declarations.iter().position(|x| x.id == d.id).unwrap();
+    let e = model.explain(&assessed, i);
+    let raw = e.bias + e.contributions.iter().map(|c| c.log_odds).sum::<f64>();
     assert!((1.0 / (1.0 + (-raw).exp()) - scores[i]).abs() < 1e-12);
     assert!((e.probability - scores[i]).abs() < 1e-12);
     let top: Vec<&str> = e
@@ -206,6 +206,7 @@ fn training_needs_both_outcomes() {
         d.outcome = Some(ControlOutcome {
             non_compliant: false,
             revenue: None,
+            propensity: None,
         });
     }
     let e = RiskModel::train(&set, &BoostParams::default(), 1, &|_| {}).unwrap_err();

@@ -287,3 +287,67 @@ fn plan_errors_name_the_key() {
         );
     }
 }
+
+/// The recorded propensity is the chance of a control: over many seeds, a declaration left to
+/// random draws is controlled as often as its propensity says; a profile's lane shares and a
+/// top-up by score give theirs exactly.
+#[test]
+fn propensities_match_how_often_a_declaration_is_controlled() {
+    let (declarations, scores) = batch(2000);
+    let split = parse_rules(
+        r#"profile "HALF" { when origin = "CN" then red 30%, yellow 20% }"#,
+        "t.risk",
+        None,
+        &[],
+    )
+    .unwrap();
+    let plan_for = |seed: u64| {
+        SelectivityPlan::from_toml(
+            &format!("seed = {seed}\n[default]\nrandom = {{ red = 0.05, yellow = 0.03 }}\n"),
+            "p.toml",
+        )
+        .unwrap()
+    };
+    let seeds = 300;
+    let mut controlled = vec![0usize; declarations.len()];
+    let mut propensity = vec![0.0; declarations.len()];
+    for seed in 0..seeds {
+        let (decisions, _) = select(&declarations, &split, None, &plan_for(seed));
+        for (i, d) in decisions.iter().enumerate() {
+            controlled[i] += usize::from(d.lane != Lane::Green);
+            propensity[i] += d.propensity / seeds as f64;
+        }
+    }
+    // Mean over the declarations of each kind: the profile's (CN) and the others.
+    for cn in [true, false] {
+        let members: Vec<usize> = (0..declarations.len())
+            .filter(|&i| (declarations[i].origin.as_deref() == Some("CN")) == cn)
+            .collect();
+        let observed = members.iter().map(|&i| controlled[i]).sum::<usize>() as f64
+            / (members.len() * seeds as usize) as f64;
+        let expected = members.iter().map(|&i| propensity[i]).sum::<f64>() / members.len() as f64;
+        assert!(
+            (observed - expected).abs() < 0.01,
+            "CN {cn}: controlled {observed:.4}, propensity {expected:.4}"
+        );
+    }
+    // The profile alone: 50% controlled by its shares, then the random draws among the rest.
+    let (decisions, _) = select(&declarations, &split, None, &plan_for(1));
+    let cn = (0..declarations.len())
+        .find(|&i| declarations[i].origin.as_deref() == Some("CN"))
+        .unwrap();
+    assert!(decisions[cn].propensity > 0.5 && decisions[cn].propensity < 0.6);
+    // Taken by score to meet an expected rate: certain.
+    let topup =
+        SelectivityPlan::from_toml("[default]\nexpected = { red = 0.1 }\n", "p.toml").unwrap();
+    let (decisions, _) = select(
+        &declarations,
+        &RuleSet { profiles: vec![] },
+        Some(&scores),
+        &topup,
+    );
+    for d in &decisions {
+        let by_score = d.reasons.iter().any(|r| matches!(r, Reason::TopUp { .. }));
+        assert_eq!(d.propensity, if by_score { 1.0 } else { 0.0 });
+    }
+}
