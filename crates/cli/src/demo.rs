@@ -21,7 +21,7 @@ use smartborder_mtp::scenario::{CATALOG, Scenario};
 use smartborder_mtp::text::Lang as MtpLang;
 use smartborder_report::Lang;
 use smartborder_risk::gbdt::BoostParams;
-use smartborder_risk::model::{ModelCard, RiskModel};
+use smartborder_risk::model::{Capacity, ModelCard, RiskModel, TrainOptions, Weighting};
 use smartborder_store::training::{self, Exercise, NewCourse};
 use smartborder_store::writer::{Answer, Command, Request, Stamp, Writer, WriterConfig};
 use smartborder_store::{Store, risk_files, studies, users};
@@ -112,7 +112,13 @@ async fn publish_risk(db: &str, kcs: Option<&std::path::Path>, seed: u64) -> Res
             "training the demo's risk model on {} declarations",
             train.declarations.len()
         );
-        let model = RiskModel::train(&train, &params, seed, &|_| {})?;
+        let options = TrainOptions {
+            params,
+            seed,
+            weighting: Weighting::None,
+            capacity: Capacity::Validated,
+        };
+        let model = RiskModel::train_with(&train, &options, &|_| {})?;
         let card = ModelCard::new(&model, KCS_TRAIN, &valid, KCS_VALID, params.threads);
         Ok((
             serde_json::to_string(&model)?,

@@ -13,10 +13,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use smartborder_ingest::{DeclarationMapping, DeclarationsRead, read_declarations};
 use smartborder_model::{DeclarationField, FieldKind};
-use smartborder_risk::evaluation::{backtest, outcomes, rule_performance};
+use smartborder_risk::evaluation::{backtest, outcomes, rolling_backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::metrics::{TargetingMetrics, targeting_metrics};
-use smartborder_risk::model::{RiskModel, Weighting};
+use smartborder_risk::model::{Capacity, RiskModel, TrainOptions, Weighting};
 use smartborder_risk::selectivity::{SelectivityPlan, deciding_reason, select};
 use smartborder_risk::value_bands::{BandSettings, derive_bands, write_bands};
 use smartborder_risk::{RuleSet, parse_rules};
@@ -73,9 +73,10 @@ pub struct CheckArgs {
 
 #[derive(Args)]
 pub struct ModelParamArgs {
-    /// Number of trees.
-    #[arg(long, default_value_t = BoostParams::default().trees)]
-    trees: usize,
+    /// Number of trees (default: chosen by validation inside the training period, with the
+    /// leaf size and the smoothing of category rates; giving --trees or --min-child fixes them).
+    #[arg(long)]
+    trees: Option<usize>,
     /// Maximum depth of a tree.
     #[arg(long, default_value_t = BoostParams::default().max_depth)]
     depth: usize,
@@ -84,20 +85,26 @@ pub struct ModelParamArgs {
     leaves: usize,
     #[arg(long, default_value_t = BoostParams::default().learning_rate)]
     learning_rate: f64,
-    /// Minimum declarations in a leaf.
-    #[arg(long, default_value_t = BoostParams::default().min_child_samples)]
-    min_child: usize,
+    /// Minimum declarations in a leaf (default: chosen by validation, see --trees).
+    #[arg(long)]
+    min_child: Option<usize>,
     /// L2 regularisation of the leaf values.
     #[arg(long, default_value_t = BoostParams::default().lambda)]
     lambda: f64,
     /// Seed of the out-of-fold category rates.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// How inspected declarations weigh: `none`, or `inverse-propensity` (1 / the probability
+    /// of inspection the selection recorded, in the mapping's `propensity` column).
+    #[arg(long, default_value = "none")]
+    weighting: String,
 }
 
 impl ModelParamArgs {
-    fn params(&self, threads: usize) -> Result<BoostParams> {
-        if self.trees == 0 || self.depth == 0 || self.leaves < 2 {
+    fn options(&self, threads: usize) -> Result<TrainOptions> {
+        let defaults = BoostParams::default();
+        let trees = self.trees.unwrap_or(defaults.trees);
+        if trees == 0 || self.depth == 0 || self.leaves < 2 {
             bail!("--trees and --depth must be at least 1 and --leaves at least 2");
         }
         if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
@@ -109,15 +116,30 @@ impl ModelParamArgs {
         if self.lambda.is_nan() || self.lambda < 0.0 {
             bail!("--lambda must be >= 0, found {}", self.lambda);
         }
-        Ok(BoostParams {
-            trees: self.trees,
-            learning_rate: self.learning_rate,
-            max_depth: self.depth,
-            max_leaves: self.leaves,
-            min_child_samples: self.min_child,
-            lambda: self.lambda,
-            threads,
-            ..BoostParams::default()
+        let weighting = match self.weighting.as_str() {
+            "none" => Weighting::None,
+            "inverse-propensity" => Weighting::InversePropensity,
+            other => bail!("--weighting {other}: expected none or inverse-propensity"),
+        };
+        let capacity = if self.trees.is_some() || self.min_child.is_some() {
+            Capacity::Fixed
+        } else {
+            Capacity::Validated
+        };
+        Ok(TrainOptions {
+            params: BoostParams {
+                trees,
+                learning_rate: self.learning_rate,
+                max_depth: self.depth,
+                max_leaves: self.leaves,
+                min_child_samples: self.min_child.unwrap_or(defaults.min_child_samples),
+                lambda: self.lambda,
+                threads,
+                ..defaults
+            },
+            seed: self.seed,
+            weighting,
+            capacity,
         })
     }
 }
@@ -131,10 +153,6 @@ pub struct TrainArgs {
     model: PathBuf,
     #[command(flatten)]
     params: ModelParamArgs,
-    /// How inspected declarations weigh: `none`, or `inverse-propensity` (1 / the probability
-    /// of inspection the selection recorded, in the mapping's `propensity` column).
-    #[arg(long, default_value = "none")]
-    weighting: String,
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -198,9 +216,14 @@ pub struct SelectArgs {
 pub struct BacktestArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Split dates (YYYY-MM-DD): train before, test from the date to the next split.
+    /// Split dates (YYYY-MM-DD): train before, test from the date to the next split. With
+    /// --rolling month, one date: the first month tested.
     #[arg(long = "split", required = true)]
     splits: Vec<NaiveDate>,
+    /// `month`: retrain each month on what was inspected before it, and report each month
+    /// beside the model frozen at the first split.
+    #[arg(long)]
+    rolling: Option<String>,
     #[command(flatten)]
     params: ModelParamArgs,
     /// Write the periods here (JSON).
@@ -352,26 +375,39 @@ fn threads(t: Option<usize>) -> usize {
 
 fn train(a: TrainArgs) -> Result<ExitCode> {
     let threads = threads(a.threads);
-    let params = a.params.params(threads)?;
+    let options = a.params.options(threads)?;
     let (read, strict_failed) = load_data(&a.data)?;
-    let bar = ProgressBar::new(params.trees as u64);
+    if options.capacity == Capacity::Validated {
+        eprintln!("choosing the model's size by validation on the last fifth of the period");
+    }
+    let bar = ProgressBar::new(options.params.trees as u64);
     bar.set_style(
-        ProgressStyle::with_template("training [{bar:40}] {pos}/{len} trees ({eta})")
+        ProgressStyle::with_template("training [{bar:40}] {pos} trees ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let weighting = match a.weighting.as_str() {
-        "none" => Weighting::None,
-        "inverse-propensity" => Weighting::InversePropensity,
-        other => bail!("--weighting {other}: expected none or inverse-propensity"),
-    };
     let started = Instant::now();
-    let model = RiskModel::train_with(&read.set, &params, a.params.seed, weighting, &|t| {
-        bar.set_position(t as u64)
-    })?;
+    let model = RiskModel::train_with(&read.set, &options, &|t| bar.set_position(t as u64))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     model.save(&a.model)?;
+    if let Some(c) = &model.capacity {
+        println!(
+            "validation from {} ({} inspected declarations): smoothing, leaf size, trees, log-loss",
+            c.validation_from, c.validation_declarations
+        );
+        for (k, t) in c.candidates.iter().enumerate() {
+            println!(
+                "  {}{:>5} {:>6} {:>6} {:.5}",
+                if k == c.chosen { "* " } else { "  " },
+                t.smoothing,
+                t.min_child_samples,
+                t.trees,
+                t.log_loss
+            );
+        }
+    }
+
     println!(
         "trained on {} inspected declarations ({} non-compliant; {} declarations as context, {} to {}), {} features, {} trees, in {:.2} s -> {}",
         model.training.declarations,
@@ -625,9 +661,47 @@ fn selectivity(a: SelectArgs) -> Result<ExitCode> {
 
 fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     let threads = threads(a.threads);
-    let params = a.params.params(threads)?;
+    let options = a.params.options(threads)?;
     let (read, strict_failed) = load_data(&a.data)?;
-    let periods = backtest(&read.set, &a.splits, &params, a.params.seed, threads)?;
+    match a.rolling.as_deref() {
+        None => {}
+        Some("month") => {
+            let [start] = a.splits[..] else {
+                bail!("--rolling month takes one --split: the first month tested");
+            };
+            let months = rolling_backtest(&read.set, start, &options, threads, &|m| {
+                eprintln!("month {}", m.format("%Y-%m"))
+            })?;
+            println!(
+                "month    trained   test   retrained Pre@5  Pre@10  Rec@10   frozen Pre@5  Pre@10  Rec@10"
+            );
+            let b = |t: &smartborder_risk::metrics::TargetingMetrics, k: usize| {
+                t.budgets
+                    .get(k)
+                    .map_or((f64::NAN, f64::NAN), |b| (b.precision, b.recall))
+            };
+            for m in &months {
+                println!(
+                    "{}  {:>7} {:>6}             {:.4}  {:.4}  {:.4}         {:.4}  {:.4}  {:.4}",
+                    m.month.format("%Y-%m"),
+                    m.train_declarations,
+                    m.retrained.declarations,
+                    b(&m.retrained, 2).0,
+                    b(&m.retrained, 3).0,
+                    b(&m.retrained, 3).1,
+                    b(&m.frozen, 2).0,
+                    b(&m.frozen, 3).0,
+                    b(&m.frozen, 3).1,
+                );
+            }
+            if let Some(path) = &a.json {
+                write_json_file(path, &json!(months))?;
+            }
+            return Ok(exit(strict_failed));
+        }
+        Some(other) => bail!("--rolling {other}: expected month"),
+    }
+    let periods = backtest(&read.set, &a.splits, &options, threads)?;
     println!(
         "train before  test until   train   test   Pre@1   Pre@2   Pre@5  Pre@10  Rec@10     AUC"
     );

@@ -16,7 +16,7 @@ use smartborder_ingest::declaration_mapping::KCS_MAPPING;
 use smartborder_ingest::{DeclarationMapping, InputKind, NoProgress, read_declarations};
 use smartborder_risk::evaluation::{BacktestPeriod, RulePerformance, backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
-use smartborder_risk::model::ModelCard;
+use smartborder_risk::model::{Capacity, ModelCard, TrainOptions, Weighting};
 use smartborder_risk::rules::{RuleError, RuleSet, parse_rules};
 use smartborder_store::risk_files::{self, RiskFile};
 use smartborder_store::users::Role;
@@ -337,7 +337,13 @@ fn run_backtest(
         threads: std::thread::available_parallelism().map_or(1, usize::from),
         ..BoostParams::default()
     };
-    let period = backtest(&history, &[split], &params, 1, params.threads)
+    let options = TrainOptions {
+        params,
+        seed: 1,
+        weighting: Weighting::None,
+        capacity: Capacity::Validated,
+    };
+    let period = backtest(&history, &[split], &options, params.threads)
         .map_err(|e| e.to_string())?
         .into_iter()
         .next()

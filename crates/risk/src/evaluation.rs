@@ -10,13 +10,12 @@
 //! A backtest trains on the declarations before a split date and measures the model on those
 //! from that date (up to the next split date, when several are given).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use smartborder_model::{Declaration, DeclarationSet};
 
-use crate::gbdt::BoostParams;
 use crate::metrics::{TargetingMetrics, targeting_metrics};
-use crate::model::{ModelError, RiskModel};
+use crate::model::{ModelError, RiskModel, TrainOptions};
 use crate::rules::RuleSet;
 
 /// How well one profile (or all of them together) targets non-compliance.
@@ -132,13 +131,31 @@ pub struct BacktestPeriod {
 pub fn backtest(
     history: &DeclarationSet,
     splits: &[NaiveDate],
-    params: &BoostParams,
-    seed: u64,
+    options: &TrainOptions,
     threads: usize,
 ) -> Result<Vec<BacktestPeriod>, ModelError> {
     let mut splits = splits.to_vec();
     splits.sort();
-    let subset = |keep: &dyn Fn(&Declaration) -> bool| DeclarationSet {
+    let mut periods = Vec::new();
+    for (k, &split) in splits.iter().enumerate() {
+        let next = splits.get(k + 1).copied();
+        let train = subset(history, &|d| d.date < split);
+        let test = subset(history, &|d| {
+            d.date >= split && next.is_none_or(|n| d.date < n)
+        });
+        let model = RiskModel::train_with(&train, options, &|_| {})?;
+        periods.push(BacktestPeriod {
+            train_until: split,
+            test_until: next,
+            train_declarations: model.training.declarations,
+            metrics: measure(&model, &test, threads),
+        });
+    }
+    Ok(periods)
+}
+
+fn subset(history: &DeclarationSet, keep: &dyn Fn(&Declaration) -> bool) -> DeclarationSet {
+    DeclarationSet {
         attributes: history.attributes.clone(),
         declarations: history
             .declarations
@@ -146,24 +163,75 @@ pub fn backtest(
             .filter(|d| keep(d))
             .cloned()
             .collect(),
-    };
-    let mut periods = Vec::new();
-    for (k, &split) in splits.iter().enumerate() {
-        let next = splits.get(k + 1).copied();
-        let train = subset(&|d| d.date < split);
-        let test = subset(&|d| d.date >= split && next.is_none_or(|n| d.date < n));
-        let model = RiskModel::train(&train, params, seed, &|_| {})?;
-        let (index, labels, revenue) = outcomes(&test.declarations);
-        let all_scores = model.score(&test, threads);
-        let scores: Vec<f64> = index.iter().map(|&i| all_scores[i]).collect();
-        periods.push(BacktestPeriod {
-            train_until: split,
-            test_until: next,
-            train_declarations: model.training.declarations,
-            metrics: targeting_metrics(&scores, &labels, revenue.as_deref()),
-        });
     }
-    Ok(periods)
+}
+
+/// The targeting metrics of a model on the inspected declarations of a set (scored with the
+/// whole set as context).
+fn measure(model: &RiskModel, test: &DeclarationSet, threads: usize) -> TargetingMetrics {
+    let (index, labels, revenue) = outcomes(&test.declarations);
+    let all_scores = model.score(test, threads);
+    let scores: Vec<f64> = index.iter().map(|&i| all_scores[i]).collect();
+    targeting_metrics(&scores, &labels, revenue.as_deref())
+}
+
+/// One month of a rolling backtest: the model retrained on everything inspected before the
+/// month, and the model frozen at the start, on the same declarations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RollingMonth {
+    /// The first day of the month.
+    pub month: NaiveDate,
+    /// Inspected declarations the retrained model learned from.
+    pub train_declarations: usize,
+    pub retrained: TargetingMetrics,
+    pub frozen: TargetingMetrics,
+}
+
+/// The first day of the month after `d`'s.
+fn next_month(d: NaiveDate) -> NaiveDate {
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(d)
+}
+
+/// A rolling backtest by month from `start`: each month, a model trained on the history before
+/// it (what had been inspected up to then) is measured on the month's inspected declarations,
+/// beside the model trained once before `start` (frozen), so that drift shows.
+pub fn rolling_backtest(
+    history: &DeclarationSet,
+    start: NaiveDate,
+    options: &TrainOptions,
+    threads: usize,
+    progress: &dyn Fn(NaiveDate),
+) -> Result<Vec<RollingMonth>, ModelError> {
+    let start = NaiveDate::from_ymd_opt(start.year(), start.month(), 1).unwrap_or(start);
+    let frozen = RiskModel::train_with(&subset(history, &|d| d.date < start), options, &|_| {})?;
+    let last = history.declarations.iter().map(|d| d.date).max();
+    let mut months = Vec::new();
+    let mut month = start;
+    while last.is_some_and(|l| month <= l) {
+        let end = next_month(month);
+        progress(month);
+        let test = subset(history, &|d| d.date >= month && d.date < end);
+        if test.declarations.iter().any(|d| d.outcome.is_some()) {
+            let retrained = if month == start {
+                frozen.clone()
+            } else {
+                RiskModel::train_with(&subset(history, &|d| d.date < month), options, &|_| {})?
+            };
+            months.push(RollingMonth {
+                month,
+                train_declarations: retrained.training.declarations,
+                retrained: measure(&retrained, &test, threads),
+                frozen: measure(&frozen, &test, threads),
+            });
+        }
+        month = end;
+    }
+    Ok(months)
 }
 
 #[cfg(test)]

@@ -37,7 +37,8 @@ use crate::draw;
 
 /// Folds of the out-of-fold category rates.
 pub const FOLDS: usize = 5;
-/// The weight m of the history's rate in a category's rate `(illicit + m p0) / (inspected + m)`.
+/// The default weight m of the history's rate in a category's rate
+/// `(illicit + m p0) / (inspected + m)` (training may choose another by validation).
 pub const SMOOTHING: f64 = 3.0;
 /// The fewest earlier declarations with a value per kg for a unit-value deviation.
 pub const MIN_VALUE_HISTORY: u32 = 3;
@@ -134,6 +135,13 @@ pub struct FeatureEncoder {
     /// The first day of the training history (days since 0001-01-01).
     #[serde(default)]
     pub first_day: i32,
+    /// The weight m of the history's rate in a category's rate.
+    #[serde(default = "default_smoothing")]
+    pub smoothing: f64,
+}
+
+fn default_smoothing() -> f64 {
+    SMOOTHING
 }
 
 /// Feature values, one column per feature.
@@ -275,6 +283,7 @@ impl FeatureEncoder {
     pub fn fit(
         set: &DeclarationSet,
         labels: &Labels<'_>,
+        smoothing: f64,
         seed: u64,
         threads: usize,
     ) -> (FeatureEncoder, FeatureColumns, Vec<usize>) {
@@ -333,12 +342,18 @@ impl FeatureEncoder {
         };
         let fitted: Vec<Option<(CategoryKey, Vec<Vec<f64>>)>> =
             on_threads(&candidates, threads, |(name, parts, context)| {
-                fit_key(name, parts, *context, &job, labels, &fold, &fold_base)
+                let folds = Folds {
+                    fold: &fold,
+                    base: &fold_base,
+                    smoothing,
+                };
+                fit_key(name, parts, *context, &job, labels, &folds)
             });
         let mut encoder = FeatureEncoder {
             keys: Vec::new(),
             base_rate,
             first_day,
+            smoothing,
         };
         let mut columns = plain_columns(set, &rows);
         for (key, cols) in fitted.into_iter().flatten() {
@@ -362,7 +377,7 @@ impl FeatureEncoder {
             first_day: self.first_day,
         };
         let per_key: Vec<Vec<Vec<f64>>> = on_threads(&self.keys, threads, |key| {
-            key_columns(key, &job, self.base_rate)
+            key_columns(key, &job, self.base_rate, self.smoothing)
         });
         let mut columns = plain_columns(set, &rows);
         columns.extend(per_key.into_iter().flatten());
@@ -554,6 +569,14 @@ fn intern(parts: &[BoundPart], set: &DeclarationSet) -> (Vec<u32>, Vec<String>) 
     (of, names)
 }
 
+/// The out-of-fold setting of a fit: each row's fold, the history's rate without each fold,
+/// and the smoothing m.
+struct Folds<'a> {
+    fold: &'a [u8],
+    base: &'a [f64; FOLDS],
+    smoothing: f64,
+}
+
 /// Fits one key on the training history; `None` when no declaration has a value for it.
 fn fit_key(
     name: &str,
@@ -561,9 +584,9 @@ fn fit_key(
     context: Context,
     job: &Job<'_>,
     labels: &Labels<'_>,
-    fold: &[u8],
-    fold_base: &[f64; FOLDS],
+    folds: &Folds<'_>,
 ) -> Option<(CategoryKey, Vec<Vec<f64>>)> {
+    let (fold, fold_base, smoothing) = (folds.fold, folds.base, folds.smoothing);
     let bound = bind(parts, &job.set.attributes);
     let (category_of, names) = intern(&bound, job.set);
     if names.is_empty() {
@@ -597,7 +620,7 @@ fn fit_key(
         }
         let (w, y) = totals[c as usize];
         let own = per_fold[c as usize][fold[i] as usize];
-        rate[k] = smoothed(y - own.1, w - own.0, fold_base[fold[i] as usize]);
+        rate[k] = smoothed(y - own.1, w - own.0, fold_base[fold[i] as usize], smoothing);
     }
     let (context_columns, state) = replay(
         context,
@@ -628,19 +651,19 @@ fn fit_key(
 }
 
 /// A category's rate: `(illicit + m p0) / (inspected + m)`.
-fn smoothed(illicit: f64, inspected: f64, base_rate: f64) -> f64 {
-    (illicit + SMOOTHING * base_rate) / (inspected + SMOOTHING)
+fn smoothed(illicit: f64, inspected: f64, base_rate: f64, m: f64) -> f64 {
+    (illicit + m * base_rate) / (inspected + m)
 }
 
 /// A fitted key's columns for a set scored after training.
-fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64) -> Vec<Vec<f64>> {
+fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, m: f64) -> Vec<Vec<f64>> {
     let bound = bind(&key.parts, &job.set.attributes);
     let (category_of, names) = intern(&bound, job.set);
     let rates: Vec<f64> = names
         .iter()
         .map(|c| {
             let (w, y) = key.stats.get(c).copied().unwrap_or((0.0, 0.0));
-            smoothed(y, w, base_rate)
+            smoothed(y, w, base_rate, m)
         })
         .collect();
     let rate = job
@@ -741,7 +764,7 @@ mod tests {
         weights: &[f64],
         seed: u64,
     ) -> (FeatureEncoder, FeatureColumns, Vec<usize>) {
-        FeatureEncoder::fit(s, &Labels { labels, weights }, seed, 2)
+        FeatureEncoder::fit(s, &Labels { labels, weights }, SMOOTHING, seed, 2)
     }
 
     fn column<'a>(cols: &'a FeatureColumns, name: &str) -> &'a [f64] {
@@ -786,6 +809,7 @@ mod tests {
                     labels: &flipped,
                     weights: &w,
                 },
+                SMOOTHING,
                 1,
                 1,
             );

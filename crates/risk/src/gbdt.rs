@@ -66,6 +66,13 @@ pub struct Tree {
     pub nodes: Vec<Node>,
 }
 
+/// Declarations set aside to choose when to stop: feature columns, labels, weights.
+pub struct Validation<'a> {
+    pub columns: &'a [Vec<f64>],
+    pub labels: &'a [bool],
+    pub weights: Option<&'a [f64]>,
+}
+
 /// A trained ensemble: `raw score = init + Σ tree leaf values`, probability = sigmoid(raw).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Booster {
@@ -126,6 +133,56 @@ impl Booster {
         bias
     }
 
+    /// Trains like [`Booster::train`], measuring after each tree the weighted log-loss on a
+    /// validation set, and stops when it has not improved for `patience` trees (or at
+    /// `params.trees`); keeps the trees up to the best. Returns the booster and the validation
+    /// log-loss after each tree built.
+    pub fn train_validated(
+        columns: &[Vec<f64>],
+        labels: &[bool],
+        weights: Option<&[f64]>,
+        params: &BoostParams,
+        valid: &Validation<'_>,
+        patience: usize,
+        progress: &dyn Fn(usize),
+    ) -> (Booster, Vec<f64>) {
+        let width = valid.columns.len();
+        let n = valid.labels.len();
+        let mut rows = vec![0.0; n * width];
+        for (f, c) in valid.columns.iter().enumerate() {
+            for (i, v) in c.iter().enumerate() {
+                rows[i * width + f] = *v;
+            }
+        }
+        let mut raw: Option<Vec<f64>> = None;
+        let mut losses = Vec::new();
+        let mut best = (f64::INFINITY, 0usize);
+        let mut booster = Self::boost(columns, labels, weights, params, &mut |init, tree| {
+            let raw = raw.get_or_insert_with(|| vec![init; n]);
+            let (mut loss, mut total) = (0.0, 0.0);
+            for (i, r) in raw.iter_mut().enumerate() {
+                *r += tree.leaf_value(&rows[i * width..(i + 1) * width]);
+                let p = sigmoid(*r).clamp(1e-15, 1.0 - 1e-15);
+                let w = valid.weights.map_or(1.0, |w| w[i]);
+                loss -= w * if valid.labels[i] {
+                    p.ln()
+                } else {
+                    (1.0 - p).ln()
+                };
+                total += w;
+            }
+            let loss = loss / total.max(f64::MIN_POSITIVE);
+            losses.push(loss);
+            if loss < best.0 {
+                best = (loss, losses.len());
+            }
+            progress(losses.len());
+            losses.len() - best.1 < patience
+        });
+        booster.trees.truncate(best.1.max(1));
+        (booster, losses)
+    }
+
     /// Trains on feature columns (one `Vec` per feature, NaN = missing) and 0/1 labels, each
     /// row weighted by `weights` (all 1 when `None`: the log-loss of a row is multiplied by its
     /// weight, so its gradient and hessian are). `progress` is called after each tree with the
@@ -136,6 +193,23 @@ impl Booster {
         weights: Option<&[f64]>,
         params: &BoostParams,
         progress: &dyn Fn(usize),
+    ) -> Booster {
+        let mut built = 0;
+        Self::boost(columns, labels, weights, params, &mut |_, _| {
+            built += 1;
+            progress(built);
+            true
+        })
+    }
+
+    /// The boosting loop: `after` is called with the initial score and each tree built, and
+    /// says whether to go on.
+    fn boost(
+        columns: &[Vec<f64>],
+        labels: &[bool],
+        weights: Option<&[f64]>,
+        params: &BoostParams,
+        after: &mut dyn FnMut(f64, &Tree) -> bool,
     ) -> Booster {
         let n = labels.len();
         let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
@@ -177,7 +251,7 @@ impl Booster {
         // Gradient and hessian of the log-loss per row.
         let mut gh = vec![(0.0, 0.0); n];
         let mut trees = Vec::with_capacity(params.trees);
-        for t in 0..params.trees {
+        for _ in 0..params.trees {
             for i in 0..n {
                 let p = sigmoid(raw[i]);
                 let w = weight(i);
@@ -193,8 +267,11 @@ impl Booster {
                     raw[r as usize] += v;
                 }
             }
+            let go_on = after(init, &tree);
             trees.push(tree);
-            progress(t + 1);
+            if !go_on {
+                break;
+            }
         }
         Booster {
             init,

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use smartborder_model::DeclarationSet;
 
-use crate::features::{FeatureEncoder, Labels};
-use crate::gbdt::{BoostParams, Booster, sigmoid};
+use crate::features::{FeatureColumns, FeatureEncoder, Labels, SMOOTHING};
+use crate::gbdt::{BoostParams, Booster, Validation, sigmoid};
 use crate::metrics::{TargetingMetrics, targeting_metrics};
 
 /// The `format` field of a model file.
@@ -39,6 +39,63 @@ pub enum ModelError {
         "training needs inspected history with both outcomes: {declarations} declarations with a recorded outcome, {illicit} non-compliant"
     )]
     NoHistory { declarations: usize, illicit: usize },
+}
+
+/// What training is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainOptions {
+    /// The booster's parameters; with [`Capacity::Validated`], the trees and leaf size are
+    /// chosen and the rest kept.
+    pub params: BoostParams,
+    /// The seed of the out-of-fold folds.
+    pub seed: u64,
+    pub weighting: Weighting,
+    pub capacity: Capacity,
+}
+
+/// How the model's size is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capacity {
+    /// The parameters as given, with the default smoothing.
+    Fixed,
+    /// By validation inside the training period, reproducibly and without hand tuning: the
+    /// inspected declarations of the last fifth of the period (by date) are set aside; the
+    /// smoothing m of the category rates is chosen among 1, 3 and 10, then the leaf size
+    /// among three that scale with the labels, each with the number of trees where the
+    /// validation log-loss stops improving (at most [`MAX_TREES`]); the model is then trained
+    /// on the whole history with the chosen values and the trees scaled up to all the labels.
+    /// Too few labels to set any aside (under [`MIN_VALIDATION`] inspected, or 10
+    /// non-compliant, on either side): the parameters as given.
+    Validated,
+}
+
+/// The most trees validation lets a model grow.
+pub const MAX_TREES: usize = 1000;
+/// Trees without improvement of the validation loss before stopping.
+pub const PATIENCE: usize = 30;
+/// The fewest inspected declarations set aside for validation.
+pub const MIN_VALIDATION: usize = 200;
+
+/// One setting tried by validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityCandidate {
+    pub smoothing: f64,
+    pub min_child_samples: usize,
+    /// Trees where the validation loss was lowest, and that loss (weighted log-loss).
+    pub trees: usize,
+    pub log_loss: f64,
+}
+
+/// The choice made by validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityChoice {
+    /// The first day set aside, and how many inspected declarations were.
+    pub validation_from: NaiveDate,
+    pub validation_declarations: usize,
+    pub candidates: Vec<CapacityCandidate>,
+    /// The index of the chosen candidate.
+    pub chosen: usize,
 }
 
 /// How inspected declarations are weighted in training.
@@ -85,6 +142,9 @@ pub struct RiskModel {
     pub version: u32,
     pub params: BoostParams,
     pub training: TrainingSummary,
+    /// How the capacity was chosen, when it was chosen by validation.
+    #[serde(default)]
+    pub capacity: Option<CapacityChoice>,
     pub feature_names: Vec<String>,
     pub encoder: FeatureEncoder,
     pub booster: Booster,
@@ -161,27 +221,257 @@ pub struct Explanation {
     pub contributions: Vec<Contribution>,
 }
 
+/// The weight of each declaration (1, or its inverse propensity), normalised to a mean of 1
+/// over the inspected ones.
+fn weights(history: &DeclarationSet, labels: &[Option<bool>], weighting: Weighting) -> Vec<f64> {
+    let mut weights: Vec<f64> = history
+        .declarations
+        .iter()
+        .map(|d| match d.outcome.and_then(|o| o.propensity) {
+            Some(p) if p.is_finite() && weighting == Weighting::InversePropensity => {
+                1.0 / p.clamp(MIN_PROPENSITY, 1.0)
+            }
+            _ => 1.0,
+        })
+        .collect();
+    let (sum, n) = labels
+        .iter()
+        .zip(&weights)
+        .filter(|(y, _)| y.is_some())
+        .fold((0.0, 0usize), |(s, n), (_, w)| (s + w, n + 1));
+    let mean = if n == 0 { 1.0 } else { sum / n as f64 };
+    weights.iter_mut().for_each(|w| *w /= mean);
+    weights
+}
+
+/// Fits the encoder and the booster on a history.
+fn fit(
+    history: &DeclarationSet,
+    labels: &[Option<bool>],
+    weights: &[f64],
+    params: &BoostParams,
+    smoothing: f64,
+    seed: u64,
+    progress: &dyn Fn(usize),
+) -> (FeatureEncoder, FeatureColumns, Booster) {
+    let (encoder, features, rows) = FeatureEncoder::fit(
+        history,
+        &Labels { labels, weights },
+        smoothing,
+        seed,
+        params.threads,
+    );
+    let y: Vec<bool> = rows.iter().map(|&i| labels[i] == Some(true)).collect();
+    let w: Vec<f64> = rows.iter().map(|&i| weights[i]).collect();
+    let booster = Booster::train(&features.columns, &y, Some(&w), params, progress);
+    (encoder, features, booster)
+}
+
+/// A part of a history: its declarations, labels and weights.
+fn part(
+    history: &DeclarationSet,
+    labels: &[Option<bool>],
+    weights: &[f64],
+    keep: impl Fn(&smartborder_model::Declaration) -> bool,
+) -> (DeclarationSet, Vec<Option<bool>>, Vec<f64>) {
+    let mut set = DeclarationSet {
+        attributes: history.attributes.clone(),
+        declarations: Vec::new(),
+    };
+    let (mut l, mut w) = (Vec::new(), Vec::new());
+    for (i, d) in history.declarations.iter().enumerate() {
+        if keep(d) {
+            set.declarations.push(d.clone());
+            l.push(labels[i]);
+            w.push(weights[i]);
+        }
+    }
+    (set, l, w)
+}
+
+/// The features of the earlier part (with labels and weights) and of the part set aside, for
+/// one smoothing.
+struct Prepared {
+    columns: Vec<Vec<f64>>,
+    y: Vec<bool>,
+    w: Vec<f64>,
+    valid_columns: Vec<Vec<f64>>,
+}
+
+/// Chooses the smoothing, the leaf size and the number of trees by validation (see
+/// [`Capacity::Validated`]); returns the parameters, the smoothing and the record of the choice.
+fn choose_capacity(
+    history: &DeclarationSet,
+    labels: &[Option<bool>],
+    weights: &[f64],
+    options: &TrainOptions,
+) -> (BoostParams, f64, Option<CapacityChoice>) {
+    let given = (options.params, SMOOTHING, None);
+    let mut dates: Vec<NaiveDate> = history
+        .declarations
+        .iter()
+        .zip(labels)
+        .filter(|(_, y)| y.is_some())
+        .map(|(d, _)| d.date)
+        .collect();
+    dates.sort_unstable();
+    let Some(&cut) = dates.get(dates.len() * 4 / 5) else {
+        return given;
+    };
+    let (train, train_labels, train_weights) = part(history, labels, weights, |d| d.date < cut);
+    let (valid, valid_labels, valid_weights) = part(history, labels, weights, |d| d.date >= cut);
+    let count = |l: &[Option<bool>]| {
+        (
+            l.iter().filter(|y| y.is_some()).count(),
+            l.iter().filter(|y| **y == Some(true)).count(),
+        )
+    };
+    let (tn, tp) = count(&train_labels);
+    let (vn, vp) = count(&valid_labels);
+    if vn < MIN_VALIDATION || tn < MIN_VALIDATION || vp < 10 || tp < 10 || vp == vn || tp == tn {
+        return given;
+    }
+    let valid_rows: Vec<usize> = (0..valid_labels.len())
+        .filter(|&i| valid_labels[i].is_some())
+        .collect();
+    let y_valid: Vec<bool> = valid_rows
+        .iter()
+        .map(|&i| valid_labels[i] == Some(true))
+        .collect();
+    let w_valid: Vec<f64> = valid_rows.iter().map(|&i| valid_weights[i]).collect();
+    // The features of both parts for one smoothing (fitted on the earlier part).
+    let prepare = |smoothing: f64| {
+        let (encoder, features, rows) = FeatureEncoder::fit(
+            &train,
+            &Labels {
+                labels: &train_labels,
+                weights: &train_weights,
+            },
+            smoothing,
+            options.seed,
+            options.params.threads,
+        );
+        let all = encoder.columns(&valid, options.params.threads).columns;
+        let valid_columns: Vec<Vec<f64>> = all
+            .iter()
+            .map(|c| valid_rows.iter().map(|&i| c[i]).collect())
+            .collect();
+        Prepared {
+            y: rows
+                .iter()
+                .map(|&i| train_labels[i] == Some(true))
+                .collect(),
+            w: rows.iter().map(|&i| train_weights[i]).collect(),
+            columns: features.columns,
+            valid_columns,
+        }
+    };
+    let try_one = |prepared: &Prepared, smoothing: f64, min_child_samples: usize| {
+        let Prepared {
+            columns,
+            y,
+            w,
+            valid_columns,
+        } = prepared;
+        let params = BoostParams {
+            trees: MAX_TREES,
+            min_child_samples,
+            ..options.params
+        };
+        let (booster, losses) = Booster::train_validated(
+            columns,
+            y,
+            Some(w),
+            &params,
+            &Validation {
+                columns: valid_columns,
+                labels: &y_valid,
+                weights: Some(&w_valid),
+            },
+            PATIENCE,
+            &|_| {},
+        );
+        CapacityCandidate {
+            smoothing,
+            min_child_samples,
+            trees: booster.trees.len(),
+            log_loss: losses[booster.trees.len() - 1],
+        }
+    };
+    let best = |c: &[CapacityCandidate]| {
+        (0..c.len())
+            .min_by(|&a, &b| c[a].log_loss.total_cmp(&c[b].log_loss))
+            .unwrap_or(0)
+    };
+    let mut candidates = Vec::new();
+    let mut prepared = Vec::new();
+    for m in [1.0, SMOOTHING, 10.0] {
+        prepared.push(prepare(m));
+        let last = prepared.len() - 1;
+        candidates.push(try_one(
+            &prepared[last],
+            m,
+            options.params.min_child_samples,
+        ));
+    }
+    let first = best(&candidates);
+    let smoothing = candidates[first].smoothing;
+    for leaf in [(tn / 4000).max(5), (tn / 1000).max(20), (tn / 250).max(80)] {
+        if leaf != options.params.min_child_samples {
+            candidates.push(try_one(&prepared[first], smoothing, leaf));
+        }
+    }
+    let chosen = best(&candidates);
+    let c = &candidates[chosen];
+    let trees = (c.trees as f64 * dates.len() as f64 / tn as f64).ceil() as usize;
+    let params = BoostParams {
+        trees: trees.clamp(1, MAX_TREES),
+        min_child_samples: c.min_child_samples,
+        ..options.params
+    };
+    let smoothing = c.smoothing;
+    (
+        params,
+        smoothing,
+        Some(CapacityChoice {
+            validation_from: cut,
+            validation_declarations: vn,
+            candidates,
+            chosen,
+        }),
+    )
+}
+
 impl RiskModel {
-    /// Trains on a history without weights (see [`RiskModel::train_with`]).
+    /// Trains on a history with the parameters as given, without weights (see
+    /// [`RiskModel::train_with`]).
     pub fn train(
         history: &DeclarationSet,
         params: &BoostParams,
         seed: u64,
         progress: &dyn Fn(usize),
     ) -> Result<RiskModel, ModelError> {
-        Self::train_with(history, params, seed, Weighting::None, progress)
+        Self::train_with(
+            history,
+            &TrainOptions {
+                params: *params,
+                seed,
+                weighting: Weighting::None,
+                capacity: Capacity::Fixed,
+            },
+            progress,
+        )
     }
 
     /// Trains on a history: every declaration is context for the features; the inspected ones
     /// (with a recorded outcome) are the labels. With [`Weighting::InversePropensity`], each
     /// inspected declaration whose outcome records its propensity weighs its inverse (clipped
     /// at [`MIN_PROPENSITY`], normalised to a mean of 1), in the category rates and in the
-    /// booster's loss.
+    /// booster's loss. With [`Capacity::Validated`], the smoothing, the leaf size and the
+    /// number of trees are chosen first (see [`Capacity`]); `progress` follows the final fit.
     pub fn train_with(
         history: &DeclarationSet,
-        params: &BoostParams,
-        seed: u64,
-        weighting: Weighting,
+        options: &TrainOptions,
         progress: &dyn Fn(usize),
     ) -> Result<RiskModel, ModelError> {
         let labels: Vec<Option<bool>> = history
@@ -197,56 +487,41 @@ impl RiskModel {
                 illicit,
             });
         }
-        let mut weights: Vec<f64> = history
-            .declarations
-            .iter()
-            .map(|d| match d.outcome.and_then(|o| o.propensity) {
-                Some(p) if p.is_finite() && weighting == Weighting::InversePropensity => {
-                    1.0 / p.clamp(MIN_PROPENSITY, 1.0)
-                }
-                _ => 1.0,
-            })
-            .collect();
-        let mean = labels
-            .iter()
-            .zip(&weights)
-            .filter(|(y, _)| y.is_some())
-            .map(|(_, w)| w)
-            .sum::<f64>()
-            / inspected as f64;
-        weights.iter_mut().for_each(|w| *w /= mean);
+        let weights = weights(history, &labels, options.weighting);
         let with_propensity = history
             .declarations
             .iter()
             .filter(|d| d.outcome.is_some_and(|o| o.propensity.is_some()))
             .count();
-        let (encoder, features, rows) = FeatureEncoder::fit(
+        let (params, smoothing, capacity) = match options.capacity {
+            Capacity::Fixed => (options.params, SMOOTHING, None),
+            Capacity::Validated => choose_capacity(history, &labels, &weights, options),
+        };
+        let (encoder, features, booster) = fit(
             history,
-            &Labels {
-                labels: &labels,
-                weights: &weights,
-            },
-            seed,
-            params.threads,
+            &labels,
+            &weights,
+            &params,
+            smoothing,
+            options.seed,
+            progress,
         );
-        let y: Vec<bool> = rows.iter().map(|&i| labels[i] == Some(true)).collect();
-        let w: Vec<f64> = rows.iter().map(|&i| weights[i]).collect();
-        let booster = Booster::train(&features.columns, &y, Some(&w), params, progress);
         let dates = history.declarations.iter().map(|d| d.date);
         Ok(RiskModel {
             format: MODEL_FORMAT.into(),
             version: MODEL_VERSION,
-            params: *params,
+            params,
             training: TrainingSummary {
                 declarations: inspected,
                 illicit,
                 context_declarations: history.declarations.len(),
                 with_propensity,
-                weighting,
+                weighting: options.weighting,
                 first_date: dates.clone().min().expect("history is not empty"),
                 last_date: dates.max().expect("history is not empty"),
-                seed,
+                seed: options.seed,
             },
+            capacity,
             feature_names: features.names,
             encoder,
             booster,

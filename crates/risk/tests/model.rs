@@ -218,3 +218,124 @@ fn training_needs_both_outcomes() {
         }
     ));
 }
+
+fn options(
+    capacity: smartborder_risk::model::Capacity,
+    trees: usize,
+) -> smartborder_risk::model::TrainOptions {
+    smartborder_risk::model::TrainOptions {
+        params: BoostParams {
+            trees,
+            threads: 2,
+            ..BoostParams::default()
+        },
+        seed: 5,
+        weighting: smartborder_risk::model::Weighting::None,
+        capacity,
+    }
+}
+
+/// Validation inside the training period chooses the smoothing, the leaf size and the trees,
+/// the same way every time; with too few labels it keeps the parameters given.
+#[test]
+fn capacity_is_chosen_by_validation_and_deterministically() {
+    use smartborder_risk::model::{Capacity, MAX_TREES};
+    let train = history(6000, "c");
+    let a = RiskModel::train_with(&train, &options(Capacity::Validated, 100), &|_| {}).unwrap();
+    let b = RiskModel::train_with(&train, &options(Capacity::Validated, 100), &|_| {}).unwrap();
+    assert_eq!(a, b, "the same history and seed give the same model");
+    let c = a.capacity.as_ref().expect("a choice is recorded");
+    assert_eq!(c.candidates.len(), 5, "{c:?}");
+    let best = c
+        .candidates
+        .iter()
+        .map(|x| x.log_loss)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(c.candidates[c.chosen].log_loss, best);
+    let chosen = &c.candidates[c.chosen];
+    assert_eq!(a.encoder.smoothing, chosen.smoothing);
+    assert_eq!(a.params.min_child_samples, chosen.min_child_samples);
+    assert!(a.booster.trees.len() >= chosen.trees && a.booster.trees.len() <= MAX_TREES);
+    // The last fifth of the inspected declarations, by date, was set aside.
+    let after = train
+        .declarations
+        .iter()
+        .filter(|d| d.date >= c.validation_from)
+        .count();
+    assert_eq!(after, c.validation_declarations);
+    assert!((after as f64 / 6000.0 - 0.2).abs() < 0.02, "{after}");
+    // The chosen model still finds the planted pattern.
+    let test = history(3000, "w");
+    let m = targeting_metrics(&a.score(&test, 2), &labels(&test), None);
+    assert!(m.budgets[3].precision > 0.7, "{:?}", m.budgets[3]);
+    // Too few labels to set any aside: the parameters as given.
+    let small = RiskModel::train_with(
+        &history(400, "s"),
+        &options(Capacity::Validated, 17),
+        &|_| {},
+    )
+    .unwrap();
+    assert!(small.capacity.is_none());
+    assert_eq!(small.booster.trees.len(), 17);
+}
+
+/// A pattern that moves in July: the model retrained each month follows it, the model frozen
+/// in May does not.
+#[test]
+fn a_rolling_backtest_follows_drift_that_a_frozen_model_misses() {
+    use smartborder_risk::evaluation::rolling_backtest;
+    use smartborder_risk::model::Capacity;
+    let mut set = history(12000, "r");
+    let july = NaiveDate::from_ymd_opt(2020, 7, 1).unwrap();
+    for d in &mut set.declarations {
+        if d.date < july {
+            continue;
+        }
+        // From July the old pattern is gone (its traders comply) and five brokers of the
+        // ordinary trade start to cheat.
+        let u = draw::uniform(9, "drift", &d.id);
+        let fraud = if d.origin.as_deref() == Some("XX") {
+            u < 0.05
+        } else if ["B0", "B1", "B2", "B3", "B4"].contains(&d.declarant.as_deref().unwrap_or("")) {
+            u < 0.8
+        } else {
+            u < 0.05
+        };
+        d.outcome = Some(ControlOutcome {
+            non_compliant: fraud,
+            revenue: None,
+            propensity: None,
+        });
+    }
+    let seen = std::cell::RefCell::new(Vec::new());
+    let months = rolling_backtest(
+        &set,
+        NaiveDate::from_ymd_opt(2020, 5, 20).unwrap(),
+        &options(Capacity::Fixed, 40),
+        2,
+        &|m| seen.borrow_mut().push(m),
+    )
+    .unwrap();
+    assert_eq!(months.len(), 8, "May to December");
+    assert_eq!(seen.borrow().len(), 8, "progress per month");
+    assert_eq!(
+        months[0].month,
+        NaiveDate::from_ymd_opt(2020, 5, 1).unwrap()
+    );
+    assert_eq!(months[0].retrained, months[0].frozen);
+    assert!(
+        months
+            .windows(2)
+            .all(|w| w[0].train_declarations < w[1].train_declarations)
+    );
+    let pre10 = |m: &smartborder_risk::metrics::TargetingMetrics| m.budgets[3].precision;
+    for m in &months[5..] {
+        assert!(
+            pre10(&m.retrained) > pre10(&m.frozen) + 0.2,
+            "{}: retrained {:.3}, frozen {:.3}",
+            m.month,
+            pre10(&m.retrained),
+            pre10(&m.frozen)
+        );
+    }
+}
