@@ -532,6 +532,53 @@ fn kcs_open_data_with_the_shipped_mapping_rules_and_plan() {
     // The shipped profiles hit above the base rate.
     let overall = &e["rules"]["overall"];
     assert!(overall["hit_rate"].as_f64().unwrap() > 0.25, "{overall}");
+    // The capacity was chosen by validation in the last fifth of 2020, and is kept.
+    let model = json(&d.join("model.json"));
+    let capacity = &model["capacity"];
+    assert_eq!(
+        capacity["candidates"].as_array().unwrap().len(),
+        6,
+        "{capacity}"
+    );
+    assert!(
+        capacity["validation_from"]
+            .as_str()
+            .unwrap()
+            .starts_with("2020-10"),
+        "{capacity}"
+    );
+
+    // Rolling by month from October: three months, each beside the model frozen in October.
+    let out = ok(&smartborder(
+        d,
+        &[
+            "risk",
+            "backtest",
+            "--data",
+            train,
+            "--mapping",
+            "kcs",
+            "--split",
+            "2020-10-01",
+            "--rolling",
+            "month",
+            "--trees",
+            "30",
+            "--json",
+            "rolling.json",
+        ],
+    ));
+    assert!(out.contains("2020-12") && out.contains("frozen"), "{out}");
+    let rolling = json(&d.join("rolling.json"));
+    let months = rolling.as_array().unwrap();
+    assert_eq!(months.len(), 3);
+    assert_eq!(months[0]["retrained"], months[0]["frozen"]);
+    assert_ne!(months[2]["retrained"], months[2]["frozen"]);
+    let trained: Vec<u64> = months
+        .iter()
+        .map(|m| m["train_declarations"].as_u64().unwrap())
+        .collect();
+    assert!(trained.windows(2).all(|w| w[0] < w[1]), "{trained:?}");
 
     let out = ok(&smartborder(
         d,
