@@ -63,7 +63,9 @@ pub enum Capacity {
     /// inspected declarations of the last fifth of the period (by date) are set aside; the
     /// smoothing m of the category rates is chosen among 1, 3 and 10, then the leaf size
     /// among three that scale with the labels, each with the number of trees where the
-    /// validation log-loss stops improving (at most [`MAX_TREES`]); the model is then trained
+    /// validation log-loss stops improving (at most [`MAX_TREES`]; each declaration set aside
+    /// weighs 1 / its propensity when recorded, so that the loss is the population's, not the
+    /// past selection's); the model is then trained
     /// on the whole history with the chosen values and the trees scaled up to all the labels.
     /// Too few labels to set any aside (under [`MIN_VALIDATION`] inspected, or 10
     /// non-compliant, on either side): the parameters as given.
@@ -319,7 +321,7 @@ fn choose_capacity(
         return given;
     };
     let (train, train_labels, train_weights) = part(history, labels, weights, |d| d.date < cut);
-    let (valid, valid_labels, valid_weights) = part(history, labels, weights, |d| d.date >= cut);
+    let (valid, valid_labels, _) = part(history, labels, weights, |d| d.date >= cut);
     let count = |l: &[Option<bool>]| {
         (
             l.iter().filter(|y| y.is_some()).count(),
@@ -338,7 +340,18 @@ fn choose_capacity(
         .iter()
         .map(|&i| valid_labels[i] == Some(true))
         .collect();
-    let w_valid: Vec<f64> = valid_rows.iter().map(|&i| valid_weights[i]).collect();
+    // The loss on the population the model will score: each declaration set aside weighs the
+    // inverse of its propensity when its selection recorded one, whatever the training weights.
+    let w_valid: Vec<f64> = valid_rows
+        .iter()
+        .map(|&i| {
+            valid.declarations[i]
+                .outcome
+                .and_then(|o| o.propensity)
+                .filter(|p| p.is_finite())
+                .map_or(1.0, |p| 1.0 / p.clamp(MIN_PROPENSITY, 1.0))
+        })
+        .collect();
     // The features of both parts for one smoothing (fitted on the earlier part).
     let prepare = |smoothing: f64| {
         let (encoder, features, rows) = FeatureEncoder::fit(
