@@ -137,3 +137,17 @@ fn default_threads() -> usize {
 fn default_demo_dir() -> PathBuf {
     PathBuf::from("smartborder-demo")
 }
+
+/// Writes a secret into a new file readable by its owner only; an existing file is an error.
+pub(crate) fn create_private_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}

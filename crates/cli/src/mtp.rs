@@ -265,15 +265,7 @@ fn secret(path: &std::path::Path, create: bool) -> Result<Vec<u8>> {
             let mut bytes = [0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
             let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options
-                .open(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
+            crate::create_private_file(path, &text)?;
             eprintln!(
                 "created the programme's secret {}; keep it from trainees",
                 path.display()

@@ -143,15 +143,7 @@ fn audit_key(path: &Path) -> Result<SigningKey> {
             .map_err(|e| anyhow::anyhow!("audit key {}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let (key, text) = audit::new_signing_key();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options
-                .open(path)
-                .with_context(|| format!("creating audit key {}", path.display()))?;
-            std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())
-                .with_context(|| format!("writing audit key {}", path.display()))?;
+            crate::create_private_file(path, &text).context("the audit key")?;
             eprintln!(
                 "created audit key {} (public key {}); keep it outside the database's reach",
                 path.display(),

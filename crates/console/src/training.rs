@@ -25,7 +25,7 @@ use smartborder_report::tables::{Cell, Sheet, workbook};
 use smartborder_store::training::{
     self, Attempt, Course, Exercise, NewCourse, Participant, Person,
 };
-use smartborder_store::users::{self, Role};
+use smartborder_store::users::{self, Role, User};
 
 use crate::ConsoleState;
 use crate::i18n::Lang;
@@ -214,7 +214,7 @@ async fn render_list(
             h2 { (lang.t("courses-delivered")) }
             (courses_table(lang, "courses-delivered", &delivered))
         }
-        @if may_train || me.role == Role::Coordinator {
+        @if reads_programme(me, person.as_slice(), &today()) {
             p { a href="/console/training/programme" { (lang.t("programme-dashboard")) } }
         }
         @if may_train { (new_course_form(signed, person.as_ref().map_or("", |p| p.country.as_str()))) }
@@ -228,6 +228,16 @@ async fn render_list(
         }
     };
     pages::signed_page(state, signed, &lang.t("nav-training"), status, content).await
+}
+
+/// Who reads the programme's dashboard and its people's records: its trainers whose
+/// accreditation is current, and the corridor coordinator. `people` holds at least the reader's
+/// own record, if any.
+fn reads_programme(me: &User, people: &[Person], today: &str) -> bool {
+    me.role == Role::Coordinator
+        || people
+            .iter()
+            .any(|p| p.user_id == me.id && p.may_train(today))
 }
 
 /// `GET /console/training`
@@ -1148,11 +1158,7 @@ pub async fn programme(State(state): State<ConsoleState>, signed: Signed) -> Res
         Err(e) => return pages::store_failed(lang, &e),
     };
     let today = today();
-    let allowed = me.role == Role::Coordinator
-        || people
-            .iter()
-            .any(|p| p.user_id == me.id && p.may_train(&today));
-    if !allowed {
+    if !reads_programme(me, &people, &today) {
         return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("trainers-only"));
     }
     let members: Vec<Member> = people
@@ -1247,11 +1253,7 @@ pub async fn person(
         Err(e) => return pages::store_failed(lang, &e),
     };
     let today = today();
-    let allowed = me.login == login
-        || me.role == Role::Coordinator
-        || people
-            .iter()
-            .any(|p| p.user_id == me.id && p.may_train(&today));
+    let allowed = me.login == login || reads_programme(me, &people, &today);
     let Some(p) = people.iter().find(|p| p.login == login).filter(|_| allowed) else {
         return pages::refusal(lang, StatusCode::NOT_FOUND, &lang.t("no-person"));
     };

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pack::{KEY_FORMAT, Key, PackError, write_pack};
+use crate::pack::{Key, PackError, write_pack};
 use crate::scenario::Scenario;
 use crate::text::{Lang, feedback, trs_feedback};
 use crate::trs_world::{self, TrsAnswers};
@@ -60,19 +60,7 @@ pub struct Refusal {
 
 /// The key of a trainee's variant of a scenario: the world is built to learn what was planted.
 pub fn key_of(scenario: &Scenario, seed: u64, trainee: &str) -> Key {
-    let mut key = Key {
-        format: KEY_FORMAT.into(),
-        version: 1,
-        scenario: scenario.clone(),
-        seed,
-        trainee: trainee.to_string(),
-        planted: Vec::new(),
-        reference_profile: String::new(),
-        trs_answers: None,
-        posts: Vec::new(),
-        reference_plan: String::new(),
-        transit_case: None,
-    };
+    let mut key = Key::new(scenario, seed, trainee);
     match scenario {
         Scenario::Risk(def) => {
             let world = crate::risk_world::build(def, seed, trainee);

@@ -47,6 +47,23 @@ pub struct Key {
 }
 
 impl Key {
+    /// The key of a variant with nothing planted yet: each kind fills its own answers.
+    pub fn new(scenario: &Scenario, seed: u64, trainee: &str) -> Key {
+        Key {
+            format: KEY_FORMAT.into(),
+            version: 1,
+            scenario: scenario.clone(),
+            seed,
+            trainee: trainee.to_string(),
+            planted: Vec::new(),
+            reference_profile: String::new(),
+            trs_answers: None,
+            posts: Vec::new(),
+            reference_plan: String::new(),
+            transit_case: None,
+        }
+    }
+
     /// The definition, when the key is a risk world's.
     pub fn risk(&self) -> Option<&RiskScenario> {
         match &self.scenario {
@@ -231,17 +248,9 @@ pub fn write_pack(
         std::fs::write(&path, brief(lang, def, &world)).map_err(io(&path))?;
     }
     let key = Key {
-        format: KEY_FORMAT.into(),
-        version: 1,
-        scenario: scenario.clone(),
-        seed,
-        trainee: trainee.to_string(),
         planted: world.planted.clone(),
         reference_profile: world.reference_profile.clone(),
-        trs_answers: None,
-        posts: Vec::new(),
-        reference_plan: String::new(),
-        transit_case: None,
+        ..Key::new(scenario, seed, trainee)
     };
     write_key(&key, key_path)?;
     Ok(key)
@@ -298,17 +307,8 @@ fn write_trs_pack(
         std::fs::write(&path, text).map_err(io(&path))?;
     }
     let key = Key {
-        format: KEY_FORMAT.into(),
-        version: 1,
-        scenario: scenario.clone(),
-        seed,
-        trainee: trainee.to_string(),
-        planted: Vec::new(),
-        reference_profile: String::new(),
         trs_answers: Some(world.answers),
-        posts: Vec::new(),
-        reference_plan: String::new(),
-        transit_case: None,
+        ..Key::new(scenario, seed, trainee)
     };
     write_key(&key, key_path)?;
     Ok(key)
@@ -416,17 +416,9 @@ fn write_selectivity_pack(
         std::fs::write(&path, text).map_err(io(&path))?;
     }
     let key = Key {
-        format: KEY_FORMAT.into(),
-        version: 1,
-        scenario: scenario.clone(),
-        seed,
-        trainee: trainee.to_string(),
-        planted: Vec::new(),
-        reference_profile: String::new(),
-        trs_answers: None,
         posts: world.posts,
         reference_plan: world.reference_plan,
-        transit_case: None,
+        ..Key::new(scenario, seed, trainee)
     };
     write_key(&key, key_path)?;
     Ok(key)

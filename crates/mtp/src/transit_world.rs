@@ -16,26 +16,10 @@ use smartborder_transit::{
     Event, EventKind, Movement, MovementStatus, Mrn, OfficeRef, Route, TransitOffice, country_zone,
 };
 
+use smartborder_synth::transit::{OFFICES, ROUTES, office};
+
 use crate::risk_world::variant_seed;
 use crate::scenario::TransitScenario;
-
-/// Offices of the exercise, with their names.
-pub const OFFICES: &[(&str, &str)] = &[
-    ("KZ000101", "Khorgos (KZ-CN border)"),
-    ("KZ000102", "Aktau sea port"),
-    ("UZ000401", "Tashkent"),
-    ("AZ000201", "Alat sea port (Baku)"),
-    ("GE000301", "Red Bridge (AZ-GE border)"),
-    ("GE000302", "Poti sea port"),
-];
-
-/// Routes a variant draws from: departure, offices of transit, destination.
-const ROUTES: &[(&str, &[&str], &str)] = &[
-    ("KZ000101", &["KZ000102", "AZ000201"], "GE000302"),
-    ("KZ000102", &["AZ000201"], "GE000301"),
-    ("UZ000401", &["KZ000102", "AZ000201"], "GE000302"),
-    ("KZ000101", &["AZ000201"], "GE000301"),
-];
 
 /// The NCTS Phase 5 message of each event of the exercise.
 pub fn message_of(event: &str) -> Option<&'static str> {
@@ -61,7 +45,7 @@ fn same_message(written: &str, expected: &str) -> bool {
     w == expected || w == format!("CC{digits}C")
 }
 
-/// The name of an office of the exercise.
+/// The name of an office of the exercise (the synthetic corridor's).
 pub fn office_name(code: &str) -> &'static str {
     OFFICES
         .iter()
@@ -158,15 +142,10 @@ const GOODS: &[(&str, &str)] = &[
     ),
 ];
 
-fn office(code: &str) -> OfficeRef {
-    // The tables above hold only well-formed references (tested).
-    OfficeRef::parse(code).unwrap_or_else(|e| panic!("exercise office {code}: {e}"))
-}
-
 /// Builds the case of a definition for a seed and a trainee (`""`: the common case).
 pub fn build(def: &TransitScenario, seed: u64, trainee: &str) -> TransitCase {
     let mut rng = ChaCha8Rng::seed_from_u64(variant_seed(seed, trainee));
-    let (departure, transit, destination) = ROUTES[rng.random_range(0..ROUTES.len())];
+    let (departure, transit, destination, _) = ROUTES[rng.random_range(0..ROUTES.len())];
     let route = Route {
         departure: office(departure),
         transit: transit

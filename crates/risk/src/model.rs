@@ -177,15 +177,15 @@ impl ModelCard {
         threads: usize,
     ) -> ModelCard {
         let (index, labels, revenue) = crate::evaluation::outcomes(&evaluation.declarations);
-        let all = model.score(evaluation, threads);
-        let scores: Vec<f64> = index.iter().map(|&i| all[i]).collect();
+        let assessed = model.assess(evaluation, threads);
+        let scores: Vec<f64> = index.iter().map(|&i| assessed.scores[i]).collect();
         ModelCard {
             training_data: training_data.to_string(),
             training: model.training.clone(),
             params: model.params,
             evaluation_data: evaluation_data.to_string(),
             evaluation: targeting_metrics(&scores, &labels, revenue.as_deref()),
-            top_features: model.top_features(evaluation, 5000),
+            top_features: model.top_features_of(&assessed, 5000),
         }
     }
 }
@@ -607,12 +607,17 @@ impl RiskModel {
     /// feature over the declarations of `set` (every `step`-th one, so that at most `sample`
     /// are explained), largest first. This is what the model card shows as top features.
     pub fn top_features(&self, set: &DeclarationSet, sample: usize) -> Vec<Contribution> {
-        let a = self.assess(set, 1);
-        let step = (set.declarations.len() / sample.max(1)).max(1);
+        self.top_features_of(&self.assess(set, 1), sample)
+    }
+
+    /// [`RiskModel::top_features`] of a set already assessed.
+    pub fn top_features_of(&self, a: &Assessment, sample: usize) -> Vec<Contribution> {
+        let rows = a.scores.len();
+        let step = (rows / sample.max(1)).max(1);
         let mut sums = vec![0.0_f64; self.feature_names.len()];
         let mut n = 0usize;
         let mut c = vec![0.0; a.width];
-        for i in (0..set.declarations.len()).step_by(step) {
+        for i in (0..rows).step_by(step) {
             c.iter_mut().for_each(|v| *v = 0.0);
             self.booster.contributions(a.features(i), &mut c);
             for (s, v) in sums.iter_mut().zip(&c) {

@@ -62,6 +62,37 @@ fn person(row: PersonRow) -> Result<Person, StoreError> {
     })
 }
 
+/// Writes a person's record in place of any earlier one, inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn replace_person(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    country: &str,
+    level: Level,
+    accredited_on: Option<&str>,
+    expires_on: Option<&str>,
+    trained_by: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM mtp_people WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO mtp_people (user_id, country, level, accredited_on, expires_on, trained_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(user_id)
+    .bind(country)
+    .bind(level.name())
+    .bind(accredited_on)
+    .bind(expires_on)
+    .bind(trained_by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Sets a person's level and accreditation (creating their record); audited.
 #[allow(clippy::too_many_arguments)]
 pub async fn set_person(
@@ -76,21 +107,16 @@ pub async fn set_person(
 ) -> Result<(), StoreError> {
     let now = now_micros();
     let mut tx = store.pool.begin().await?;
-    sqlx::query("DELETE FROM mtp_people WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO mtp_people (user_id, country, level, accredited_on, expires_on, trained_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    replace_person(
+        &mut tx,
+        user_id,
+        country,
+        level,
+        accredited_on,
+        expires_on,
+        trained_by,
+        now,
     )
-    .bind(user_id)
-    .bind(country)
-    .bind(level.name())
-    .bind(accredited_on)
-    .bind(expires_on)
-    .bind(trained_by)
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     let body = format!(
         "{} {} {} {}",
@@ -588,21 +614,16 @@ pub async fn certify(
             .await?;
     let current = current.map(|(l,)| level(&l)).transpose()?;
     if current.is_none_or(|l| l <= course.level) {
-        sqlx::query("DELETE FROM mtp_people WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO mtp_people (user_id, country, level, accredited_on, expires_on, trained_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        replace_person(
+            &mut tx,
+            user_id,
+            country,
+            course.level,
+            Some(date),
+            Some(expires_on),
+            Some(&course.trainer_id),
+            now,
         )
-        .bind(user_id)
-        .bind(country)
-        .bind(course.level.name())
-        .bind(date)
-        .bind(expires_on)
-        .bind(&course.trainer_id)
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
     }
     audit::append(

@@ -35,14 +35,15 @@ pub const OFFICES: &[(&str, &str)] = &[
 ];
 
 /// The routes: departure, offices of transit, destination; and how often each is taken.
-const ROUTES: &[(&str, &[&str], &str, u32)] = &[
+pub const ROUTES: &[(&str, &[&str], &str, u32)] = &[
     ("KZ000101", &["KZ000102", "AZ000201"], "GE000302", 4),
     ("KZ000102", &["AZ000201"], "GE000301", 3),
     ("UZ000401", &["KZ000102", "AZ000201"], "GE000302", 2),
     ("KZ000101", &["AZ000201"], "GE000301", 1),
 ];
 
-fn office(code: &str) -> OfficeRef {
+/// A reference of the tables above (the training exercises draw from them too).
+pub fn office(code: &str) -> OfficeRef {
     // The table above holds only well-formed references (tested).
     OfficeRef::parse(code).unwrap_or_else(|e| panic!("demo office {code}: {e}"))
 }
