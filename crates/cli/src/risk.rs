@@ -16,7 +16,7 @@ use smartborder_model::{DeclarationField, FieldKind};
 use smartborder_risk::evaluation::{backtest, outcomes, rolling_backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::metrics::{TargetingMetrics, targeting_metrics};
-use smartborder_risk::model::{Capacity, RiskModel, TrainOptions, Weighting};
+use smartborder_risk::model::{Capacity, RiskModel, SEARCH_SPEED_UP, TrainOptions, Weighting};
 use smartborder_risk::selectivity::{SelectivityPlan, deciding_reason, select};
 use smartborder_risk::value_bands::{BandSettings, derive_bands, write_bands};
 use smartborder_risk::{RuleSet, parse_rules};
@@ -393,8 +393,8 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     model.save(&a.model)?;
     if let Some(c) = &model.capacity {
         println!(
-            "validation from {} ({} inspected declarations): smoothing, leaf size, trees, log-loss",
-            c.validation_from, c.validation_declarations
+            "validation from {} ({} inspected declarations): smoothing, leaf size, trees (at {} times the learning rate), log-loss",
+            c.validation_from, c.validation_declarations, SEARCH_SPEED_UP
         );
         for (k, t) in c.candidates.iter().enumerate() {
             println!(

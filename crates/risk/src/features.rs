@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use smartborder_model::{Declaration, DeclarationField, DeclarationSet};
 
 use crate::draw;
+use crate::threads::on_threads;
 
 /// Folds of the out-of-fold category rates.
 pub const FOLDS: usize = 5;
@@ -386,28 +387,6 @@ impl FeatureEncoder {
             columns,
         }
     }
-}
-
-/// Runs `f` on each item on up to `threads` threads, keeping the order.
-fn on_threads<T: Sync, R: Send + Clone>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let mut out: Vec<Option<R>> = vec![None; items.len()];
-    let threads = threads.clamp(1, items.len().max(1));
-    let per = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        for (chunk, slots) in items.chunks(per).zip(out.chunks_mut(per)) {
-            let f = &f;
-            s.spawn(move || {
-                for (item, slot) in chunk.iter().zip(slots) {
-                    *slot = Some(f(item));
-                }
-            });
-        }
-    });
-    out.into_iter().flatten().collect()
 }
 
 /// The declarations of a set in date order (ties in set order).

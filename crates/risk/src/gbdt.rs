@@ -350,7 +350,8 @@ struct Leaf {
     depth: usize,
     g: f64,
     h: f64,
-    hist: Histogram,
+    /// None when the leaf cannot split.
+    hist: Option<Histogram>,
     best: Option<Split>,
 }
 
@@ -499,6 +500,7 @@ fn grow_tree(m: &Binned, gh: &[(f64, f64)], params: &BoostParams) -> (Tree, Leaf
         value: value(g, h),
     }];
     let splittable = |depth: usize| depth < params.max_depth;
+    let min_child = params.min_child_samples.max(1);
     let best = if splittable(0) && m.width > 0 {
         best_split(&hist, m, g, h, params)
     } else {
@@ -510,7 +512,7 @@ fn grow_tree(m: &Binned, gh: &[(f64, f64)], params: &BoostParams) -> (Tree, Leaf
         depth: 0,
         g,
         h,
-        hist,
+        hist: Some(hist),
         best,
     }];
     while leaves.len() < params.max_leaves.max(2) {
@@ -540,28 +542,36 @@ fn grow_tree(m: &Binned, gh: &[(f64, f64)], params: &BoostParams) -> (Tree, Leaf
         };
         let (lg, lh) = sum(&left_rows);
         let (rg, rh) = (leaf.g - lg, leaf.h - lh);
-        // Build the smaller child's histogram; the larger is the parent's minus it.
-        let left_smaller = left_rows.len() <= right_rows.len();
-        let small = build_histogram(
-            m,
+        let depth = leaf.depth + 1;
+        // Children that cannot split (at the depth limit, or too few rows for two children)
+        // need no histogram; otherwise build the smaller child's and take the larger one's as
+        // the parent's minus it.
+        let can_split = |rows: usize| splittable(depth) && rows >= 2 * min_child;
+        let (left_hist, right_hist) = if can_split(left_rows.len()) || can_split(right_rows.len()) {
+            let left_smaller = left_rows.len() <= right_rows.len();
+            let small = build_histogram(
+                m,
+                if left_smaller {
+                    &left_rows
+                } else {
+                    &right_rows
+                },
+                gh,
+                params.threads,
+            );
+            let mut large = leaf.hist.expect("a leaf with a split has its histogram");
+            for (l, s) in large.bins.iter_mut().zip(&small.bins) {
+                l.g -= s.g;
+                l.h -= s.h;
+                l.n -= s.n;
+            }
             if left_smaller {
-                &left_rows
+                (Some(small), Some(large))
             } else {
-                &right_rows
-            },
-            gh,
-            params.threads,
-        );
-        let mut large = leaf.hist;
-        for (l, s) in large.bins.iter_mut().zip(&small.bins) {
-            l.g -= s.g;
-            l.h -= s.h;
-            l.n -= s.n;
-        }
-        let (left_hist, right_hist) = if left_smaller {
-            (small, large)
+                (Some(large), Some(small))
+            }
         } else {
-            (large, small)
+            (None, None)
         };
         let left_node = nodes.len();
         nodes[leaf.node].feature = split.feature as u32;
@@ -573,7 +583,6 @@ fn grow_tree(m: &Binned, gh: &[(f64, f64)], params: &BoostParams) -> (Tree, Leaf
         };
         nodes[leaf.node].left = left_node as u32;
         nodes[leaf.node].right = left_node as u32 + 1;
-        let depth = leaf.depth + 1;
         for (rows, g, h, hist) in [
             (left_rows, lg, lh, left_hist),
             (right_rows, rg, rh, right_hist),
@@ -585,10 +594,9 @@ fn grow_tree(m: &Binned, gh: &[(f64, f64)], params: &BoostParams) -> (Tree, Leaf
                 right: 0,
                 value: value(g, h),
             });
-            let best = if splittable(depth) {
-                best_split(&hist, m, g, h, params)
-            } else {
-                None
+            let best = match &hist {
+                Some(hist) if can_split(rows.len()) => best_split(hist, m, g, h, params),
+                _ => None,
             };
             leaves.push(Leaf {
                 node: nodes.len() - 1,

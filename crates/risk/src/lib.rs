@@ -17,4 +17,5 @@ pub mod gbdt;
 pub mod metrics;
 pub mod model;
 pub mod selectivity;
+mod threads;
 pub mod value_bands;

@@ -244,6 +244,14 @@ fn capacity_is_chosen_by_validation_and_deterministically() {
     let a = RiskModel::train_with(&train, &options(Capacity::Validated, 100), &|_| {}).unwrap();
     let b = RiskModel::train_with(&train, &options(Capacity::Validated, 100), &|_| {}).unwrap();
     assert_eq!(a, b, "the same history and seed give the same model");
+    let mut one_thread = options(Capacity::Validated, 100);
+    one_thread.params.threads = 1;
+    let c = RiskModel::train_with(&train, &one_thread, &|_| {}).unwrap();
+    assert_eq!(
+        (&a.capacity, &a.booster, &a.encoder),
+        (&c.capacity, &c.booster, &c.encoder),
+        "the candidates side by side or one after the other choose the same model"
+    );
     let c = a.capacity.as_ref().expect("a choice is recorded");
     assert_eq!(c.candidates.len(), 5, "{c:?}");
     let best = c
