@@ -42,6 +42,25 @@ pub enum RiskCommand {
     Backtest(BacktestArgs),
     /// Derive value-control bands from compliant history.
     Bands(BandsArgs),
+    /// Publish files of an administration's risk configuration (profiles.risk, value bands,
+    /// selectivity.toml, model.json, model-card.json) as new versions, after checking that
+    /// they compile with the files in force; the live API swaps them in without a restart.
+    Publish(PublishArgs),
+}
+
+#[derive(Args)]
+pub struct PublishArgs {
+    #[arg(long, default_value = crate::transit::DEFAULT_DB)]
+    db: String,
+    /// The administration (ISO 3166 alpha-2).
+    #[arg(long)]
+    country: String,
+    /// Who publishes (kept in the audit log).
+    #[arg(long)]
+    by: String,
+    /// The files, each published under its file name.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -265,7 +284,58 @@ pub fn run(command: RiskCommand) -> Result<ExitCode> {
         RiskCommand::Select(a) => selectivity(a),
         RiskCommand::Backtest(a) => run_backtest(a),
         RiskCommand::Bands(a) => bands(a),
+        RiskCommand::Publish(a) => publish(a),
     }
+}
+
+fn publish(a: PublishArgs) -> Result<ExitCode> {
+    use smartborder_risk::configuration::{ConfigurationFile, RiskConfiguration};
+    use smartborder_store::risk_files;
+    let country = a.country.trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        bail!("--country {}: expected an ISO 3166 alpha-2 code", a.country);
+    }
+    let mut new = Vec::new();
+    for path in &a.files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .with_context(|| format!("{}: expected a file name in UTF-8", path.display()))?
+            .to_string();
+        let body =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        new.push(ConfigurationFile {
+            name,
+            version: 0,
+            body,
+        });
+    }
+    let attributes: Vec<String> = load_mapping("kcs")?
+        .attributes
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    crate::transit::runtime()?.block_on(async {
+        let store = crate::transit::open(&a.db).await?;
+        let mut files: Vec<ConfigurationFile> = risk_files::in_force(&store, &country)
+            .await?
+            .into_iter()
+            .filter(|f| !new.iter().any(|n| n.name == f.name))
+            .map(|f| ConfigurationFile {
+                name: f.name,
+                version: f.version,
+                body: f.body,
+            })
+            .collect();
+        files.extend(new.iter().cloned());
+        RiskConfiguration::compile(&files, &attributes)
+            .with_context(|| format!("the risk configuration of {country} would not compile"))?;
+        for f in &new {
+            let version = risk_files::publish(&store, &a.by, &country, &f.name, &f.body).await?;
+            println!("{country}/{} version {version}", f.name);
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn load_mapping(arg: &str) -> Result<DeclarationMapping> {

@@ -38,6 +38,7 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
         "/api/v1/movements/{mrn}/release",
         "/api/v1/notifications",
         "/api/v1/openapi.json",
+        "/api/v1/risk/assess",
     ];
     let mut found = paths.clone();
     found.sort();

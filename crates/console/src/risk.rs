@@ -3,6 +3,7 @@
 //! as new versions; and the model card of the model in force (training data and period,
 //! metrics on held-out declarations, top features).
 
+use std::collections::BTreeMap;
 use std::path::Path as FilePath;
 
 use axum::Form;
@@ -17,7 +18,7 @@ use smartborder_ingest::{DeclarationMapping, InputKind, NoProgress, read_declara
 use smartborder_risk::evaluation::{BacktestPeriod, RulePerformance, backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::model::{Capacity, ModelCard, TrainOptions, Weighting};
-use smartborder_risk::rules::{RuleError, RuleSet, parse_rules};
+use smartborder_risk::rules::{RuleError, RuleFiles, RuleSet, parse_rules_with};
 use smartborder_store::risk_files::{self, RiskFile};
 use smartborder_store::users::Role;
 
@@ -26,10 +27,7 @@ use crate::i18n::Lang;
 use crate::pages;
 use crate::session::{Signed, same_secret};
 
-/// The name of the profiles file among an administration's risk files.
-pub const PROFILES: &str = "profiles.risk";
-/// The model card published with a model.
-pub const MODEL_CARD: &str = "model-card.json";
+pub use smartborder_risk::configuration::{MODEL_CARD, PROFILES};
 
 /// The administration of an analyst (`None`: not an analyst of an administration).
 fn analyst_country(signed: &Signed) -> Option<&str> {
@@ -48,25 +46,17 @@ fn analysts_only(signed: &Signed) -> Response {
 }
 
 /// Checks a profiles text as `smartborder risk rules check --mapping kcs` does, with the
-/// administration's other risk files (value bands) beside it.
+/// administration's other risk files (value bands, lists) beside it.
 fn check(text: &str, files: &[RiskFile]) -> Result<RuleSet, RuleError> {
     let attributes: Vec<String> = DeclarationMapping::from_toml(KCS_MAPPING, "kcs")
         .map(|m| m.attributes.into_iter().map(|(n, _)| n).collect())
         .unwrap_or_default();
-    let dir = tempfile::tempdir().map_err(|e| RuleError {
-        file: PROFILES.into(),
-        line: 0,
-        column: 0,
-        message: format!("no room to check the files: {e}"),
-    })?;
-    for f in files
+    let named: BTreeMap<String, String> = files
         .iter()
-        .filter(|f| f.name != PROFILES && !f.name.contains('/'))
-    {
-        // A file that cannot be written is reported by the parser as missing.
-        let _ = std::fs::write(dir.path().join(&f.name), &f.body);
-    }
-    parse_rules(text, PROFILES, Some(dir.path()), &attributes)
+        .filter(|f| f.name != PROFILES)
+        .map(|f| (f.name.clone(), f.body.clone()))
+        .collect();
+    parse_rules_with(text, PROFILES, RuleFiles::Named(&named), &attributes)
 }
 
 fn check_result(lang: Lang, result: &Result<RuleSet, RuleError>) -> Markup {

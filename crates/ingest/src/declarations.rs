@@ -421,7 +421,7 @@ impl<'m> Builder<'m> {
     }
 }
 
-fn parse_date(raw: &str, format: Option<&str>) -> Option<NaiveDate> {
+pub(crate) fn parse_date(raw: &str, format: Option<&str>) -> Option<NaiveDate> {
     match format {
         Some(f) => NaiveDate::parse_from_str(raw, f).ok(),
         None => {
@@ -436,7 +436,7 @@ fn parse_date(raw: &str, format: Option<&str>) -> Option<NaiveDate> {
 
 /// Digits only: "0808.10" and "0808 10" become "080810"; a spreadsheet's "80810.0" becomes
 /// "80810", then left-padded to `digits` when given.
-fn normalize_hs(raw: &str, digits: Option<usize>) -> Option<String> {
+pub(crate) fn normalize_hs(raw: &str, digits: Option<usize>) -> Option<String> {
     let raw = raw.strip_suffix(".0").unwrap_or(raw);
     let code: String = raw.chars().filter(|c| *c != '.' && *c != ' ').collect();
     if !code.bytes().all(|b| b.is_ascii_digit()) || !(1..=14).contains(&code.len()) {

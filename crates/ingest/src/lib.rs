@@ -12,6 +12,7 @@
 //! [`Finding`]: smartborder_model::Finding
 
 mod csv;
+pub mod declaration_json;
 pub mod declaration_mapping;
 mod declarations;
 mod error;

@@ -676,6 +676,12 @@ impl RiskModel {
             path: shown.clone(),
             source,
         })?;
+        Self::from_json(&text, &shown)
+    }
+
+    /// Reads a model file's text (`shown` names it in errors), checked like [`RiskModel::load`].
+    pub fn from_json(text: &str, shown: &str) -> Result<RiskModel, ModelError> {
+        let shown = shown.to_string();
         let format_err = |message: String| ModelError::Format {
             path: shown.clone(),
             message,
@@ -686,7 +692,7 @@ impl RiskModel {
             format: String,
             version: u32,
         }
-        let header: Header = serde_json::from_str(&text).map_err(|e| format_err(e.to_string()))?;
+        let header: Header = serde_json::from_str(text).map_err(|e| format_err(e.to_string()))?;
         if header.format != MODEL_FORMAT {
             return Err(format_err(format!(
                 "format \"{}\", expected \"{MODEL_FORMAT}\"",
@@ -699,8 +705,7 @@ impl RiskModel {
                 found: header.version,
             });
         }
-        let model: RiskModel =
-            serde_json::from_str(&text).map_err(|e| format_err(e.to_string()))?;
+        let model: RiskModel = serde_json::from_str(text).map_err(|e| format_err(e.to_string()))?;
         if model.feature_names.len() != model.encoder.feature_count()
             || model.booster.feature_count != model.feature_names.len()
             || model.booster.trees.iter().any(|t| {

@@ -84,6 +84,41 @@ pub struct OfficeRates {
     /// Minimum share drawn at random into each lane.
     #[serde(default)]
     pub random: LaneRates,
+    /// For declarations decided one at a time ([`decide`]): the score from which a declaration
+    /// goes to each lane (the model's probability, or the rule score without a model).
+    #[serde(default)]
+    pub score_at_least: LaneThresholds,
+}
+
+/// Scores from which a declaration goes to a lane; a lane without one takes none by score.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneThresholds {
+    pub red: Option<f64>,
+    pub yellow: Option<f64>,
+    pub blue: Option<f64>,
+}
+
+impl LaneThresholds {
+    pub fn get(&self, lane: Lane) -> Option<f64> {
+        match lane {
+            Lane::Red => self.red,
+            Lane::Yellow => self.yellow,
+            Lane::Blue => self.blue,
+            Lane::Green => None,
+        }
+    }
+
+    fn check(&self, what: &str) -> Result<(), String> {
+        for lane in SELECTION_LANES {
+            if let Some(t) = self.get(lane)
+                && !t.is_finite()
+            {
+                return Err(format!("{what}.{lane}: expected a number, found {t}"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The selectivity plan (TOML):
@@ -94,6 +129,7 @@ pub struct OfficeRates {
 /// [default]
 /// expected = { red = 0.05, yellow = 0.10, blue = 0.02 }
 /// random = { red = 0.005 }
+/// score_at_least = { red = 0.8, yellow = 0.6 }   # for declarations decided one at a time
 /// [offices."30"]
 /// expected = { red = 0.08, yellow = 0.10 }
 /// ```
@@ -133,6 +169,10 @@ impl SelectivityPlan {
                 .check(&format!("{name}.expected"))
                 .map_err(err)?;
             rates.random.check(&format!("{name}.random")).map_err(err)?;
+            rates
+                .score_at_least
+                .check(&format!("{name}.score_at_least"))
+                .map_err(err)?;
         }
         Ok(plan)
     }
@@ -193,6 +233,122 @@ fn severity(lane: Lane) -> u8 {
     }
 }
 
+/// Step 1, the criteria: every profile that hits draws a lane; the most severe wins. The
+/// propensity is the chance that some profile's draw controls the declaration.
+fn criteria(d: &Declaration, rules: &RuleSet, score: Option<f64>, seed: u64) -> Decision {
+    let mut decision = Decision {
+        lane: Lane::Green,
+        review: false,
+        score,
+        rule_score: 0.0,
+        reasons: Vec::new(),
+        propensity: 0.0,
+    };
+    // The chance that every profile's draw left the declaration green.
+    let mut green = 1.0;
+    for p in rules.hits(d).map(|k| &rules.profiles[k]) {
+        let controlled: f64 = p
+            .actions
+            .lanes
+            .iter()
+            .filter(|(l, _)| *l != Lane::Green)
+            .map(|(_, share)| share)
+            .sum();
+        green *= 1.0 - controlled.clamp(0.0, 1.0);
+        let u = draw::uniform(seed, &p.id, &d.id);
+        let mut cumulative = 0.0;
+        let mut lane = Lane::Green;
+        for &(l, share) in &p.actions.lanes {
+            cumulative += share;
+            if u < cumulative {
+                lane = l;
+                break;
+            }
+        }
+        if severity(lane) > severity(decision.lane) {
+            decision.lane = lane;
+        }
+        decision.review |= p.actions.review;
+        decision.rule_score += p.actions.score;
+        decision.reasons.push(Reason::Profile {
+            id: p.id.clone(),
+            lane,
+        });
+    }
+    decision.propensity = 1.0 - green;
+    decision
+}
+
+/// Decides one declaration on its own, as a clearance system asks when the declaration is
+/// lodged (the live API), where [`select`] ranks a batch. The steps are those of a batch with
+/// chances in place of quotas: the criteria; each lane's minimum random rate r, a seeded draw
+/// of the declaration at chance r; exploration, at chance `exploration_share × expected` of
+/// each lane; then the lanes' `score_at_least` thresholds (the model score, or the rule score
+/// without a model). A step only moves a declaration that is still green. The same
+/// declaration, plan and rules always get the same lane.
+///
+/// The propensity is exact here: every step controls the declaration independently of the
+/// others, so the chance that none does is `(1 - criteria) × Π(1 - r) × Π(1 - exploration)`,
+/// and 0 when the score reaches a threshold.
+pub fn decide(
+    d: &Declaration,
+    rules: &RuleSet,
+    score: Option<f64>,
+    plan: &SelectivityPlan,
+) -> Decision {
+    let seed = plan.seed;
+    let mut decision = criteria(d, rules, score, seed);
+    let rates = plan.rates(&d.office);
+    let mut kept = 1.0 - decision.propensity;
+    let mut draw_into = |decision: &mut Decision, purpose: &str, chance: f64, reason: Reason| {
+        kept *= 1.0 - chance.clamp(0.0, 1.0);
+        if decision.lane == Lane::Green && draw::uniform(seed, purpose, &d.id) < chance {
+            decision.lane = match reason {
+                Reason::Random { lane } | Reason::Exploration { lane } => lane,
+                _ => decision.lane,
+            };
+            decision.reasons.push(reason);
+        }
+    };
+    for lane in SELECTION_LANES {
+        let chance = rates.random.get(lane);
+        draw_into(
+            &mut decision,
+            &format!("random:{lane}"),
+            chance,
+            Reason::Random { lane },
+        );
+    }
+    for lane in SELECTION_LANES {
+        let chance = plan.exploration_share * rates.expected.get(lane);
+        draw_into(
+            &mut decision,
+            &format!("explore:{lane}"),
+            chance,
+            Reason::Exploration { lane },
+        );
+    }
+    let priority = decision.score.unwrap_or(decision.rule_score);
+    for lane in SELECTION_LANES {
+        if rates
+            .score_at_least
+            .get(lane)
+            .is_some_and(|t| priority >= t)
+        {
+            kept = 0.0;
+            if decision.lane == Lane::Green {
+                decision.lane = lane;
+                decision.reasons.push(Reason::TopUp {
+                    lane,
+                    score: priority,
+                });
+            }
+        }
+    }
+    decision.propensity = 1.0 - kept;
+    decision
+}
+
 /// Runs selectivity over a batch. `scores[i]`, when given, is the model score of
 /// `declarations[i]`. Returns one decision per declaration and a summary per office.
 pub fn select(
@@ -206,49 +362,7 @@ pub fn select(
     let mut decisions: Vec<Decision> = declarations
         .iter()
         .enumerate()
-        .map(|(i, d)| {
-            let mut decision = Decision {
-                lane: Lane::Green,
-                review: false,
-                score: scores.map(|s| s[i]),
-                rule_score: 0.0,
-                reasons: Vec::new(),
-                propensity: 0.0,
-            };
-            // The chance that every profile's draw left the declaration green.
-            let mut green = 1.0;
-            for p in rules.hits(d).map(|k| &rules.profiles[k]) {
-                let controlled: f64 = p
-                    .actions
-                    .lanes
-                    .iter()
-                    .filter(|(l, _)| *l != Lane::Green)
-                    .map(|(_, share)| share)
-                    .sum();
-                green *= 1.0 - controlled.clamp(0.0, 1.0);
-                let u = draw::uniform(seed, &p.id, &d.id);
-                let mut cumulative = 0.0;
-                let mut lane = Lane::Green;
-                for &(l, share) in &p.actions.lanes {
-                    cumulative += share;
-                    if u < cumulative {
-                        lane = l;
-                        break;
-                    }
-                }
-                if severity(lane) > severity(decision.lane) {
-                    decision.lane = lane;
-                }
-                decision.review |= p.actions.review;
-                decision.rule_score += p.actions.score;
-                decision.reasons.push(Reason::Profile {
-                    id: p.id.clone(),
-                    lane,
-                });
-            }
-            decision.propensity = 1.0 - green;
-            decision
-        })
+        .map(|(i, d)| criteria(d, rules, scores.map(|s| s[i]), seed))
         .collect();
 
     let mut by_office: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

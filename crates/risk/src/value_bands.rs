@@ -145,11 +145,19 @@ pub struct BandsFileError {
 impl ValueBands {
     /// Reads a bands file (`hs_code,origin,low,high`, further columns ignored).
     pub fn read_csv(path: &Path) -> Result<ValueBands, BandsFileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| BandsFileError {
+            line: 0,
+            message: format!("cannot be read: {e}"),
+        })?;
+        ValueBands::from_csv(&text)
+    }
+
+    /// Reads the text of a bands file (see [`ValueBands::read_csv`]).
+    pub fn from_csv(text: &str) -> Result<ValueBands, BandsFileError> {
         let err = |line: u64, message: String| BandsFileError { line, message };
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
-            .from_path(path)
-            .map_err(|e| err(0, format!("cannot be read: {e}")))?;
+            .from_reader(text.as_bytes());
         let header: Vec<String> = reader
             .headers()
             .map_err(|e| err(1, e.to_string()))?

@@ -5,6 +5,7 @@
 mod listener;
 mod nctsxml;
 mod openapi;
+mod risk;
 mod webhook;
 
 pub use listener::Limits;
@@ -54,6 +55,8 @@ struct AppState {
     /// Parsing and validating NCTS XML runs on blocking threads, at most this many at once,
     /// so that a costly message never holds an async worker.
     xml_permits: Arc<tokio::sync::Semaphore>,
+    /// Each administration's compiled risk configuration.
+    risk: Arc<risk::Configurations>,
 }
 
 /// What `smartborder serve` can be told.
@@ -131,6 +134,10 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
             get(nctsxml::invalidation),
         )
         .route("/api/v1/notifications", get(notifications))
+        .route(
+            "/api/v1/risk/assess",
+            post(risk::assess).layer(DefaultBodyLimit::max(risk::MAX_ASSESS_BODY_BYTES)),
+        )
         .fallback(|uri: axum::http::Uri, headers: HeaderMap| async move {
             // A person who mistyped a console address gets a console page.
             if uri.path().starts_with("/console/") {
@@ -155,6 +162,7 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
             writer,
             keys: Arc::default(),
             xml_permits: Arc::new(tokio::sync::Semaphore::new(xml_threads)),
+            risk: Arc::default(),
         })
         .merge(console)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

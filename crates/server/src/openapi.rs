@@ -36,6 +36,25 @@ pub fn document() -> Value {
         "description": "Repeating a write with the same key returns the first answer and writes nothing new."});
     let mrn_param = json!({"name": "mrn", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{2}[A-Z]{2}[A-Z0-9]{12}[J-M][0-9]$"}});
 
+    let mut assess_responses = errors(&[
+        ("400", "Malformed body"),
+        ("401", "Missing, unknown or revoked API key"),
+        ("403", "The coordinator (no risk configuration of its own)"),
+        ("413", "Body over 8 MiB"),
+        ("422", "No declarations, or more than 10,000"),
+        (
+            "503",
+            "The administration's risk configuration in force does not compile, or the store is unavailable",
+        ),
+    ]);
+    assess_responses.insert(
+        "200".into(),
+        json!({"description": "The assessments, in the order of the batch", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "country": {"type": "string"},
+            "versions": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "Version of each file of the configuration in force"},
+            "assessments": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "assessment": {"$ref": "#/components/schemas/Assessment"}}}},
+            "problems": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "field": {"type": "string"}, "found": {"type": "string"}, "expected": {"type": "string"}}}}}}}}}),
+    );
     let mut lodge_responses = errors(&[
         ("400", "Malformed body or office reference"),
         ("401", "Missing, unknown or revoked API key"),
@@ -209,6 +228,12 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object", "properties": {
                     "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}},
                     "next_after": {"type": "integer"}}}}}}, "401": {"description": "Missing, unknown or revoked API key"}}
+            }},
+            "/api/v1/risk/assess": {"post": {
+                "summary": "Assess a batch of declarations (1 to 10,000; body at most 8 MiB) with the caller's own administration's risk configuration in force: profiles hit, model score, lane of its selectivity plan (each declaration decided on its own), selection reasons, the features that moved the score, the propensity of a control. Declarations that cannot be read are listed in problems by index and field; the others are assessed. Every answer names the versions of the files that produced it.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["declarations"], "additionalProperties": false, "properties": {
+                    "declarations": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {"$ref": "#/components/schemas/Declaration"}}}}}}},
+                "responses": assess_responses
             }}
         },
         "components": {
@@ -217,6 +242,23 @@ pub fn document() -> Value {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["status", "code", "message"], "properties": {
                     "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"}}}}},
                 "Office": {"type": "string", "pattern": "^[A-Z]{2}[A-Z0-9]{6}$", "description": "Customs office reference number"},
+                "Declaration": {"type": "object", "required": ["declaration_id", "date", "office", "hs_code"], "additionalProperties": false,
+                    "description": "A declaration, with the field names of a declaration mapping's roles; amounts are numbers at or above 0",
+                    "properties": {
+                        "declaration_id": {"type": "string", "maxLength": 128}, "date": {"type": "string", "description": "YYYY-MM-DD (or an instant starting with it)"},
+                        "office": {"type": "string"}, "hs_code": {"type": "string", "description": "2 to 14 digits; dots and spaces are dropped"},
+                        "regime": {"type": "string"}, "declarant": {"type": "string"}, "importer": {"type": "string"}, "seller": {"type": "string"},
+                        "origin": {"type": "string"}, "departure": {"type": "string"},
+                        "quantity": {"type": "number", "minimum": 0}, "mass_kg": {"type": "number", "minimum": 0}, "value": {"type": "number", "minimum": 0},
+                        "fob_value": {"type": "number", "minimum": 0}, "taxes": {"type": "number", "minimum": 0}, "tax_rate_percent": {"type": "number", "minimum": 0},
+                        "attributes": {"type": "object", "additionalProperties": {"type": "string"}, "description": "By the attribute names of the declaration mapping"}}},
+                "Assessment": {"type": "object", "properties": {
+                    "declaration_id": {"type": "string"}, "lane": {"type": "string", "enum": ["green", "yellow", "red", "blue"]}, "review": {"type": "boolean"},
+                    "score": {"type": ["number", "null"], "description": "The model's probability of non-compliance"},
+                    "hits": {"type": "array", "items": {"type": "string"}, "description": "Profiles that hit"},
+                    "selection": {"type": "array", "items": {"type": "object"}, "description": "What put the declaration in its lane: profile, random, exploration, top_up (score at or above the plan's threshold)"},
+                    "reasons": {"type": "array", "items": {"type": "object", "properties": {"feature": {"type": "string"}, "log_odds": {"type": "number"}}}},
+                    "propensity": {"type": "number", "description": "Probability of a control under the plan"}}},
                 "Lodgement": {"type": "object", "required": ["lrn", "route"], "additionalProperties": false, "properties": {
                     "lrn": {"type": "string", "pattern": "^[A-Za-z0-9._/-]{1,22}$"},
                     "route": {"type": "object", "required": ["departure", "destination"], "additionalProperties": false, "properties": {

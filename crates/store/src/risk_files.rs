@@ -114,3 +114,14 @@ pub async fn in_force(store: &Store, country: &str) -> Result<Vec<RiskFile>, Sto
     .await?;
     Ok(rows.into_iter().map(file).collect())
 }
+
+/// The version in force of every file of an administration, by name (no bodies: cheap enough
+/// to ask often).
+pub async fn versions(store: &Store, country: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT name, MAX(version) FROM risk_files WHERE country = $1 GROUP BY name ORDER BY name",
+    )
+    .bind(country)
+    .fetch_all(&store.pool)
+    .await?)
+}

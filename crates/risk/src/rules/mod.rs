@@ -42,7 +42,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use smartborder_model::{Declaration, DeclarationField, Lane};
 
-pub use parser::{MAX_CONDITION_DEPTH, parse_rules};
+pub use parser::{MAX_CONDITION_DEPTH, RuleFiles, parse_rules, parse_rules_with};
 
 use crate::value_bands::ValueBands;
 

@@ -1,7 +1,7 @@
 //! Recursive-descent parser of the risk-profile language. Every error names the file, the line
 //! and column of the offending token, what was found and what was expected.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,11 +22,50 @@ pub fn parse_rules(
     base_dir: Option<&Path>,
     attributes: &[String],
 ) -> Result<RuleSet, RuleError> {
+    parse_rules_with(text, file, RuleFiles::Dir(base_dir), attributes)
+}
+
+/// Where the list and bands files a rule file names are read from.
+#[derive(Debug, Clone, Copy)]
+pub enum RuleFiles<'a> {
+    /// On disk, relative to this directory (or to the working directory).
+    Dir(Option<&'a Path>),
+    /// By name, from the texts given (an administration's published files).
+    Named(&'a BTreeMap<String, String>),
+}
+
+impl RuleFiles<'_> {
+    /// The file's name as errors show it, and its text.
+    fn read(&self, name: &str) -> (String, Result<String, String>) {
+        match self {
+            RuleFiles::Dir(base) => {
+                let full = base.map_or_else(|| name.into(), |b| b.join(name));
+                let text = std::fs::read_to_string(&full).map_err(|e| e.to_string());
+                (full.display().to_string(), text)
+            }
+            RuleFiles::Named(files) => (
+                name.to_string(),
+                files
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| "is not among the published files".to_string()),
+            ),
+        }
+    }
+}
+
+/// Parses a rule file like [`parse_rules`], with its list and bands files read from `files`.
+pub fn parse_rules_with(
+    text: &str,
+    file: &str,
+    files: RuleFiles<'_>,
+    attributes: &[String],
+) -> Result<RuleSet, RuleError> {
     let mut parser = Parser {
         toks: tokenize(text, file)?,
         pos: 0,
         file,
-        base_dir,
+        files,
         attributes,
         lists: HashMap::new(),
         depth: 0,
@@ -44,7 +83,7 @@ struct Parser<'a> {
     toks: Vec<Spanned>,
     pos: usize,
     file: &'a str,
-    base_dir: Option<&'a Path>,
+    files: RuleFiles<'a>,
     attributes: &'a [String],
     lists: HashMap<String, NamedList>,
     /// How many `not` and `(` enclose the condition being read.
@@ -183,13 +222,11 @@ impl Parser<'_> {
         let values = if self.eat_word("file") {
             let path_at = self.peek().clone();
             let path = self.string("a file name in quotes")?;
-            let full = self
-                .base_dir
-                .map_or_else(|| path.clone().into(), |b| b.join(&path));
-            let text = std::fs::read_to_string(&full).map_err(|e| {
+            let (full, text) = self.files.read(&path);
+            let text = text.map_err(|e| {
                 self.error_at(
                     &path_at,
-                    format!("list file \"{}\" cannot be read: {e}", full.display()),
+                    format!("list file \"{full}\" cannot be read: {e}"),
                 )
             })?;
             text.lines()
@@ -645,16 +682,15 @@ impl Parser<'_> {
 
     /// Reads a bands file named at `at`; its errors name the bands file and line.
     fn bands_file(&self, path: &str, at: &Spanned) -> Result<ValueBands, RuleError> {
-        let full = self.base_dir.map_or_else(|| path.into(), |b| b.join(path));
-        ValueBands::read_csv(&full).map_err(|e| {
+        let (full, text) = self.files.read(path);
+        let text = text
+            .map_err(|e| self.error_at(at, format!("bands file \"{full}\" cannot be read: {e}")))?;
+        ValueBands::from_csv(&text).map_err(|e| {
             if e.line == 0 {
-                self.error_at(
-                    at,
-                    format!("bands file \"{}\" {}", full.display(), e.message),
-                )
+                self.error_at(at, format!("bands file \"{full}\" {}", e.message))
             } else {
                 RuleError {
-                    file: full.display().to_string(),
+                    file: full.clone(),
                     line: e.line as usize,
                     column: 1,
                     message: e.message,

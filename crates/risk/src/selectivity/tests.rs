@@ -351,3 +351,75 @@ fn propensities_match_how_often_a_declaration_is_controlled() {
         assert_eq!(d.propensity, if by_score { 1.0 } else { 0.0 });
     }
 }
+
+/// One declaration at a time: the lane depends only on the declaration, the rules and the
+/// plan; declarations are controlled as often as their propensity says (over many seeds, and
+/// per kind: hit by a profile's shares, left to random and exploration draws, or above a
+/// score threshold); the thresholds take every score at or above them.
+#[test]
+fn declarations_decided_one_at_a_time() {
+    let (declarations, scores) = batch(3000);
+    let split = parse_rules(
+        r#"profile "HALF" { when origin = "CN" then red 30%, yellow 20% }"#,
+        "t.risk",
+        None,
+        &[],
+    )
+    .unwrap();
+    let plan_for = |seed: u64| {
+        SelectivityPlan::from_toml(
+            &format!(
+                "seed = {seed}\nexploration_share = 0.2\n[default]\nexpected = {{ red = 0.1, yellow = 0.2 }}\nrandom = {{ red = 0.05, yellow = 0.03 }}\nscore_at_least = {{ red = 0.95, yellow = 0.9 }}\n"
+            ),
+            "p.toml",
+        )
+        .unwrap()
+    };
+    let p = plan_for(3);
+    for (i, d) in declarations.iter().enumerate().take(200) {
+        let a = decide(d, &split, Some(scores[i]), &p);
+        assert_eq!(a, decide(d, &split, Some(scores[i]), &p), "{i}");
+        if scores[i] >= 0.95 {
+            assert_ne!(a.lane, Lane::Green);
+            assert_eq!(a.propensity, 1.0);
+        }
+        assert!(
+            scores[i] < 0.9 || !a.reasons.is_empty(),
+            "a score of {} over a threshold moved nothing",
+            scores[i]
+        );
+    }
+    let seeds = 300;
+    let kinds = |i: usize| {
+        (
+            declarations[i].origin.as_deref() == Some("CN"),
+            scores[i] >= 0.9,
+        )
+    };
+    let mut controlled: BTreeMap<(bool, bool), (f64, f64, usize)> = BTreeMap::new();
+    for seed in 0..seeds {
+        let plan = plan_for(seed);
+        for (i, d) in declarations.iter().enumerate() {
+            let a = decide(d, &split, Some(scores[i]), &plan);
+            let e = controlled.entry(kinds(i)).or_default();
+            e.0 += f64::from(u8::from(a.lane != Lane::Green));
+            e.1 += a.propensity;
+            e.2 += 1;
+        }
+    }
+    assert_eq!(controlled.len(), 4, "every kind is present");
+    for (kind, (observed, expected, n)) in controlled {
+        let (observed, expected) = (observed / n as f64, expected / n as f64);
+        assert!(
+            (observed - expected).abs() < 0.01,
+            "{kind:?}: controlled {observed:.4}, propensity {expected:.4}"
+        );
+    }
+    // Random and exploration alone: 1 - (1 - 0.05)(1 - 0.03)(1 - 0.02)(1 - 0.04).
+    let plain = (0..declarations.len())
+        .find(|&i| kinds(i) == (false, false))
+        .unwrap();
+    let a = decide(&declarations[plain], &split, Some(scores[plain]), &p);
+    let expected = 1.0 - 0.95 * 0.97 * 0.98 * 0.96;
+    assert!((a.propensity - expected).abs() < 1e-12, "{}", a.propensity);
+}

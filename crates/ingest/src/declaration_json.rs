@@ -1,0 +1,206 @@
+//! Declarations sent as JSON by a national clearance system to the live risk API, with the
+//! field names of a declaration mapping's roles (`declaration_id`, `date`, `office`,
+//! `hs_code`, `mass_kg`, ...) and the attributes by name. Each declaration is checked on its
+//! own: a bad one is reported by its position and field, and the others are still read.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use smartborder_model::{Declaration, DeclarationSet};
+
+use crate::declarations::{normalize_hs, parse_date};
+
+/// One declaration as sent. Amounts are numbers; codes are text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclarationJson {
+    pub declaration_id: String,
+    /// `YYYY-MM-DD`, or an instant whose first ten characters are.
+    pub date: String,
+    pub office: String,
+    pub hs_code: String,
+    pub regime: Option<String>,
+    pub declarant: Option<String>,
+    pub importer: Option<String>,
+    pub seller: Option<String>,
+    pub origin: Option<String>,
+    pub departure: Option<String>,
+    pub quantity: Option<f64>,
+    pub mass_kg: Option<f64>,
+    pub value: Option<f64>,
+    pub fob_value: Option<f64>,
+    pub taxes: Option<f64>,
+    pub tax_rate_percent: Option<f64>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What was wrong with one declaration of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonProblem {
+    /// Its position in the batch (0-based).
+    pub index: usize,
+    /// The JSON path of the field, e.g. `declarations[3].mass_kg`.
+    pub field: String,
+    pub found: String,
+    pub expected: String,
+}
+
+impl std::fmt::Display for JsonProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: found {}, expected {}",
+            self.field, self.found, self.expected
+        )
+    }
+}
+
+/// The longest identifier or code accepted, in bytes.
+pub const MAX_TEXT: usize = 128;
+
+/// Turns a batch into a declaration set whose attributes are `attributes` (in that order).
+/// Returns the set of the declarations that were readable, the batch index of each, and the
+/// problems of the others.
+pub fn declarations_from_json(
+    batch: &[DeclarationJson],
+    attributes: &[String],
+) -> (DeclarationSet, Vec<usize>, Vec<JsonProblem>) {
+    let mut set = DeclarationSet {
+        attributes: attributes.to_vec(),
+        declarations: Vec::with_capacity(batch.len()),
+    };
+    let (mut index, mut problems) = (Vec::new(), Vec::new());
+    for (i, d) in batch.iter().enumerate() {
+        match declaration(i, d, attributes) {
+            Ok(d) => {
+                set.declarations.push(d);
+                index.push(i);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    (set, index, problems)
+}
+
+fn declaration(
+    i: usize,
+    d: &DeclarationJson,
+    attributes: &[String],
+) -> Result<Declaration, JsonProblem> {
+    let problem = |field: &str, found: String, expected: &str| JsonProblem {
+        index: i,
+        field: format!("declarations[{i}].{field}"),
+        found,
+        expected: expected.to_string(),
+    };
+    let text = |field: &str, value: &str| -> Result<String, JsonProblem> {
+        let v = value.trim();
+        if v.is_empty() || v.len() > MAX_TEXT || v.chars().any(char::is_control) {
+            return Err(problem(
+                field,
+                format!("{value:?}"),
+                "1 to 128 characters, no control characters",
+            ));
+        }
+        Ok(v.to_string())
+    };
+    let optional = |field: &str, value: &Option<String>| -> Result<Option<String>, JsonProblem> {
+        value.as_deref().map(|v| text(field, v)).transpose()
+    };
+    let amount = |field: &str, value: Option<f64>| -> Result<Option<f64>, JsonProblem> {
+        match value {
+            Some(v) if !(v.is_finite() && v >= 0.0) => {
+                Err(problem(field, v.to_string(), "a number at or above 0"))
+            }
+            v => Ok(v),
+        }
+    };
+    let date: NaiveDate = parse_date(d.date.trim(), None)
+        .ok_or_else(|| problem("date", format!("{:?}", d.date), "a date YYYY-MM-DD"))?;
+    let hs_code = normalize_hs(d.hs_code.trim(), None).ok_or_else(|| {
+        problem(
+            "hs_code",
+            format!("{:?}", d.hs_code),
+            "a commodity code of 2 to 14 digits",
+        )
+    })?;
+    let mut values = vec![None; attributes.len()];
+    for (name, value) in &d.attributes {
+        let k = attributes.iter().position(|a| a == name).ok_or_else(|| {
+            problem(
+                &format!("attributes.{name}"),
+                format!("{name:?}"),
+                &format!("one of the attributes {}", attributes.join(", ")),
+            )
+        })?;
+        values[k] = Some(text(&format!("attributes.{name}"), value)?);
+    }
+    Ok(Declaration {
+        id: text("declaration_id", &d.declaration_id)?,
+        date,
+        office: text("office", &d.office)?,
+        regime: optional("regime", &d.regime)?,
+        declarant: optional("declarant", &d.declarant)?,
+        importer: optional("importer", &d.importer)?,
+        seller: optional("seller", &d.seller)?,
+        hs_code,
+        origin: optional("origin", &d.origin)?,
+        departure: optional("departure", &d.departure)?,
+        quantity: amount("quantity", d.quantity)?,
+        mass_kg: amount("mass_kg", d.mass_kg)?,
+        value: amount("value", d.value)?,
+        fob_value: amount("fob_value", d.fob_value)?,
+        taxes: amount("taxes", d.taxes)?,
+        tax_rate_percent: amount("tax_rate_percent", d.tax_rate_percent)?,
+        attributes: values,
+        outcome: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Vec<DeclarationJson> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn reads_good_declarations_and_locates_bad_ones() {
+        let batch = parse(
+            r#"[
+            {"declaration_id": "D1", "date": "2021-01-04", "office": "30", "hs_code": "0808.10",
+             "importer": "I1", "mass_kg": 120.5, "value": 900, "attributes": {"courier": "C7"}},
+            {"declaration_id": "D2", "date": "2021-13-01", "office": "30", "hs_code": "080810"},
+            {"declaration_id": "D3", "date": "2021-01-04", "office": "30", "hs_code": "080810",
+             "mass_kg": -1},
+            {"declaration_id": "D4\u0000", "date": "2021-01-04", "office": "30", "hs_code": "0808"},
+            {"declaration_id": "D5", "date": "2021-01-04T10:00:00Z", "office": "30", "hs_code": "84",
+             "attributes": {"colour": "red"}},
+            {"declaration_id": "D6", "date": "2021-01-04T10:00:00Z", "office": "40", "hs_code": "8471"}
+        ]"#,
+        );
+        let (set, index, problems) = declarations_from_json(&batch, &["courier".into()]);
+        assert_eq!(index, vec![0, 5]);
+        let d = &set.declarations[0];
+        assert_eq!(
+            (d.id.as_str(), d.hs_code.as_str(), d.mass_kg, d.value),
+            ("D1", "080810", Some(120.5), Some(900.0))
+        );
+        assert_eq!(d.attributes, vec![Some("C7".to_string())]);
+        assert_eq!(set.declarations[1].attributes, vec![None]);
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "declarations[1].date",
+                "declarations[2].mass_kg",
+                "declarations[3].declaration_id",
+                "declarations[4].attributes.colour"
+            ]
+        );
+        assert!(problems[3].expected.contains("courier"), "{}", problems[3]);
+    }
+}

@@ -1,0 +1,219 @@
+//! The live risk API for national clearance systems: `POST /api/v1/risk/assess` scores a batch
+//! of declarations with the caller's own administration's risk configuration (profiles, value
+//! bands, selectivity plan, model), as ASYCUDA's selectivity module does for its declarations.
+//!
+//! Configurations are confidential: an administration assesses only with its own, and the
+//! corridor coordinator, which has none, is refused. Each compiled configuration is kept in
+//! memory and shared by every request; at most once a second a request looks up the versions
+//! in force, and a new publication is compiled in the background and swapped in while the old
+//! one keeps answering, so that a hot swap costs no failed request and no wait.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use smartborder_ingest::declaration_json::{DeclarationJson, declarations_from_json};
+use smartborder_risk::configuration::{ConfigurationFile, RiskConfiguration};
+use smartborder_store::{Store, risk_files};
+use smartborder_transit::Principal;
+
+use crate::{ApiError, AppState, caller};
+
+/// The most declarations one request may assess.
+pub const MAX_BATCH: usize = 10_000;
+/// The largest body of an assessment request.
+pub const MAX_ASSESS_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// How often, at most, a request looks up the versions in force.
+pub const VERSION_CHECK: Duration = Duration::from_secs(1);
+
+/// The compiled configuration of each administration.
+#[derive(Default)]
+pub(crate) struct Configurations {
+    by_country: Mutex<HashMap<String, Cached>>,
+}
+
+struct Cached {
+    config: Arc<RiskConfiguration>,
+    checked: Instant,
+    compiling: bool,
+}
+
+/// The attribute names declarations are read with: those of the shipped declaration mapping,
+/// the names the console's profile editor checks against.
+fn attributes() -> Vec<String> {
+    smartborder_ingest::DeclarationMapping::from_toml(
+        smartborder_ingest::declaration_mapping::KCS_MAPPING,
+        "kcs",
+    )
+    .map(|m| m.attributes.into_iter().map(|(n, _)| n).collect())
+    .unwrap_or_default()
+}
+
+async fn compile(store: &Store, country: &str) -> Result<RiskConfiguration, ApiError> {
+    let files: Vec<ConfigurationFile> = risk_files::in_force(store, country)
+        .await?
+        .into_iter()
+        .map(|f| ConfigurationFile {
+            name: f.name,
+            version: f.version,
+            body: f.body,
+        })
+        .collect();
+    let country = country.to_string();
+    tokio::task::spawn_blocking(move || RiskConfiguration::compile(&files, &attributes()))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "risk_configuration_invalid",
+                format!("the risk configuration of {country} in force does not compile: {e}"),
+            )
+        })
+}
+
+impl Configurations {
+    /// The configuration in force of `country`: the one in memory unless a newer version was
+    /// published (then compiled in the background), compiled now on the first request.
+    async fn get(
+        self: &Arc<Self>,
+        store: &Store,
+        country: &str,
+    ) -> Result<Arc<RiskConfiguration>, ApiError> {
+        let current = {
+            let mut map = self.by_country.lock().expect("configurations");
+            match map.get_mut(country) {
+                Some(c) if c.checked.elapsed() < VERSION_CHECK || c.compiling => {
+                    return Ok(c.config.clone());
+                }
+                Some(c) => {
+                    c.checked = Instant::now();
+                    Some(c.config.clone())
+                }
+                None => None,
+            }
+        };
+        let Some(current) = current else {
+            let config = Arc::new(compile(store, country).await?);
+            let mut map = self.by_country.lock().expect("configurations");
+            map.insert(
+                country.to_string(),
+                Cached {
+                    config: config.clone(),
+                    checked: Instant::now(),
+                    compiling: false,
+                },
+            );
+            return Ok(config);
+        };
+        let versions = risk_files::versions(store, country).await?;
+        if versions == current.versions.clone().into_iter().collect::<Vec<_>>() {
+            return Ok(current);
+        }
+        // A new publication: compile it apart while the current configuration answers.
+        if let Some(c) = self
+            .by_country
+            .lock()
+            .expect("configurations")
+            .get_mut(country)
+        {
+            c.compiling = true;
+        }
+        let (this, store, country) = (self.clone(), store.clone(), country.to_string());
+        tokio::spawn(async move {
+            let compiled = compile(&store, &country).await;
+            let mut map = this.by_country.lock().expect("configurations");
+            if let Some(c) = map.get_mut(&country) {
+                c.compiling = false;
+                c.checked = Instant::now();
+                // A configuration that does not compile is not swapped in; the one in force
+                // keeps answering (uploads are checked before they are accepted).
+                if let Ok(config) = compiled {
+                    c.config = Arc::new(config);
+                }
+            }
+        });
+        Ok(current)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssessBody {
+    declarations: Vec<DeclarationJson>,
+}
+
+/// `POST /api/v1/risk/assess`.
+pub(crate) async fn assess(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let (_, principal) = caller(&state, &headers).await?;
+    let Principal::Administration { country } = principal else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "risk assessment uses an administration's own risk configuration; the coordinator has none",
+        ));
+    };
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "payload_too_large"
+            } else {
+                "invalid_request"
+            },
+            format!(
+                "request body: {} (at most {MAX_ASSESS_BODY_BYTES} bytes)",
+                e.body_text()
+            ),
+        )
+    })?;
+    let b: AssessBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "request body: {e} (expected {{\"declarations\": [...]}})"
+        ))
+    })?;
+    if b.declarations.is_empty() || b.declarations.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_batch",
+            format!(
+                "declarations: found {}, expected 1 to {MAX_BATCH}",
+                b.declarations.len()
+            ),
+        ));
+    }
+    let config = state.risk.get(&state.store, &country).await?;
+    let result = tokio::task::spawn_blocking(move || {
+        let (set, index, problems) = declarations_from_json(&b.declarations, &config.attributes);
+        let threads = if set.declarations.len() >= 1000 { 2 } else { 1 };
+        let assessments = config.assess(&set, threads);
+        json!({
+            "country": country,
+            "versions": config.versions,
+            "assessments": assessments
+                .into_iter()
+                .zip(index)
+                .map(|(a, i)| json!({"index": i, "assessment": a}))
+                .collect::<Vec<_>>(),
+            "problems": problems
+                .iter()
+                .map(|p| json!({"index": p.index, "field": p.field, "found": p.found, "expected": p.expected}))
+                .collect::<Vec<_>>(),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    Ok(Json(result).into_response())
+}
