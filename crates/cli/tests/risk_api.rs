@@ -102,8 +102,19 @@ fn assess(addr: std::net::SocketAddr, key: &str, declarations: &[Value]) -> (u16
 #[test]
 fn administrations_assess_with_their_own_configuration_and_swap_it_live() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let db = sqlite_url(d);
+    let db = sqlite_url(dir.path());
+    own_configurations_swapped_live(dir.path(), &db);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: SMARTBORDER_TEST_POSTGRES_URL (.ci/run starts a cluster)"]
+fn administrations_assess_with_their_own_configuration_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    own_configurations_swapped_live(dir.path(), &postgres_url());
+}
+
+fn own_configurations_swapped_live(d: &Path, db: &str) {
+    let db = db.to_string();
     std::fs::write(d.join("mapping.toml"), MAPPING).unwrap();
     write_history(&d.join("history.csv"), 4000);
     let out = run(
