@@ -12,6 +12,7 @@ use smartborder_model::{DeclarationSet, Lane};
 use crate::model::{Contribution, RiskModel};
 use crate::rules::{RuleFiles, RuleSet, parse_rules_with};
 use crate::selectivity::{Reason, SelectivityPlan, decide};
+use crate::threads::on_threads;
 
 /// The published file of risk profiles.
 pub const PROFILES: &str = "profiles.risk";
@@ -122,41 +123,52 @@ impl RiskConfiguration {
     }
 
     /// Assesses a batch of declarations, each on its own (the lane of one does not depend on
-    /// the others; see [`decide`]), on up to `threads` threads for the model's features.
+    /// the others; see [`decide`]), on up to `threads` threads.
     pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Vec<LiveAssessment> {
         let assessed = self.model.as_ref().map(|m| (m, m.assess(set, threads)));
-        set.declarations
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let score = assessed.as_ref().map(|(_, a)| a.scores[i]);
-                let decision = decide(d, &self.rules, score, &self.plan);
-                let reasons = assessed.as_ref().map_or_else(Vec::new, |(m, a)| {
-                    let mut c = m.explain(a, i).contributions;
-                    c.truncate(REASONS);
-                    c
-                });
-                LiveAssessment {
-                    declaration_id: d.id.clone(),
-                    lane: decision.lane,
-                    review: decision.review,
-                    score,
-                    hits: decision
-                        .reasons
-                        .iter()
-                        .filter_map(|r| match r {
-                            Reason::Profile { id, .. } => Some(id.clone()),
-                            _ => None,
-                        })
-                        .collect(),
-                    selection: decision.reasons,
-                    reasons,
-                    propensity: decision.propensity,
-                }
-            })
-            .collect()
+        let n = set.declarations.len();
+        let chunks: Vec<(usize, usize)> = (0..n)
+            .step_by(CHUNK)
+            .map(|start| (start, (start + CHUNK).min(n)))
+            .collect();
+        on_threads(&chunks, threads, |&(start, end)| {
+            let mut buffer = Vec::new();
+            (start..end)
+                .map(|i| {
+                    let d = &set.declarations[i];
+                    let score = assessed.as_ref().map(|(_, a)| a.scores[i]);
+                    let decision = decide(d, &self.rules, score, &self.plan);
+                    let reasons = assessed
+                        .as_ref()
+                        .map_or_else(Vec::new, |(m, a)| m.reasons(a, i, REASONS, &mut buffer));
+                    LiveAssessment {
+                        declaration_id: d.id.clone(),
+                        lane: decision.lane,
+                        review: decision.review,
+                        score,
+                        hits: decision
+                            .reasons
+                            .iter()
+                            .filter_map(|r| match r {
+                                Reason::Profile { id, .. } => Some(id.clone()),
+                                _ => None,
+                            })
+                            .collect(),
+                        selection: decision.reasons,
+                        reasons,
+                        propensity: decision.propensity,
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
+
+/// Declarations decided together on one thread.
+const CHUNK: usize = 512;
 
 #[cfg(test)]
 mod tests {

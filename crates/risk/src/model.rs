@@ -623,6 +623,35 @@ impl RiskModel {
         }
     }
 
+    /// The `k` features that moved the `i`-th declaration's score most (largest magnitude
+    /// first, ties in feature order), as [`RiskModel::explain`] lists them, without naming the
+    /// others: what a live answer gives as reasons. `buffer` is reused between calls.
+    pub fn reasons(
+        &self,
+        a: &Assessment,
+        i: usize,
+        k: usize,
+        buffer: &mut Vec<f64>,
+    ) -> Vec<Contribution> {
+        let x = a.features(i);
+        buffer.clear();
+        buffer.resize(x.len(), 0.0);
+        self.booster.contributions(x, buffer);
+        let mut top: Vec<usize> = (0..buffer.len()).filter(|&f| buffer[f] != 0.0).collect();
+        let by_size = |a: &usize, b: &usize| buffer[*b].abs().total_cmp(&buffer[*a].abs());
+        if top.len() > k {
+            top.select_nth_unstable_by(k, by_size);
+            top.truncate(k);
+        }
+        top.sort_by(|a, b| by_size(a, b).then(a.cmp(b)));
+        top.into_iter()
+            .map(|f| Contribution {
+                feature: self.feature_names[f].clone(),
+                log_odds: buffer[f],
+            })
+            .collect()
+    }
+
     /// The features that move scores most: the mean absolute contribution (log-odds) of each
     /// feature over the declarations of `set` (every `step`-th one, so that at most `sample`
     /// are explained), largest first. This is what the model card shows as top features.

@@ -130,6 +130,15 @@ fn learns_the_pattern_and_round_trips_through_its_file() {
         .unwrap();
     let i = test.declarations.iter().position(|x| x.id == d.id).unwrap();
     let e = model.explain(&assessed, i);
+    // The live API's reasons are explain's first five, for every declaration.
+    let mut buffer = Vec::new();
+    for j in 0..test.declarations.len() {
+        let all = model.explain(&assessed, j).contributions;
+        assert_eq!(
+            model.reasons(&assessed, j, 5, &mut buffer),
+            all[..all.len().min(5)]
+        );
+    }
     let raw = e.bias + e.contributions.iter().map(|c| c.log_odds).sum::<f64>();
     assert!((1.0 / (1.0 + (-raw).exp()) - scores[i]).abs() < 1e-12);
     assert!((e.probability - scores[i]).abs() < 1e-12);

@@ -1,13 +1,16 @@
-//! Load generator for `bench/transit.sh`: posts transit events to a running `smartborder serve`
-//! over keep-alive HTTP/1.1 connections and reports acknowledged events per second and latency
-//! percentiles as one JSON line.
+//! Load generator for `bench/transit.sh` and `bench/risk-live.sh`: posts to a running
+//! `smartborder serve` over keep-alive HTTP/1.1 connections and reports acknowledged requests
+//! per second and latency percentiles as one JSON line.
 //!
-//! `loadgen ADDR TOKEN CONNECTIONS SECONDS RATE` - RATE 0 = as fast as the server answers
-//! (closed loop); otherwise an open loop at RATE requests per second, latency measured from each
-//! request's scheduled start, so a stalled server shows as latency, not as fewer requests.
+//! `loadgen ADDR TOKEN CONNECTIONS SECONDS RATE [ASSESS_BODY]` - RATE 0 = as fast as the server
+//! answers (closed loop); otherwise an open loop at RATE requests per second, latency measured
+//! from each request's scheduled start, so a stalled server shows as latency, not as fewer
+//! requests.
 //!
-//! Setup: lodges and releases one movement per connection (as KZ000101), then posts `incident`
-//! events to them (allowed repeatedly while in transit).
+//! Without ASSESS_BODY: lodges and releases one movement per connection (as KZ000101), then
+//! posts `incident` events to them (allowed repeatedly while in transit). With it: posts that
+//! file (`{"declarations": [...]}`) to `/api/v1/risk/assess`, and also reports declarations
+//! assessed per second.
 
 use std::time::{Duration, Instant};
 
@@ -84,10 +87,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 6 {
-        eprintln!("usage: loadgen ADDR TOKEN CONNECTIONS SECONDS RATE");
+    if args.len() != 6 && args.len() != 7 {
+        eprintln!("usage: loadgen ADDR TOKEN CONNECTIONS SECONDS RATE [ASSESS_BODY]");
         std::process::exit(2);
     }
+    let assess: Option<(String, usize)> = args.get(6).map(|file| {
+        let body = std::fs::read_to_string(file).expect("ASSESS_BODY");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("ASSESS_BODY is JSON");
+        let n = v["declarations"].as_array().map_or(0, Vec::len);
+        (body, n)
+    });
     let (addr, token) = (args[1].clone(), args[2].clone());
     let connections: usize = args[3].parse().expect("CONNECTIONS");
     let seconds: f64 = args[4].parse().expect("SECONDS");
@@ -98,8 +107,12 @@ async fn main() {
     let mut tasks = Vec::new();
     for c in 0..connections {
         let (addr, token, limit) = (addr.clone(), token.clone(), limit.clone());
+        let assessing = assess.is_some();
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::open(&addr, &token).await;
+            if assessing {
+                return (conn, "/api/v1/risk/assess".to_string());
+            }
             let lodge = format!(
                 r#"{{"lrn":"LOAD-{run_id}-{c}","route":{{"departure":"KZ000101","transit":[{{"office":"AZ000201"}}],"destination":"GE000301"}}}}"#
             );
@@ -126,6 +139,7 @@ async fn main() {
     };
     let mut tasks = Vec::new();
     for (c, (mut conn, path)) in ready.into_iter().enumerate() {
+        let assess = assess.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
@@ -140,9 +154,12 @@ async fn main() {
                     break;
                 }
                 tokio::time::sleep_until(scheduled.into()).await;
-                let body = format!(
-                    r#"{{"type":"incident","office":"KZ000101","description":"load {c}-{i}"}}"#
-                );
+                let body = match &assess {
+                    Some((body, _)) => body.clone(),
+                    None => format!(
+                        r#"{{"type":"incident","office":"KZ000101","description":"load {c}-{i}"}}"#
+                    ),
+                };
                 match conn.post(&path, &body).await {
                     Ok((200, _)) => latencies.push(scheduled.elapsed().as_secs_f64() * 1000.0),
                     _ => errors += 1,
@@ -170,6 +187,7 @@ async fn main() {
             "acknowledged": all.len(),
             "errors": errors,
             "events_per_second": all.len() as f64 / elapsed,
+            "declarations_per_second": assess.as_ref().map(|(_, n)| (all.len() * n) as f64 / elapsed),
             "p50_ms": percentile(&all, 50.0),
             "p99_ms": percentile(&all, 99.0),
             "max_ms": all.last().copied().unwrap_or(f64::NAN),

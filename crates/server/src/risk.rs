@@ -8,20 +8,18 @@
 //! in force, and a new publication is compiled in the background and swapped in while the old
 //! one keeps answering, so that a hot swap costs no failed request and no wait.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use smartborder_ingest::declaration_json::{DeclarationJson, declarations_from_json};
-use smartborder_risk::configuration::{ConfigurationFile, RiskConfiguration};
+use smartborder_risk::configuration::{ConfigurationFile, LiveAssessment, RiskConfiguration};
 use smartborder_store::{Store, risk_files};
 use smartborder_transit::Principal;
 
@@ -195,25 +193,55 @@ pub(crate) async fn assess(
         ));
     }
     let config = state.risk.get(&state.store, &country).await?;
-    let result = tokio::task::spawn_blocking(move || {
+    let answer = tokio::task::spawn_blocking(move || {
         let (set, index, problems) = declarations_from_json(&b.declarations, &config.attributes);
         let threads = if set.declarations.len() >= 1000 { 2 } else { 1 };
-        let assessments = config.assess(&set, threads);
-        json!({
-            "country": country,
-            "versions": config.versions,
-            "assessments": assessments
-                .into_iter()
-                .zip(index)
-                .map(|(a, i)| json!({"index": i, "assessment": a}))
-                .collect::<Vec<_>>(),
-            "problems": problems
-                .iter()
-                .map(|p| json!({"index": p.index, "field": p.field, "found": p.found, "expected": p.expected}))
-                .collect::<Vec<_>>(),
+        let assessments = config
+            .assess(&set, threads)
+            .into_iter()
+            .zip(index)
+            .map(|(assessment, index)| Indexed { index, assessment })
+            .collect();
+        let problems = problems
+            .into_iter()
+            .map(|p| Problem {
+                index: p.index,
+                field: p.field,
+                found: p.found,
+                expected: p.expected,
+            })
+            .collect();
+        serde_json::to_vec(&Answer {
+            country: &country,
+            versions: &config.versions,
+            assessments,
+            problems,
         })
     })
     .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    Ok(Json(result).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
+}
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    country: &'a str,
+    versions: &'a BTreeMap<String, i64>,
+    assessments: Vec<Indexed>,
+    problems: Vec<Problem>,
+}
+
+#[derive(Serialize)]
+struct Indexed {
+    index: usize,
+    assessment: LiveAssessment,
+}
+
+#[derive(Serialize)]
+struct Problem {
+    index: usize,
+    field: String,
+    found: String,
+    expected: String,
 }
