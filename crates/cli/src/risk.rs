@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use smartborder_ingest::{DeclarationMapping, DeclarationsRead, read_declarations};
 use smartborder_model::{DeclarationField, FieldKind};
+use smartborder_risk::anomaly::AnomalyModel;
 use smartborder_risk::evaluation::{backtest, outcomes, rolling_backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::metrics::{TargetingMetrics, targeting_metrics};
@@ -42,10 +43,26 @@ pub enum RiskCommand {
     Backtest(BacktestArgs),
     /// Derive value-control bands from compliant history.
     Bands(BandsArgs),
+    /// Fit an anomaly model (isolation forest over label-free features) on a history without
+    /// control results; `risk eval` measures it like a trained model.
+    Anomaly(AnomalyArgs),
     /// Publish files of an administration's risk configuration (profiles.risk, value bands,
     /// selectivity.toml, model.json, model-card.json) as new versions, after checking that
     /// they compile with the files in force; the live API swaps them in without a restart.
     Publish(PublishArgs),
+}
+
+#[derive(Args)]
+pub struct AnomalyArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Write the model here (JSON).
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -284,7 +301,65 @@ pub fn run(command: RiskCommand) -> Result<ExitCode> {
         RiskCommand::Select(a) => selectivity(a),
         RiskCommand::Backtest(a) => run_backtest(a),
         RiskCommand::Bands(a) => bands(a),
+        RiskCommand::Anomaly(a) => anomaly(a),
         RiskCommand::Publish(a) => publish(a),
+    }
+}
+
+fn anomaly(a: AnomalyArgs) -> Result<ExitCode> {
+    let (read, strict_failed) = load_data(&a.data)?;
+    if read.set.declarations.is_empty() {
+        bail!("{}: no declaration was read", a.data.data.display());
+    }
+    let started = Instant::now();
+    let model = AnomalyModel::train(&read.set, a.seed, threads(a.threads));
+    model.save(&a.model)?;
+    println!(
+        "anomaly model on {} declarations ({} label-free features, {} trees of {} declarations), in {:.2} s -> {}",
+        model.declarations,
+        model.feature_names.len(),
+        model.trees.len(),
+        smartborder_risk::anomaly::SAMPLE.min(model.declarations),
+        started.elapsed().as_secs_f64(),
+        a.model.display()
+    );
+    Ok(exit(strict_failed))
+}
+
+/// A model file of either kind: trained on control results, or an anomaly model.
+enum Scorer {
+    Trained(Box<RiskModel>),
+    Anomaly(Box<AnomalyModel>),
+}
+
+impl Scorer {
+    fn load(path: &Path) -> Result<Scorer> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let shown = path.display().to_string();
+        Ok(
+            if text.contains(smartborder_risk::anomaly::ANOMALY_FORMAT) {
+                Scorer::Anomaly(Box::new(AnomalyModel::from_json(&text, &shown)?))
+            } else {
+                Scorer::Trained(Box::new(RiskModel::from_json(&text, &shown)?))
+            },
+        )
+    }
+
+    fn score(&self, set: &smartborder_model::DeclarationSet, threads: usize) -> Vec<f64> {
+        match self {
+            Scorer::Trained(m) => m.score(set, threads),
+            Scorer::Anomaly(m) => m.score(set, threads),
+        }
+    }
+
+    fn training(&self) -> Value {
+        match self {
+            Scorer::Trained(m) => json!(m.training),
+            Scorer::Anomaly(m) => {
+                json!({"anomaly": true, "declarations": m.declarations, "seed": m.seed})
+            }
+        }
     }
 }
 
@@ -545,7 +620,7 @@ fn write_json_file(path: &Path, value: &Value) -> Result<()> {
 
 fn eval(a: EvalArgs) -> Result<ExitCode> {
     let threads = threads(a.threads);
-    let model = RiskModel::load(&a.model)?;
+    let model = Scorer::load(&a.model)?;
     let (read, strict_failed) = load_data(&a.data)?;
     let started = Instant::now();
     let all_scores = model.score(&read.set, threads);
@@ -574,7 +649,7 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         json!({"declarations": all_scores.len(), "seconds": seconds, "declarations_per_second": rate, "threads": threads}),
     );
     out.insert("model".into(), json!(a.model.display().to_string()));
-    out.insert("training".into(), json!(model.training));
+    out.insert("training".into(), model.training());
     if let Some(rules_path) = &a.rules {
         let rules = load_rules(rules_path, &read.set.attributes)?;
         let perf = rule_performance(&rules, &read.set.declarations);

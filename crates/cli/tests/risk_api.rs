@@ -181,7 +181,26 @@ fn own_configurations_swapped_live(d: &Path, db: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("KZ/profiles.risk version 1"));
-    let out = publish(d, &db, "AZ", &["az/profiles.risk"]);
+    // AZ has no control results yet: an anomaly model scores its declarations.
+    let out = run(
+        d,
+        &[
+            "risk",
+            "anomaly",
+            "--data",
+            "history.csv",
+            "--mapping",
+            "mapping.toml",
+            "--model",
+            "az/anomaly.json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = publish(d, &db, "AZ", &["az/profiles.risk", "az/anomaly.json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -238,13 +257,16 @@ fn own_configurations_swapped_live(d: &Path, db: &str) {
     // AZ assesses with its own profile, and knows nothing of KZ's.
     let (s, az_answer) = assess(a, &az, &batch);
     assert_eq!(s, 200);
-    assert_eq!(az_answer["versions"], json!({"profiles.risk": 1}));
+    assert_eq!(
+        az_answer["versions"],
+        json!({"anomaly.json": 1, "profiles.risk": 1})
+    );
     let az_risky = &az_answer["assessments"][0]["assessment"];
     assert_eq!(az_risky["hits"], json!(["AZ-HEAVY"]));
-    assert_eq!(
-        (az_risky["lane"].as_str(), az_risky["score"].is_null()),
-        (Some("red"), true)
-    );
+    assert_eq!(az_risky["lane"], "red");
+    let anomaly = az_risky["score"].as_f64().unwrap();
+    assert!(anomaly > 0.0 && anomaly < 1.0, "{anomaly}");
+    assert_eq!(az_risky["reasons"], json!([]));
     assert!(!az_answer.to_string().contains("KZ-XX"));
     assert!(!kz_answer.to_string().contains("AZ-HEAVY"));
 

@@ -1,6 +1,7 @@
 //! An administration's risk configuration, compiled from the files it published: its risk
 //! profiles (`profiles.risk`) with the value bands and lists they name, its selectivity plan
-//! (`selectivity.toml`) and its model (`model.json`). Compiled once per set of versions and
+//! (`selectivity.toml`) and its model (`model.json`, or without control results yet an anomaly
+//! model, `anomaly.json`). Compiled once per set of versions and
 //! then shared by every assessment until a new version is published; each assessment names the
 //! versions that produced it.
 
@@ -9,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use smartborder_model::{DeclarationSet, Lane};
 
+use crate::anomaly::AnomalyModel;
 use crate::model::{Contribution, RiskModel};
 use crate::rules::{RuleFiles, RuleSet, parse_rules_with};
 use crate::selectivity::{Reason, SelectivityPlan, decide};
@@ -20,6 +22,9 @@ pub const PROFILES: &str = "profiles.risk";
 pub const PLAN: &str = "selectivity.toml";
 /// The published model.
 pub const MODEL: &str = "model.json";
+/// The published anomaly model, used when there is no trained model (an administration without
+/// control results yet).
+pub const ANOMALY: &str = "anomaly.json";
 /// The published model card (read by people, not used to assess).
 pub const MODEL_CARD: &str = "model-card.json";
 /// Features named among the reasons of an assessment.
@@ -52,6 +57,7 @@ pub struct RiskConfiguration {
     rules: RuleSet,
     plan: SelectivityPlan,
     model: Option<RiskModel>,
+    anomaly: Option<AnomalyModel>,
 }
 
 /// The assessment of one declaration.
@@ -61,7 +67,8 @@ pub struct LiveAssessment {
     pub lane: Lane,
     /// Held for an officer's review by a profile.
     pub review: bool,
-    /// The model's probability of non-compliance, when the configuration has a model.
+    /// The model's probability of non-compliance, when the configuration has a model; else the
+    /// anomaly model's score (0..1), when it has one.
     pub score: Option<f64>,
     /// The profiles that hit.
     pub hits: Vec<String>,
@@ -113,12 +120,21 @@ impl RiskConfiguration {
                 file: MODEL.into(),
                 message: e.to_string(),
             })?;
+        let anomaly = named
+            .get(ANOMALY)
+            .map(|text| AnomalyModel::from_json(text, ANOMALY))
+            .transpose()
+            .map_err(|e| ConfigurationError {
+                file: ANOMALY.into(),
+                message: e.to_string(),
+            })?;
         Ok(RiskConfiguration {
             versions: files.iter().map(|f| (f.name.clone(), f.version)).collect(),
             attributes: attributes.to_vec(),
             rules,
             plan,
             model,
+            anomaly,
         })
     }
 
@@ -126,6 +142,12 @@ impl RiskConfiguration {
     /// the others; see [`decide`]), on up to `threads` threads.
     pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Vec<LiveAssessment> {
         let assessed = self.model.as_ref().map(|m| (m, m.assess(set, threads)));
+        // Without a trained model, the anomaly model's score (no reasons: it has no additive
+        // contributions).
+        let anomalous = match (&assessed, &self.anomaly) {
+            (None, Some(a)) => Some(a.score(set, threads)),
+            _ => None,
+        };
         let n = set.declarations.len();
         let chunks: Vec<(usize, usize)> = (0..n)
             .step_by(CHUNK)
@@ -136,7 +158,11 @@ impl RiskConfiguration {
             (start..end)
                 .map(|i| {
                     let d = &set.declarations[i];
-                    let score = assessed.as_ref().map(|(_, a)| a.scores[i]);
+                    let score = match (&assessed, &anomalous) {
+                        (Some((_, a)), _) => Some(a.scores[i]),
+                        (None, Some(s)) => Some(s[i]),
+                        (None, None) => None,
+                    };
                     let decision = decide(d, &self.rules, score, &self.plan);
                     let reasons = assessed
                         .as_ref()
@@ -230,6 +256,8 @@ mod tests {
         );
         let e = RiskConfiguration::compile(&[file(MODEL, "{\"format\": \"x\"}")], &[]).unwrap_err();
         assert_eq!(e.file, MODEL);
+        let e = RiskConfiguration::compile(&[file(ANOMALY, "{}")], &[]).unwrap_err();
+        assert_eq!(e.file, ANOMALY);
         let e = RiskConfiguration::compile(
             &[
                 bands,

@@ -9,6 +9,7 @@
 pub mod rules;
 
 pub use rules::{RuleError, RuleSet, parse_rules};
+pub mod anomaly;
 pub mod configuration;
 pub mod draw;
 pub mod evaluation;
