@@ -392,15 +392,17 @@ mod tests {
         assert!(model.feature_names.iter().all(|f| !f.starts_with("risk:")));
         let test = history(1000, 50, day(4));
         let scores = model.score(&test, 2);
-        let (odd, plain): (Vec<(usize, f64)>, Vec<(usize, f64)>) = scores
-            .iter()
-            .copied()
-            .enumerate()
-            .partition(|(i, _)| i % 50 == 49);
+        let of = |odd: bool| -> Vec<f64> {
+            (0..scores.len())
+                .filter(|i| (i % 50 == 49) == odd)
+                .map(|i| scores[i])
+                .collect()
+        };
+        let (odd, plain) = (of(true), of(false));
         // Ranking: the chance that an odd declaration scores above an ordinary one (AUC).
         let pairs = odd
             .iter()
-            .map(|(_, o)| plain.iter().filter(|(_, p)| o > p).count())
+            .map(|o| plain.iter().filter(|p| o > p).count())
             .sum::<usize>() as f64;
         let auc = pairs / (odd.len() * plain.len()) as f64;
         assert!(auc > 0.95, "AUC {auc}");
