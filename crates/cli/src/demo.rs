@@ -84,13 +84,16 @@ fn kcs_data(given: Option<&std::path::Path>) -> Option<PathBuf> {
     found
 }
 
-/// Kazakhstan's risk configuration: the example profiles and their value bands, and (with the
-/// KCS data) a model trained on the 2020 declarations with its card measured on 2021's.
+/// Kazakhstan's risk configuration: the example profiles and their value bands, the example
+/// selectivity plan, and (with the KCS data) a model trained on the 2020 declarations with its
+/// card measured on 2021's.
 async fn publish_risk(db: &str, kcs: Option<&std::path::Path>, seed: u64) -> Result<()> {
-    use smartborder_risk::examples::{KCS_BANDS, KCS_BANDS_FILE, KCS_PROFILES};
+    use smartborder_risk::configuration::{MODEL, MODEL_CARD, PLAN, PROFILES};
+    use smartborder_risk::examples::{KCS_BANDS, KCS_BANDS_FILE, KCS_PLAN, KCS_PROFILES};
     let store = Store::open(db).await?;
-    risk_files::publish(&store, "demo", "KZ", "profiles.risk", KCS_PROFILES).await?;
+    risk_files::publish(&store, "demo", "KZ", PROFILES, KCS_PROFILES).await?;
     risk_files::publish(&store, "demo", "KZ", KCS_BANDS_FILE, KCS_BANDS).await?;
+    risk_files::publish(&store, "demo", "KZ", PLAN, KCS_PLAN).await?;
     let Some(dir) = kcs else {
         return Ok(());
     };
@@ -126,8 +129,8 @@ async fn publish_risk(db: &str, kcs: Option<&std::path::Path>, seed: u64) -> Res
         ))
     })
     .await??;
-    risk_files::publish(&store, "demo", "KZ", "model.json", &model).await?;
-    risk_files::publish(&store, "demo", "KZ", "model-card.json", &card).await?;
+    risk_files::publish(&store, "demo", "KZ", MODEL, &model).await?;
+    risk_files::publish(&store, "demo", "KZ", MODEL_CARD, &card).await?;
     Ok(())
 }
 

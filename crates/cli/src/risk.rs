@@ -364,8 +364,7 @@ impl Scorer {
 }
 
 fn publish(a: PublishArgs) -> Result<ExitCode> {
-    use smartborder_risk::configuration::{ConfigurationFile, RiskConfiguration};
-    use smartborder_store::risk_files;
+    use smartborder_risk::configuration::ConfigurationFile;
     let country = a.country.trim().to_ascii_uppercase();
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
         bail!("--country {}: expected an ISO 3166 alpha-2 code", a.country);
@@ -385,29 +384,12 @@ fn publish(a: PublishArgs) -> Result<ExitCode> {
             body,
         });
     }
-    let attributes: Vec<String> = load_mapping("kcs")?
-        .attributes
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
     crate::transit::runtime()?.block_on(async {
         let store = crate::transit::open(&a.db).await?;
-        let mut files: Vec<ConfigurationFile> = risk_files::in_force(&store, &country)
-            .await?
-            .into_iter()
-            .filter(|f| !new.iter().any(|n| n.name == f.name))
-            .map(|f| ConfigurationFile {
-                name: f.name,
-                version: f.version,
-                body: f.body,
-            })
-            .collect();
-        files.extend(new.iter().cloned());
-        RiskConfiguration::compile(&files, &attributes)
-            .with_context(|| format!("the risk configuration of {country} would not compile"))?;
-        for f in &new {
-            let version = risk_files::publish(&store, &a.by, &country, &f.name, &f.body).await?;
-            println!("{country}/{} version {version}", f.name);
+        for (name, version) in
+            smartborder_server::publish_checked(&store, &a.by, &country, &new).await?
+        {
+            println!("{country}/{name} version {version}");
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 
-use common::{bin, http_raw};
+use common::{bin, http_raw, key, post};
 
 /// The demo process, stopped by PID when dropped.
 struct Demo(Child);
@@ -186,6 +186,27 @@ fn demo_opens_a_populated_console() {
     let (status, cascade) = page(addr, &coordinator, "/console/training/programme");
     assert_eq!(status, 200);
     assert!(cascade.contains("<td>kz.trainer</td>"), "{cascade}");
+
+    // Kazakhstan's published configuration answers its national system's live API.
+    let db = format!("sqlite://{}", dir.path().join("single-window.db").display());
+    let token = key(&db, &["--country", "KZ"]);
+    let (status, answer) = post(
+        addr,
+        "/api/v1/risk/assess",
+        &token,
+        &serde_json::json!({"declarations": [{"declaration_id": "NAT-1", "date": "2026-12-01",
+            "office": "30", "hs_code": "850440", "origin": "CN", "mass_kg": 100.0, "value": 50.0}]}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["country"], "KZ");
+    for file in ["profiles.risk", "kcs-bands.csv", "selectivity.toml"] {
+        assert!(answer["versions"][file].is_i64(), "{answer}");
+    }
+    let a = &answer["assessments"][0]["assessment"];
+    assert!(
+        a["lane"].is_string() && a["propensity"].is_f64(),
+        "{answer}"
+    );
     drop(demo);
 }
 

@@ -299,6 +299,58 @@ fn own_configurations_swapped_live(d: &Path, db: &str) {
         (200, Some(10_000))
     );
 
+    // Files through the API: each administration lists and publishes its own, checked first.
+    let put = |token: &str, name: &str, body: &str| {
+        http(
+            a,
+            "PUT",
+            &format!("/api/v1/risk/files/{name}"),
+            Some(token),
+            Some(("text/plain", body.as_bytes())),
+            &[],
+        )
+        .unwrap()
+    };
+    let (s, e) = put(
+        &kz,
+        "profiles.risk",
+        "profile \"P\" {\n  when origin = then red }\n",
+    );
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("invalid_configuration")),
+        "{e}"
+    );
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("line 2"),
+        "{e}"
+    );
+    let (s, e) = put(&coordinator, "selectivity.toml", "seed = 1\n");
+    assert_eq!(s, 403, "{e}");
+    assert_eq!(put(&kz, ".hidden", "x").0, 400);
+    let (s, created) = put(
+        &az,
+        "selectivity.toml",
+        "seed = 9\n[default]\nrandom = { red = 0.5 }\n",
+    );
+    assert_eq!(s, 201, "{created}");
+    assert_eq!(
+        created,
+        json!({"country": "AZ", "name": "selectivity.toml", "version": 1})
+    );
+    let (s, listed) = get(a, "/api/v1/risk/files", &az);
+    assert_eq!(s, 200);
+    assert_eq!(
+        listed,
+        json!({"country": "AZ", "versions": {"anomaly.json": 1, "profiles.risk": 1, "selectivity.toml": 1}})
+    );
+    let (_, listed) = get(a, "/api/v1/risk/files", &kz);
+    assert_eq!(
+        listed["versions"]["profiles.risk"], 1,
+        "the refused upload published nothing"
+    );
+    assert!(listed["versions"].get("anomaly.json").is_none());
+
     // A new version published while requests keep coming: none fails, and the new profile
     // is in force within a few seconds.
     let statuses = Arc::new(Mutex::new(Vec::new()));

@@ -39,6 +39,8 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
         "/api/v1/notifications",
         "/api/v1/openapi.json",
         "/api/v1/risk/assess",
+        "/api/v1/risk/files",
+        "/api/v1/risk/files/{name}",
     ];
     let mut found = paths.clone();
     found.sort();

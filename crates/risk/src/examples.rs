@@ -7,3 +7,5 @@ pub const KCS_PROFILES: &str = include_str!("../../../profiles/kcs-rules.risk");
 pub const KCS_BANDS: &str = include_str!("../../../profiles/kcs-bands.csv");
 /// The name the example profiles give their bands file.
 pub const KCS_BANDS_FILE: &str = "kcs-bands.csv";
+/// The example selectivity plan (`profiles/kcs-selectivity.toml`).
+pub const KCS_PLAN: &str = include_str!("../../../profiles/kcs-selectivity.toml");

@@ -9,6 +9,7 @@ mod risk;
 mod webhook;
 
 pub use listener::Limits;
+pub use risk::{PublishError, publish_checked};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -137,6 +138,11 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
         .route(
             "/api/v1/risk/assess",
             post(risk::assess).layer(DefaultBodyLimit::max(risk::MAX_ASSESS_BODY_BYTES)),
+        )
+        .route("/api/v1/risk/files", get(risk::list_files))
+        .route(
+            "/api/v1/risk/files/{name}",
+            axum::routing::put(risk::put_file).layer(DefaultBodyLimit::max(risk::MAX_FILE_BYTES)),
         )
         .fallback(|uri: axum::http::Uri, headers: HeaderMap| async move {
             // A person who mistyped a console address gets a console page.

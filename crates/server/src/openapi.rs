@@ -55,6 +55,24 @@ pub fn document() -> Value {
             "assessments": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "assessment": {"$ref": "#/components/schemas/Assessment"}}}},
             "problems": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "field": {"type": "string"}, "found": {"type": "string"}, "expected": {"type": "string"}}}}}}}}}),
     );
+    let mut put_file_responses = errors(&[
+        (
+            "400",
+            "A file name outside the pattern, or a body that is not UTF-8",
+        ),
+        ("401", "Missing, unknown or revoked API key"),
+        ("403", "The coordinator"),
+        ("413", "Body over 64 MiB"),
+        (
+            "422",
+            "The configuration would not compile with this file: the message names the file, line and column",
+        ),
+    ]);
+    put_file_responses.insert(
+        "201".into(),
+        json!({"description": "Published", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "country": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer"}}}}}}),
+    );
     let mut lodge_responses = errors(&[
         ("400", "Malformed body or office reference"),
         ("401", "Missing, unknown or revoked API key"),
@@ -234,6 +252,18 @@ pub fn document() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["declarations"], "additionalProperties": false, "properties": {
                     "declarations": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {"$ref": "#/components/schemas/Declaration"}}}}}}},
                 "responses": assess_responses
+            }},
+            "/api/v1/risk/files": {"get": {
+                "summary": "The files of the caller's administration's risk configuration in force, with their versions",
+                "responses": {"200": {"description": "Versions by file name", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "country": {"type": "string"}, "versions": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}},
+                    "401": {"description": "Missing, unknown or revoked API key"}, "403": {"description": "The coordinator"}}
+            }},
+            "/api/v1/risk/files/{name}": {"put": {
+                "summary": "Publish a new version of one file of the caller's risk configuration (profiles.risk, a bands or list file it names, selectivity.toml, model.json, anomaly.json, model-card.json), audited; refused unless the configuration still compiles with it. The live API swaps it in within seconds.",
+                "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$"}}],
+                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string", "maxLength": 67108864}}}},
+                "responses": put_file_responses
             }}
         },
         "components": {

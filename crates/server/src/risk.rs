@@ -19,8 +19,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartborder_ingest::declaration_json::{DeclarationJson, declarations_from_json};
-use smartborder_risk::configuration::{ConfigurationFile, LiveAssessment, RiskConfiguration};
-use smartborder_store::{Store, risk_files};
+use smartborder_risk::configuration::{
+    ConfigurationError, ConfigurationFile, LiveAssessment, RiskConfiguration,
+};
+use smartborder_store::{Store, StoreError, risk_files};
 use smartborder_transit::Principal;
 
 use crate::{ApiError, AppState, caller};
@@ -29,6 +31,9 @@ use crate::{ApiError, AppState, caller};
 pub const MAX_BATCH: usize = 10_000;
 /// The largest body of an assessment request.
 pub const MAX_ASSESS_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The largest file of a configuration accepted by the API (a model of a large history with
+/// its category statistics runs to tens of megabytes: 16 MB for the KCS data).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 /// How often, at most, a request looks up the versions in force.
 pub const VERSION_CHECK: Duration = Duration::from_secs(1);
 
@@ -42,6 +47,57 @@ struct Cached {
     config: Arc<RiskConfiguration>,
     checked: Instant,
     compiling: bool,
+}
+
+/// Why a publication was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("the risk configuration of {country} would not compile: {source}")]
+    Invalid {
+        country: String,
+        #[source]
+        source: ConfigurationError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Publishes files of an administration's configuration as new versions (each audited with
+/// `actor`), once they compile together with the other files in force; when they do not,
+/// nothing is published. Returns each file's name and new version. The CLI's `risk publish` and
+/// `PUT /api/v1/risk/files/{name}` both publish through here.
+pub async fn publish_checked(
+    store: &Store,
+    actor: &str,
+    country: &str,
+    new: &[ConfigurationFile],
+) -> Result<Vec<(String, i64)>, PublishError> {
+    let mut files: Vec<ConfigurationFile> = risk_files::in_force(store, country)
+        .await?
+        .into_iter()
+        .filter(|f| !new.iter().any(|n| n.name == f.name))
+        .map(|f| ConfigurationFile {
+            name: f.name,
+            version: f.version,
+            body: f.body,
+        })
+        .collect();
+    files.extend(new.iter().cloned());
+    let checked = tokio::task::spawn_blocking(move || {
+        RiskConfiguration::compile(&files, &attributes()).map(|_| ())
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    checked.map_err(|source| PublishError::Invalid {
+        country: country.to_string(),
+        source,
+    })?;
+    let mut published = Vec::new();
+    for f in new {
+        let version = risk_files::publish(store, actor, country, &f.name, &f.body).await?;
+        published.push((f.name.clone(), version));
+    }
+    Ok(published)
 }
 
 /// The attribute names declarations are read with: those of the shipped declaration mapping,
@@ -156,27 +212,8 @@ pub(crate) async fn assess(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (_, principal) = caller(&state, &headers).await?;
-    let Principal::Administration { country } = principal else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "risk assessment uses an administration's own risk configuration; the coordinator has none",
-        ));
-    };
-    let body = body.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "payload_too_large"
-            } else {
-                "invalid_request"
-            },
-            format!(
-                "request body: {} (at most {MAX_ASSESS_BODY_BYTES} bytes)",
-                e.body_text()
-            ),
-        )
-    })?;
+    let country = administration(principal)?;
+    let body = body_of(body, MAX_ASSESS_BODY_BYTES)?;
     let b: AssessBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "request body: {e} (expected {{\"declarations\": [...]}})"
@@ -244,4 +281,100 @@ struct Problem {
     field: String,
     found: String,
     expected: String,
+}
+
+/// The caller's administration, or 403 for the coordinator.
+fn administration(principal: Principal) -> Result<String, ApiError> {
+    match principal {
+        Principal::Administration { country } => Ok(country),
+        Principal::Coordinator => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "risk configurations belong to administrations; the coordinator has none",
+        )),
+    }
+}
+
+/// A file name of a configuration: letters, digits, `.`, `_`, `-`; 1 to 64 characters.
+fn file_name(name: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "file name {name:?}: expected 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
+        )))
+    }
+}
+
+/// `PUT /api/v1/risk/files/{name}`: publishes a new version of one file of the caller's
+/// configuration, checked with the others in force.
+pub(crate) async fn put_file(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let (actor, principal) = caller(&state, &headers).await?;
+    let country = administration(principal)?;
+    file_name(&name)?;
+    let body = body_of(body, MAX_FILE_BYTES)?;
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::bad_request(format!("{name}: expected UTF-8 text")))?;
+    let file = ConfigurationFile {
+        name: name.clone(),
+        version: 0,
+        body: text,
+    };
+    match publish_checked(&state.store, &actor, &country, &[file]).await {
+        Ok(published) => {
+            let version = published.first().map_or(0, |(_, v)| *v);
+            Ok((
+                StatusCode::CREATED,
+                axum::Json(
+                    serde_json::json!({"country": country, "name": name, "version": version}),
+                ),
+            )
+                .into_response())
+        }
+        Err(PublishError::Invalid { source, .. }) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_configuration",
+            source.to_string(),
+        )),
+        Err(PublishError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// `GET /api/v1/risk/files`: the files of the caller's configuration in force, with versions.
+pub(crate) async fn list_files(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, principal) = caller(&state, &headers).await?;
+    let country = administration(principal)?;
+    let versions: BTreeMap<String, i64> = risk_files::versions(&state.store, &country)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(axum::Json(serde_json::json!({"country": country, "versions": versions})).into_response())
+}
+
+/// The body, or a JSON error naming the limit of this endpoint.
+fn body_of(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "payload_too_large"
+            } else {
+                "invalid_request"
+            },
+            format!("request body: {} (at most {limit} bytes)", e.body_text()),
+        )
+    })
 }
