@@ -337,13 +337,17 @@ impl Scorer {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let shown = path.display().to_string();
-        Ok(
-            if text.contains(smartborder_risk::anomaly::ANOMALY_FORMAT) {
-                Scorer::Anomaly(Box::new(AnomalyModel::from_json(&text, &shown)?))
-            } else {
-                Scorer::Trained(Box::new(RiskModel::from_json(&text, &shown)?))
-            },
-        )
+        // The file says which kind it is; each reader checks the rest.
+        #[derive(serde::Deserialize)]
+        struct Header {
+            format: String,
+        }
+        let format = serde_json::from_str::<Header>(&text).map_or(String::new(), |h| h.format);
+        Ok(if format == smartborder_risk::anomaly::ANOMALY_FORMAT {
+            Scorer::Anomaly(Box::new(AnomalyModel::from_json(&text, &shown)?))
+        } else {
+            Scorer::Trained(Box::new(RiskModel::from_json(&text, &shown)?))
+        })
     }
 
     fn score(&self, set: &smartborder_model::DeclarationSet, threads: usize) -> Vec<f64> {

@@ -13,59 +13,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 
-const MAPPING: &str = r#"
-[input]
-delimiter = ";"
-[columns]
-declaration_id = "No"
-date = "Accepted"
-office = "Office"
-hs_code = "Commodity"
-origin = "Origin"
-importer = "Importer"
-mass_kg = "Gross kg"
-value = "Customs value"
-non_compliant = "Result"
-"#;
-
-/// A history where importers I0..I9 from origin XX under-declare and are usually caught.
-fn write_history(path: &Path, n: usize) {
-    let mut text = String::from(
-        "No;Accepted;Office;Commodity;Origin;Importer;Gross kg;Customs value;Result\n",
-    );
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
-    for i in 0..n {
-        let risky = next() < 0.2;
-        let importer = if risky {
-            format!("I{}", (next() * 10.0) as u32)
-        } else {
-            format!("J{}", (next() * 300.0) as u32)
-        };
-        let mass = 10.0 + next() * 990.0;
-        let per_kg = if risky {
-            1.0 + next() * 4.0
-        } else {
-            5.0 + next() * 45.0
-        };
-        let fraud = next() < if risky { 0.8 } else { 0.05 };
-        let day = 1 + (i * 28 / n) as u32;
-        text.push_str(&format!(
-            "H-{i};2021-02-{day:02};{};847130;{};{importer};{mass:.1};{:.2};{}\n",
-            ["A1", "B2", "C3"][i % 3],
-            if risky { "XX" } else { "DE" },
-            mass * per_kg,
-            u8::from(fraud)
-        ));
-    }
-    std::fs::write(path, text).unwrap();
-}
-
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     bin().args(args).current_dir(dir).output().unwrap()
 }
@@ -115,8 +62,8 @@ fn administrations_assess_with_their_own_configuration_on_postgres() {
 
 fn own_configurations_swapped_live(d: &Path, db: &str) {
     let db = db.to_string();
-    std::fs::write(d.join("mapping.toml"), MAPPING).unwrap();
-    write_history(&d.join("history.csv"), 4000);
+    std::fs::write(d.join("mapping.toml"), RISK_MAPPING).unwrap();
+    write_history(&d.join("history.csv"), 4000, 1, false);
     let out = run(
         d,
         &[

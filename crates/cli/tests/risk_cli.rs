@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{RISK_MAPPING, write_history};
 use serde_json::Value;
 
 fn smartborder(dir: &Path, args: &[&str]) -> Output {
@@ -71,76 +72,11 @@ fn scores(path: &Path) -> HashMap<String, f64> {
         .collect()
 }
 
-const MAPPING: &str = r#"
-[input]
-delimiter = ";"
-[columns]
-declaration_id = "No"
-date = "Accepted"
-office = "Office"
-hs_code = "Commodity"
-origin = "Origin"
-importer = "Importer"
-mass_kg = "Gross kg"
-value = "Customs value"
-non_compliant = "Result"
-revenue = "Recovered"
-"#;
-
-/// A history where importers I0..I9 from origin XX under-declare and are usually caught, plus
-/// rows with problems at known lines.
-fn write_history(path: &Path, n: usize, salt: u64, faults: bool) {
-    let mut text = String::from(
-        "No;Accepted;Office;Commodity;Origin;Importer;Gross kg;Customs value;Result;Recovered\n",
-    );
-    let mut x = salt.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
-    for i in 0..n {
-        let risky = next() < 0.2;
-        let importer = if risky {
-            format!("I{}", (next() * 10.0) as u32)
-        } else {
-            format!("J{}", (next() * 300.0) as u32)
-        };
-        let mass = 10.0 + next() * 990.0;
-        let per_kg = if risky {
-            1.0 + next() * 4.0
-        } else {
-            5.0 + next() * 45.0
-        };
-        let fraud = next() < if risky { 0.8 } else { 0.05 };
-        let recovered = if fraud {
-            format!("{:.2}", mass * 0.5)
-        } else {
-            "0".into()
-        };
-        let day = 1 + (i * 28 / n.max(1)) as u32;
-        text.push_str(&format!(
-            "{salt}-{i};2021-02-{day:02};{};84713{};{};{importer};{mass:.1};{:.2};{};{recovered}\n",
-            ["A1", "B2", "C3"][i % 3],
-            i % 10,
-            if risky { "XX" } else { "DE" },
-            mass * per_kg,
-            u8::from(fraud)
-        ));
-    }
-    if faults {
-        text.push_str("bad-1;2021-13-01;A1;847130;DE;J1;10;100;0;0\n");
-        text.push_str("bad-2;2021-02-01;A1;847130;DE;J1;heavy;100;0;0\n");
-    }
-    std::fs::write(path, text).unwrap();
-}
-
 #[test]
 fn synthetic_history_train_eval_score_select_backtest() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("mapping.toml"), MAPPING).unwrap();
+    std::fs::write(d.join("mapping.toml"), RISK_MAPPING).unwrap();
     write_history(&d.join("train.csv"), 6000, 1, false);
     write_history(&d.join("test.csv"), 3000, 2, true);
     std::fs::write(

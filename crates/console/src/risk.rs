@@ -48,9 +48,7 @@ fn analysts_only(signed: &Signed) -> Response {
 /// Checks a profiles text as `smartborder risk rules check --mapping kcs` does, with the
 /// administration's other risk files (value bands, lists) beside it.
 fn check(text: &str, files: &[RiskFile]) -> Result<RuleSet, RuleError> {
-    let attributes: Vec<String> = DeclarationMapping::from_toml(KCS_MAPPING, "kcs")
-        .map(|m| m.attributes.into_iter().map(|(n, _)| n).collect())
-        .unwrap_or_default();
+    let attributes = smartborder_ingest::declaration_mapping::kcs_attribute_names();
     let named: BTreeMap<String, String> = files
         .iter()
         .filter(|f| f.name != PROFILES)

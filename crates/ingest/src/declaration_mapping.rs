@@ -93,6 +93,14 @@ impl Role {
 /// in: `--mapping kcs` on the command line, and the console's rule checks.
 pub const KCS_MAPPING: &str = include_str!("../../../profiles/kcs.toml");
 
+/// The attribute names of [`KCS_MAPPING`]: those risk profiles are checked against in the
+/// console, and live declarations are read with.
+pub fn kcs_attribute_names() -> Vec<String> {
+    DeclarationMapping::from_toml(KCS_MAPPING, "kcs")
+        .map(|m| m.attributes.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default()
+}
+
 /// A validated declaration mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeclarationMapping {

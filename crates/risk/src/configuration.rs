@@ -100,18 +100,11 @@ impl RiskConfiguration {
                 })?,
             None => RuleSet { profiles: vec![] },
         };
-        let plan = match named.get(PLAN) {
-            Some(text) => {
-                SelectivityPlan::from_toml(text, PLAN).map_err(|message| ConfigurationError {
-                    file: PLAN.into(),
-                    message,
-                })?
-            }
-            None => SelectivityPlan::from_toml("", PLAN).map_err(|message| ConfigurationError {
+        let plan = SelectivityPlan::from_toml(named.get(PLAN).map_or("", String::as_str), PLAN)
+            .map_err(|message| ConfigurationError {
                 file: PLAN.into(),
                 message,
-            })?,
-        };
+            })?;
         let model = named
             .get(MODEL)
             .map(|text| RiskModel::from_json(text, MODEL))

@@ -300,33 +300,26 @@ pub fn decide(
     let mut decision = criteria(d, rules, score, seed);
     let rates = plan.rates(&d.office);
     let mut kept = 1.0 - decision.propensity;
-    let mut draw_into = |decision: &mut Decision, purpose: &str, chance: f64, reason: Reason| {
+    // Random rates, then exploration: a seeded draw per lane at its chance.
+    let draws = SELECTION_LANES
+        .map(|lane| ("random", lane, rates.random.get(lane)))
+        .into_iter()
+        .chain(SELECTION_LANES.map(|lane| {
+            let chance = plan.exploration_share * rates.expected.get(lane);
+            ("explore", lane, chance)
+        }));
+    for (step, lane, chance) in draws {
         kept *= 1.0 - chance.clamp(0.0, 1.0);
-        if decision.lane == Lane::Green && draw::uniform(seed, purpose, &d.id) < chance {
-            decision.lane = match reason {
-                Reason::Random { lane } | Reason::Exploration { lane } => lane,
-                _ => decision.lane,
-            };
-            decision.reasons.push(reason);
+        if decision.lane == Lane::Green
+            && draw::uniform(seed, &format!("{step}:{lane}"), &d.id) < chance
+        {
+            decision.lane = lane;
+            decision.reasons.push(if step == "random" {
+                Reason::Random { lane }
+            } else {
+                Reason::Exploration { lane }
+            });
         }
-    };
-    for lane in SELECTION_LANES {
-        let chance = rates.random.get(lane);
-        draw_into(
-            &mut decision,
-            &format!("random:{lane}"),
-            chance,
-            Reason::Random { lane },
-        );
-    }
-    for lane in SELECTION_LANES {
-        let chance = plan.exploration_share * rates.expected.get(lane);
-        draw_into(
-            &mut decision,
-            &format!("explore:{lane}"),
-            chance,
-            Reason::Exploration { lane },
-        );
     }
     let priority = decision.score.unwrap_or(decision.rule_score);
     for lane in SELECTION_LANES {

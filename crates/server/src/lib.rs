@@ -544,7 +544,7 @@ async fn write_request(
     accepted: &[Media],
 ) -> Result<Write, ApiError> {
     let (actor, principal) = caller(state, headers).await?;
-    let body = body_bytes(body)?;
+    let body = body_bytes(body, MAX_BODY_BYTES)?;
     let media = media(headers, accepted)?;
     Ok(Write {
         actor,
@@ -556,8 +556,8 @@ async fn write_request(
     })
 }
 
-/// The body, or a JSON error when it is too large or unreadable.
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+/// The body, or a JSON error when it is too large (over the endpoint's `limit`) or unreadable.
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         let status = e.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -568,10 +568,7 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
         ApiError::new(
             status,
             code,
-            format!(
-                "request body: {} (at most {MAX_BODY_BYTES} bytes)",
-                e.body_text()
-            ),
+            format!("request body: {} (at most {limit} bytes)", e.body_text()),
         )
     })
 }

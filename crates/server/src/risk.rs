@@ -19,13 +19,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartborder_ingest::declaration_json::{DeclarationJson, declarations_from_json};
+use smartborder_ingest::declaration_mapping::kcs_attribute_names;
 use smartborder_risk::configuration::{
     ConfigurationError, ConfigurationFile, LiveAssessment, RiskConfiguration,
 };
 use smartborder_store::{Store, StoreError, risk_files};
 use smartborder_transit::Principal;
 
-use crate::{ApiError, AppState, caller};
+use crate::{ApiError, AppState, body_bytes, caller};
 
 /// The most declarations one request may assess.
 pub const MAX_BATCH: usize = 10_000;
@@ -84,7 +85,7 @@ pub async fn publish_checked(
         .collect();
     files.extend(new.iter().cloned());
     let checked = tokio::task::spawn_blocking(move || {
-        RiskConfiguration::compile(&files, &attributes()).map(|_| ())
+        RiskConfiguration::compile(&files, &kcs_attribute_names()).map(|_| ())
     })
     .await
     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
@@ -100,17 +101,6 @@ pub async fn publish_checked(
     Ok(published)
 }
 
-/// The attribute names declarations are read with: those of the shipped declaration mapping,
-/// the names the console's profile editor checks against.
-fn attributes() -> Vec<String> {
-    smartborder_ingest::DeclarationMapping::from_toml(
-        smartborder_ingest::declaration_mapping::KCS_MAPPING,
-        "kcs",
-    )
-    .map(|m| m.attributes.into_iter().map(|(n, _)| n).collect())
-    .unwrap_or_default()
-}
-
 async fn compile(store: &Store, country: &str) -> Result<RiskConfiguration, ApiError> {
     let files: Vec<ConfigurationFile> = risk_files::in_force(store, country)
         .await?
@@ -122,7 +112,7 @@ async fn compile(store: &Store, country: &str) -> Result<RiskConfiguration, ApiE
         })
         .collect();
     let country = country.to_string();
-    tokio::task::spawn_blocking(move || RiskConfiguration::compile(&files, &attributes()))
+    tokio::task::spawn_blocking(move || RiskConfiguration::compile(&files, &kcs_attribute_names()))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
         .map_err(|e| {
@@ -169,7 +159,11 @@ impl Configurations {
             return Ok(config);
         };
         let versions = risk_files::versions(store, country).await?;
-        if versions == current.versions.clone().into_iter().collect::<Vec<_>>() {
+        if versions
+            .iter()
+            .map(|(n, v)| (n, v))
+            .eq(current.versions.iter())
+        {
             return Ok(current);
         }
         // A new publication: compile it apart while the current configuration answers.
@@ -213,7 +207,7 @@ pub(crate) async fn assess(
 ) -> Result<Response, ApiError> {
     let (_, principal) = caller(&state, &headers).await?;
     let country = administration(principal)?;
-    let body = body_of(body, MAX_ASSESS_BODY_BYTES)?;
+    let body = body_bytes(body, MAX_ASSESS_BODY_BYTES)?;
     let b: AssessBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "request body: {e} (expected {{\"declarations\": [...]}})"
@@ -322,7 +316,7 @@ pub(crate) async fn put_file(
     let (actor, principal) = caller(&state, &headers).await?;
     let country = administration(principal)?;
     file_name(&name)?;
-    let body = body_of(body, MAX_FILE_BYTES)?;
+    let body = body_bytes(body, MAX_FILE_BYTES)?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request(format!("{name}: expected UTF-8 text")))?;
     let file = ConfigurationFile {
@@ -362,19 +356,4 @@ pub(crate) async fn list_files(
         .into_iter()
         .collect();
     Ok(axum::Json(serde_json::json!({"country": country, "versions": versions})).into_response())
-}
-
-/// The body, or a JSON error naming the limit of this endpoint.
-fn body_of(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
-    body.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "payload_too_large"
-            } else {
-                "invalid_request"
-            },
-            format!("request body: {} (at most {limit} bytes)", e.body_text()),
-        )
-    })
 }
