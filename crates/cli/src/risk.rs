@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use smartborder_ingest::{DeclarationMapping, DeclarationsRead, read_declarations};
-use smartborder_model::{DeclarationField, FieldKind};
+use smartborder_model::{DeclarationField, DeclarationSet, FieldKind};
 use smartborder_risk::anomaly::AnomalyModel;
 use smartborder_risk::evaluation::{backtest, outcomes, rolling_backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
@@ -21,6 +21,7 @@ use smartborder_risk::model::{Capacity, RiskModel, SEARCH_SPEED_UP, TrainOptions
 use smartborder_risk::selectivity::{SelectivityPlan, deciding_reason, select};
 use smartborder_risk::value_bands::{BandSettings, derive_bands, write_bands};
 use smartborder_risk::{RuleSet, parse_rules};
+use smartborder_transit::AssessedGoods;
 
 use crate::progress::Bar;
 
@@ -182,8 +183,22 @@ impl ModelParamArgs {
 
 #[derive(Args)]
 pub struct TrainArgs {
-    #[command(flatten)]
-    data: DataArgs,
+    /// Declarations: .csv, .xlsx (.xls, .ods) or .parquet (or --from-transit).
+    #[arg(long, required_unless_present = "from_transit", requires = "mapping")]
+    data: Option<PathBuf>,
+    /// Declaration mapping (TOML), or `kcs` for the built-in Korea Customs Service mapping.
+    #[arg(long)]
+    mapping: Option<String>,
+    /// Exit with status 2 when any row has a problem (the work is still done).
+    #[arg(long)]
+    strict: bool,
+    /// Train instead on the movements the single window (this database URL) assessed for
+    /// --country: their goods items, labelled by the control results recorded.
+    #[arg(long, conflicts_with = "data", requires = "country")]
+    from_transit: Option<String>,
+    /// The administration whose assessments and control results are learned from.
+    #[arg(long)]
+    country: Option<String>,
     /// Write the model here (JSON).
     #[arg(long)]
     model: PathBuf,
@@ -399,6 +414,47 @@ fn publish(a: PublishArgs) -> Result<ExitCode> {
     })
 }
 
+/// The training set of `country` from the movements the single window assessed for it.
+fn transit_training_set(db: &str, country: &str) -> Result<DeclarationSet> {
+    let country = country.trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        bail!("--country {country}: expected an ISO 3166 alpha-2 code");
+    }
+    let movements = crate::transit::runtime()?.block_on(async {
+        let store = crate::transit::open(db).await?;
+        smartborder_store::route_risk::assessed_movements(&store, &country)
+            .await
+            .with_context(|| format!("reading the assessments of {country} from {db}"))
+    })?;
+    let rows: Vec<AssessedGoods<'_>> = movements
+        .iter()
+        .map(|m| AssessedGoods {
+            reference: &m.mrn,
+            consignment: &m.consignment,
+            date: m.assessed_at.date_naive(),
+            office: &m.office,
+            propensity: m.propensity,
+            result: m.result.as_ref(),
+        })
+        .collect();
+    let set = smartborder_transit::goods::training_set(&rows);
+    let inspected = movements
+        .iter()
+        .filter(|m| m.result.as_ref().and_then(|r| r.non_compliant()).is_some())
+        .count();
+    eprintln!(
+        "{db}: {} movements assessed by {country} ({inspected} inspected with a result), {} goods items",
+        movements.len(),
+        set.declarations.len()
+    );
+    if inspected == 0 {
+        bail!(
+            "{country} has no inspected movement with a control result yet: record control results (POST /api/v1/movements/{{mrn}}/controls) before training"
+        );
+    }
+    Ok(set)
+}
+
 fn load_mapping(arg: &str) -> Result<DeclarationMapping> {
     let path = Path::new(arg);
     if arg == "kcs" && !path.exists() {
@@ -507,7 +563,21 @@ fn threads(t: Option<usize>) -> usize {
 fn train(a: TrainArgs) -> Result<ExitCode> {
     let threads = threads(a.threads);
     let options = a.params.options(threads)?;
-    let (read, strict_failed) = load_data(&a.data)?;
+    let (set, strict_failed) = match (&a.from_transit, &a.data, &a.mapping) {
+        (Some(db), _, _) => (
+            transit_training_set(db, a.country.as_deref().unwrap_or_default())?,
+            false,
+        ),
+        (None, Some(data), Some(mapping)) => {
+            let (read, strict_failed) = load_data(&DataArgs {
+                data: data.clone(),
+                mapping: mapping.clone(),
+                strict: a.strict,
+            })?;
+            (read.set, strict_failed)
+        }
+        _ => bail!("give --data with --mapping, or --from-transit with --country"),
+    };
     if options.capacity == Capacity::Validated {
         eprintln!("choosing the model's size by validation on the last fifth of the period");
     }
@@ -518,7 +588,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             .progress_chars("=> "),
     );
     let started = Instant::now();
-    let model = RiskModel::train_with(&read.set, &options, &|t| bar.set_position(t as u64))?;
+    let model = RiskModel::train_with(&set, &options, &|t| bar.set_position(t as u64))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     model.save(&a.model)?;

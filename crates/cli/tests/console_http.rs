@@ -603,3 +603,141 @@ fn a_course_runs_from_set_up_to_certificate() {
         "{list}"
     );
 }
+
+/// Risk on the route in the console: a GE officer reads GE's assessment of a movement lodged in
+/// KZ (the goods, the lane and the profile hit) and records a control result on the form; an AZ
+/// officer on the same route sees neither; the coordinator's page has no risk section.
+#[test]
+fn an_officer_reads_the_assessment_and_records_a_control_result() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("profiles.risk"),
+        "profile \"GE-SWITCHES\" {\n    when hs_code starts_with \"8517\"\n    then yellow\n}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "risk",
+            "publish",
+            "--db",
+            &world.db,
+            "--country",
+            "GE",
+            "--by",
+            "ge.analyst",
+        ])
+        .arg(dir.path().join("profiles.risk"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    world.user(
+        "ge.officer",
+        &[
+            "--role",
+            "officer",
+            "--country",
+            "GE",
+            "--office",
+            "GE000301",
+        ],
+    );
+    world.user(
+        "az.officer",
+        &[
+            "--role",
+            "officer",
+            "--country",
+            "AZ",
+            "--office",
+            "AZ000201",
+        ],
+    );
+    world.user("coordinator", &["--role", "coordinator"]);
+    let addr = world.addr();
+    let kz = common::key(&world.db, &["--country", "KZ"]);
+    let mut lodgement = common::lodgement("CONSOLE-RISK-1");
+    lodgement["consignment"] = serde_json::json!({"seals": 1, "items": [
+        {"commodity_code": "85176200", "description": "Network switches", "gross_mass_kg": 1234.0}]});
+    let (status, body) = common::post(addr, "/api/v1/movements", &kz, &lodgement);
+    assert_eq!(status, 201, "{body}");
+    let mrn = body["movement"]["mrn"].as_str().unwrap().to_string();
+    let page_path = format!("/console/movements/{mrn}");
+
+    let ge = sign_in(addr, "ge.officer");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let page = loop {
+        let (status, page) = get(addr, &ge, &page_path);
+        assert_eq!(status, 200);
+        if page.contains("GE-SWITCHES") {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no assessment shown: {page}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        page.contains("Network switches") && page.contains("1,234"),
+        "{page}"
+    );
+    assert!(page.contains("lane-yellow"), "{page}");
+    assert!(page.contains("id=\"control-form\""), "{page}");
+
+    // A finding without an inspection is refused on the page, with the reason.
+    let form = |inspected: &str, finding: &str| {
+        format!(
+            "csrf={}&nonce={}&office=GE000301&lane_applied=yellow&inspected={inspected}&finding={finding}&finding_code=MISDESCRIBED&revenue_recovered=250&seizure=no&remarks=",
+            ge.csrf,
+            finding.len() + inspected.len()
+        )
+    };
+    let (status, page) = post_form(
+        addr,
+        &ge,
+        &format!("{page_path}/controls"),
+        &form("no", "minor"),
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("control-error") && page.contains("without an inspection"),
+        "{page}"
+    );
+    let location = post_for_location(
+        addr,
+        &ge,
+        &format!("{page_path}/controls"),
+        &form("yes", "minor"),
+    );
+    assert!(location.ends_with("#risk"), "{location}");
+    let (_, page) = get(addr, &ge, &page_path);
+    assert!(
+        page.contains("MISDESCRIBED") && page.contains("Minor irregularity"),
+        "{page}"
+    );
+
+    // Confidential to GE.
+    let az = sign_in(addr, "az.officer");
+    let (status, page) = get(addr, &az, &page_path);
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("GE-SWITCHES") && !page.contains("MISDESCRIBED"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"control-form\""),
+        "AZ records its own results"
+    );
+    let coordinator = sign_in(addr, "coordinator");
+    let (status, page) = get(addr, &coordinator, &page_path);
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("id=\"risk\"") && !page.contains("GE-SWITCHES"),
+        "{page}"
+    );
+}

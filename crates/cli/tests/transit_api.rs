@@ -35,6 +35,8 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
         "/api/v1/movements/{mrn}/events",
         "/api/v1/movements/{mrn}/invalidation",
         "/api/v1/movements/{mrn}/messages",
+        "/api/v1/movements/{mrn}/risk",
+        "/api/v1/movements/{mrn}/controls",
         "/api/v1/movements/{mrn}/release",
         "/api/v1/notifications",
         "/api/v1/openapi.json",

@@ -20,6 +20,7 @@ mod live;
 mod movement;
 mod pages;
 mod risk;
+mod route_risk;
 pub mod session;
 mod sign_in;
 mod training;
@@ -63,6 +64,10 @@ pub fn router(store: Store, writer: Writer) -> Router {
         .route("/console/movements", get(board::board))
         .route("/console/movements/{mrn}", get(movement::page))
         .route("/console/movements/{mrn}/events", post(movement::record))
+        .route(
+            "/console/movements/{mrn}/controls",
+            post(route_risk::record),
+        )
         .route(
             "/console/movements/{mrn}/declaration.xml",
             get(movement::declaration),

@@ -63,7 +63,7 @@ fn places(m: &Movement) -> Vec<(Place, &OfficeRef)> {
 }
 
 /// The movement if the person may see it; otherwise `None`, answered like an unknown MRN.
-async fn visible(
+pub(crate) async fn visible(
     state: &ConsoleState,
     signed: &Signed,
     mrn: &str,
@@ -74,7 +74,7 @@ async fn visible(
     Ok(found.filter(|(_, m)| signed.session.user.principal().can_see(&m.route).is_ok()))
 }
 
-fn not_found(lang: Lang, mrn: &str) -> Response {
+pub(crate) fn not_found(lang: Lang, mrn: &str) -> Response {
     pages::refusal(
         lang,
         StatusCode::NOT_FOUND,
@@ -91,7 +91,7 @@ pub async fn page(
     render(&state, &signed, &mrn, StatusCode::OK, None).await
 }
 
-async fn render(
+pub(crate) async fn render(
     state: &ConsoleState,
     signed: &Signed,
     mrn: &str,
@@ -113,6 +113,10 @@ async fn render(
         Err(e) => return pages::store_failed(lang, &e),
     };
     movement.events = history.into_iter().map(|(_, e)| e).collect();
+    let risk = match crate::route_risk::section(state, signed, id, &movement).await {
+        Ok(section) => section,
+        Err(r) => return r,
+    };
     let content = html! {
         @if let Some(n) = notice { (n) }
         dl.summary {
@@ -139,6 +143,7 @@ async fn render(
             }
         }
         (event_form(lang, signed, &movement))
+        (risk)
     };
     pages::signed_page(state, signed, &format!("MRN {mrn}"), status, content).await
 }
@@ -415,19 +420,21 @@ pub async fn record(
         Ok(Answer::Done { .. }) => {
             Redirect::to(&format!("/console/movements/{mrn}?recorded=1#timeline")).into_response()
         }
-        Ok(Answer::Refused { refusal, message }) => {
-            let status = match refusal {
-                Refusal::Forbidden => StatusCode::FORBIDDEN,
-                Refusal::NotFound => StatusCode::NOT_FOUND,
-                Refusal::Conflict => StatusCode::CONFLICT,
-                Refusal::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-                Refusal::Corrupt => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            failed(status, message).await
-        }
-        Ok(Answer::Checkpointed { .. }) | Err(_) => {
+        Ok(Answer::Refused { refusal, message }) => failed(refusal_status(refusal), message).await,
+        Ok(Answer::Checkpointed { .. } | Answer::Recorded { .. }) | Err(_) => {
             failed(StatusCode::SERVICE_UNAVAILABLE, lang.t("store-unavailable")).await
         }
+    }
+}
+
+/// The HTTP status of a refusal of the writer, as the API gives it.
+pub(crate) fn refusal_status(refusal: Refusal) -> StatusCode {
+    match refusal {
+        Refusal::Forbidden => StatusCode::FORBIDDEN,
+        Refusal::NotFound => StatusCode::NOT_FOUND,
+        Refusal::Conflict => StatusCode::CONFLICT,
+        Refusal::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        Refusal::Corrupt => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

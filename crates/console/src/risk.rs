@@ -48,7 +48,7 @@ fn analysts_only(signed: &Signed) -> Response {
 /// Checks a profiles text as `smartborder risk rules check --mapping kcs` does, with the
 /// administration's other risk files (value bands, lists) beside it.
 fn check(text: &str, files: &[RiskFile]) -> Result<RuleSet, RuleError> {
-    let attributes = smartborder_ingest::declaration_mapping::kcs_attribute_names();
+    let attributes = smartborder_ingest::declaration_mapping::published_attribute_names();
     let named: BTreeMap<String, String> = files
         .iter()
         .filter(|f| f.name != PROFILES)

@@ -101,6 +101,19 @@ pub fn kcs_attribute_names() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The attribute names an administration's published risk configuration is checked and
+/// compiled with: the built-in mapping's (declarations sent to the live API) and those of the
+/// goods items of transit declarations (assessments before arrival), each once.
+pub fn published_attribute_names() -> Vec<String> {
+    let mut names = kcs_attribute_names();
+    for a in smartborder_model::GOODS_ITEM_ATTRIBUTES {
+        if !names.iter().any(|n| n == a) {
+            names.push(a.to_string());
+        }
+    }
+    names
+}
+
 /// A validated declaration mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeclarationMapping {

@@ -132,6 +132,21 @@ fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> Option<f64> {
     }
 }
 
+/// The attributes a transit declaration's goods item gives a risk declaration beyond the model's
+/// own fields, by the name risk profiles and models use: the description of goods, the country
+/// of destination, the mode of transport at the border (NCTS code 1-9), the nationality of the
+/// active border transport means, the number of seals, the guarantee type (NCTS CL251) and the
+/// type of the first previous document.
+pub const GOODS_ITEM_ATTRIBUTES: [&str; 7] = [
+    "description",
+    "destination",
+    "transport_mode",
+    "transport_nationality",
+    "seals",
+    "guarantee_type",
+    "previous_document",
+];
+
 /// Declarations read from one source, with the names of their extra attributes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeclarationSet {

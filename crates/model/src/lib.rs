@@ -16,7 +16,9 @@ pub mod working_hours;
 pub mod zone;
 
 pub use corridor::{CORRIDOR_OFFICES, Country, CustomsOffice, TransportMode};
-pub use declaration::{ControlOutcome, Declaration, DeclarationField, DeclarationSet, FieldKind};
+pub use declaration::{
+    ControlOutcome, Declaration, DeclarationField, DeclarationSet, FieldKind, GOODS_ITEM_ATTRIBUTES,
+};
 pub use finding::{Finding, FindingKind};
 pub use lane::Lane;
 pub use study::{

@@ -7,6 +7,7 @@
 pub mod answers;
 pub mod conditions;
 pub mod events;
+pub mod goods;
 pub mod messages;
 pub mod xml;
 pub mod xsd;

@@ -32,7 +32,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use smartborder_transit::text::check_lrn;
-use smartborder_transit::{OfficeRef, Route, TransitOffice, country_zone};
+use smartborder_transit::{Consignment, OfficeRef, Route, TransitOffice, country_zone};
 
 use crate::xml::{self, Element, XmlError};
 use crate::xsd::SchemaViolation;
@@ -116,6 +116,8 @@ pub struct Declaration {
     pub lrn: String,
     pub route: Route,
     pub holder: Holder,
+    /// The goods, for risk assessment along the route.
+    pub consignment: Consignment,
 }
 
 /// CC013C: an amendment of a declaration not yet released.
@@ -126,6 +128,8 @@ pub struct Amendment {
     /// The route as amended.
     pub route: Route,
     pub holder: Holder,
+    /// The goods as amended.
+    pub consignment: Consignment,
 }
 
 /// CC014C: a request to invalidate a declaration.
@@ -752,6 +756,7 @@ impl Rules<'_> {
             lrn,
             route,
             holder: self.holder(),
+            consignment: crate::goods::consignment(self.root),
         })
     }
 
@@ -792,6 +797,7 @@ impl Rules<'_> {
             reference: reference?,
             route: route?,
             holder: self.holder(),
+            consignment: crate::goods::consignment(self.root),
         })
     }
 

@@ -131,6 +131,11 @@ impl RiskConfiguration {
         })
     }
 
+    /// The share of each lane's top-up that the plan draws at random (exploration).
+    pub fn exploration_share(&self) -> f64 {
+        self.plan.exploration_share
+    }
+
     /// Assesses a batch of declarations, each on its own (the lane of one does not depend on
     /// the others; see [`decide`]), on up to `threads` threads.
     pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Vec<LiveAssessment> {

@@ -2,10 +2,12 @@
 //! Handlers only translate: HTTP in, a store request or read, HTTP out. Every error is JSON:
 //! `{"error": {"status": 403, "code": "forbidden", "message": "..."}}`.
 
+mod assessor;
 mod listener;
 mod nctsxml;
 mod openapi;
 mod risk;
+mod route_risk;
 mod webhook;
 
 pub use listener::Limits;
@@ -28,12 +30,12 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::json;
 use smartborder_store::writer::{
-    Answer, Command, Refusal, Request, Stamp, Writer, WriterConfig, request_sha256,
+    Answer, Command, KeptMessage, Refusal, Request, Stamp, Writer, WriterConfig, request_sha256,
 };
 use smartborder_store::{Store, keys, read};
 use smartborder_transit::{
-    Event, EventKind, Movement, MovementStatus, OfficeRef, Principal, Route, TransitOffice,
-    country_zone,
+    Consignment, Event, EventKind, Movement, MovementStatus, OfficeRef, Principal, Route,
+    TransitOffice, country_zone,
 };
 
 /// Largest request body accepted.
@@ -114,7 +116,12 @@ impl From<smartborder_store::StoreError> for ApiError {
 
 /// The router of the API, over an open store and its writer; a request not answered within
 /// `request_timeout` (a body trickling in, say) gets 408.
-pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router {
+fn router(
+    store: Store,
+    writer: Writer,
+    risk: Arc<risk::Configurations>,
+    request_timeout: Duration,
+) -> Router {
     let xml_threads = std::thread::available_parallelism().map_or(2, usize::from);
     let console = smartborder_console::router(store.clone(), writer.clone());
     Router::new()
@@ -130,6 +137,11 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
             post(nctsxml::post_message),
         )
         .route("/api/v1/movements/{mrn}/release", get(nctsxml::release))
+        .route("/api/v1/movements/{mrn}/risk", get(route_risk::movement_risk))
+        .route(
+            "/api/v1/movements/{mrn}/controls",
+            post(route_risk::record_control),
+        )
         .route(
             "/api/v1/movements/{mrn}/invalidation",
             get(nctsxml::invalidation),
@@ -168,7 +180,7 @@ pub fn router(store: Store, writer: Writer, request_timeout: Duration) -> Router
             writer,
             keys: Arc::default(),
             xml_permits: Arc::new(tokio::sync::Semaphore::new(xml_threads)),
-            risk: Arc::default(),
+            risk,
         })
         .merge(console)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -279,6 +291,8 @@ pub async fn serve(
     let signs = options.writer.audit_key.is_some();
     let writer = Writer::spawn(store.clone(), leadership, options.writer);
     webhook::spawn(store.clone());
+    let configurations = Arc::new(risk::Configurations::default());
+    assessor::spawn(store.clone(), writer.clone(), configurations.clone());
     if signs {
         spawn_checkpoints(writer.clone(), options.checkpoint_interval);
     }
@@ -289,7 +303,12 @@ pub async fn serve(
     let lost_flag = lost.clone();
     listener::serve(
         listener,
-        router(store, writer, options.limits.request_timeout),
+        router(
+            store,
+            writer,
+            configurations,
+            options.limits.request_timeout,
+        ),
         options.limits,
         async move {
             let ctrl_c = tokio::signal::ctrl_c();
@@ -488,7 +507,7 @@ fn answer(result: Result<Answer, String>, created: bool) -> Result<Response, Api
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", message)
             }
         }),
-        Answer::Checkpointed { .. } => Err(unexpected_answer()),
+        Answer::Checkpointed { .. } | Answer::Recorded { .. } => Err(unexpected_answer()),
     }
 }
 
@@ -522,6 +541,9 @@ struct RouteBody {
 struct LodgeBody {
     lrn: String,
     route: RouteBody,
+    /// The goods, for risk assessment by every administration on the route.
+    #[serde(default)]
+    consignment: Option<Consignment>,
 }
 
 /// What every write request carries once its caller, content type and body are checked.
@@ -622,6 +644,7 @@ async fn lodge(
             lrn: b.lrn,
             route,
             declaration: None,
+            consignment: b.consignment.map(Box::new),
         },
         idempotency_key,
         request_sha256,
@@ -637,6 +660,8 @@ struct EventBody {
     office: String,
     at: Option<DateTime<Utc>>,
     zone: Option<String>,
+    /// With an amendment: the goods as amended.
+    consignment: Option<Consignment>,
 }
 
 async fn post_event(
@@ -694,7 +719,10 @@ async fn post_event(
             mrn,
             event,
             stamp,
-            message: None,
+            message: b.consignment.map(|c| KeptMessage::Amendment {
+                message: None,
+                consignment: Some(Box::new(c)),
+            }),
         },
         idempotency_key,
         request_sha256,

@@ -210,6 +210,7 @@ pub(crate) async fn lodge(state: &AppState, write: Write) -> Result<Response, Ap
             lrn: d.lrn.clone(),
             route: d.route.clone(),
             declaration: Some(body),
+            consignment: Some(Box::new(d.consignment.clone())),
         },
         idempotency_key: write.idempotency_key,
         request_sha256: write.request_sha256,
@@ -257,7 +258,7 @@ async fn submit(
             message,
         )),
         Answer::Refused { refusal, message } => Ok(Err((refusal, message))),
-        Answer::Checkpointed { .. } => Err(crate::unexpected_answer()),
+        Answer::Checkpointed { .. } | Answer::Recorded { .. } => Err(crate::unexpected_answer()),
     }
 }
 
@@ -329,7 +330,10 @@ pub(crate) async fn post_message(
     };
     let kept = match &message {
         // An accepted amendment is the declaration from now on.
-        Message::Amendment(_) => Some(KeptMessage::Amendment(body)),
+        Message::Amendment(a) => Some(KeptMessage::Amendment {
+            message: Some(body),
+            consignment: Some(Box::new(a.consignment.clone())),
+        }),
         // An invalidation request is what its decision answers.
         Message::InvalidationRequest(_) => Some(KeptMessage::InvalidationRequest(body)),
         _ => None,

@@ -168,7 +168,71 @@ pub fn document() -> Value {
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
     ]);
 
-    json!({
+    let consignment_schema = json!({"type": "object", "additionalProperties": false, "description": "The goods of a declaration, for risk assessment by every administration on the route (README: Risk on the route)", "properties": {
+                    "holder": {"type": "string"}, "consignor": {"type": "string"}, "consignee": {"type": "string"},
+                    "country_of_dispatch": {"type": "string", "pattern": "^[A-Z]{2}$"}, "country_of_destination": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                    "transport_mode": {"type": "string", "description": "Mode of transport at the border (NCTS code)"},
+                    "transport_nationality": {"type": "string", "pattern": "^[A-Z]{2}$"}, "transport_identification": {"type": "string"},
+                    "seals": {"type": "integer", "minimum": 0}, "guarantee_type": {"type": "string"}, "previous_document": {"type": "string"},
+                    "items": {"type": "array", "maxItems": 999, "items": {"type": "object", "required": ["description"], "additionalProperties": false, "properties": {
+                        "commodity_code": {"type": "string", "pattern": "^[0-9]{2,10}$"}, "description": {"type": "string", "maxLength": 512},
+                        "gross_mass_kg": {"type": "number", "minimum": 0}, "net_mass_kg": {"type": "number", "minimum": 0},
+                        "supplementary_units": {"type": "number", "minimum": 0}, "value": {"type": "number", "minimum": 0},
+                        "country_of_origin": {"type": "string", "pattern": "^[A-Z]{2}$"}, "country_of_dispatch": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                        "country_of_destination": {"type": "string", "pattern": "^[A-Z]{2}$"}, "consignee": {"type": "string"}, "consignor": {"type": "string"},
+                        "previous_document": {"type": "string"}}}}}});
+    let route_assessment_schema = json!({"type": "object", "description": "One administration's assessment of a movement before arrival", "properties": {
+                    "id": {"type": "integer"}, "mrn": {"type": "string"}, "country": {"type": "string"}, "office": {"$ref": "#/components/schemas/Office"},
+                    "trigger": {"type": "string", "enum": ["lodgement", "amendment", "anticipated_transit_record"]},
+                    "assessed_at": {"type": "string", "format": "date-time"},
+                    "versions": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "lane": {"type": "string", "enum": ["green", "yellow", "red", "blue"], "description": "The most severe of the items' lanes"},
+                    "score": {"type": ["number", "null"], "description": "The highest item score"},
+                    "hits": {"type": "array", "items": {"type": "string"}},
+                    "exploration_share": {"type": "number"}, "explored": {"type": "boolean"},
+                    "propensity": {"type": "number", "description": "1 - product of (1 - item propensity)"},
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Assessment"}},
+                    "error": {"type": "string", "description": "Why the movement could not be assessed (lane unassessed)"}}});
+    let control_result_schema = json!({"type": "object", "properties": {
+                    "office": {"$ref": "#/components/schemas/Office"}, "at": {"type": "string", "format": "date-time"},
+                    "lane_applied": {"type": "string"}, "inspected": {"type": "boolean"}, "finding": {"type": "string", "enum": ["none", "minor", "major"]},
+                    "finding_code": {"type": "string"}, "revenue_recovered": {"type": "number"}, "seizure": {"type": "boolean"}, "remarks": {"type": "string"},
+                    "propensity": {"type": "number", "description": "Of the assessment it followed"}, "assessment": {"type": "integer"}}});
+    let movement_risk_path = json!({"get": {
+        "summary": "The caller's administration's risk view of a movement: its goods, its own assessments before arrival (at lodgement, amendment, anticipated transit record) and its own control results. Confidential: never another administration's.",
+        "parameters": [mrn_param],
+        "responses": {
+            "200": {"description": "The view", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "mrn": {"type": "string"}, "country": {"type": "string"},
+                "consignment": {"oneOf": [{"$ref": "#/components/schemas/Consignment"}, {"type": "null"}]},
+                "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/RouteAssessment"}},
+                "control_results": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "recorded_by": {"type": "string"}, "recorded_at": {"type": "string", "format": "date-time"},
+                    "result": {"$ref": "#/components/schemas/ControlResult"}}}}}}}}},
+            "401": {"description": "Missing, unknown or revoked API key", "content": {"application/json": {"schema": error}}},
+            "403": {"description": "The coordinator (risk results belong to administrations)", "content": {"application/json": {"schema": error}}},
+            "404": {"description": "No movement with this MRN on the caller's routes", "content": {"application/json": {"schema": error}}}
+        }
+    }});
+    let controls_path = json!({"post": {
+        "summary": "Record what a control at one of the caller's offices on the route found; confidential to the caller's administration. The service adds the propensity of its latest assessment.",
+        "parameters": [mrn_param, idempotency],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["office", "lane_applied", "inspected", "finding"], "additionalProperties": false, "properties": {
+            "office": {"$ref": "#/components/schemas/Office"}, "at": {"type": "string", "format": "date-time", "description": "default: now"},
+            "lane_applied": {"type": "string", "enum": ["green", "yellow", "red", "blue"]}, "inspected": {"type": "boolean"},
+            "finding": {"type": "string", "enum": ["none", "minor", "major"]}, "finding_code": {"type": "string", "maxLength": 512},
+            "revenue_recovered": {"type": "number", "minimum": 0}, "seizure": {"type": "boolean", "default": false}, "remarks": {"type": "string", "maxLength": 512}}}}}},
+        "responses": {
+            "201": {"description": "Recorded; durable", "content": {"application/json": {"schema": {"type": "object", "properties": {"control_result": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "result": {"$ref": "#/components/schemas/ControlResult"}}}}}}}},
+            "400": {"description": "Malformed body or office reference", "content": {"application/json": {"schema": error}}},
+            "403": {"description": "Not the caller's office, or the coordinator", "content": {"application/json": {"schema": error}}},
+            "404": {"description": "No movement with this MRN on the caller's routes", "content": {"application/json": {"schema": error}}},
+            "422": {"description": "A finding or seizure without an inspection, an office off the route, a negative amount, a refused character, a time ahead of the service's clock", "content": {"application/json": {"schema": error}}}
+        }
+    }});
+
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "SmartBorder transit single window",
@@ -291,6 +355,7 @@ pub fn document() -> Value {
                     "propensity": {"type": "number", "description": "Probability of a control under the plan"}}},
                 "Lodgement": {"type": "object", "required": ["lrn", "route"], "additionalProperties": false, "properties": {
                     "lrn": {"type": "string", "pattern": "^[A-Za-z0-9._/-]{1,22}$"},
+                    "consignment": {"$ref": "#/components/schemas/Consignment"},
                     "route": {"type": "object", "required": ["departure", "destination"], "additionalProperties": false, "properties": {
                         "departure": {"$ref": "#/components/schemas/Office"},
                         "transit": {"type": "array", "maxItems": 9, "items": {"type": "object", "required": ["office"], "additionalProperties": false, "properties": {
@@ -308,7 +373,8 @@ pub fn document() -> Value {
                     "initiated_by_customs": {"type": "boolean", "description": "invalidation_requested"},
                     "limit_date": {"type": "string", "format": "date-time", "description": "released_for_transit"},
                     "description": {"type": "string", "maxLength": 512, "description": "incident"},
-                    "conform": {"type": "boolean", "description": "unloading_remarks"}}},
+                    "conform": {"type": "boolean", "description": "unloading_remarks"},
+                    "consignment": {"$ref": "#/components/schemas/Consignment", "description": "amended: the goods as amended"}}},
                 "Event": {"type": "object", "required": ["type", "office", "at", "zone"], "properties": {
                     "type": {"type": "string"}, "office": {"$ref": "#/components/schemas/Office"},
                     "at": {"type": "string", "format": "date-time"}, "zone": {"type": "string"}}},
@@ -331,5 +397,14 @@ pub fn document() -> Value {
                         "public_key": {"type": "string"}, "signature": {"type": "string"}}}}}
             }
         }
-    })
+    });
+    // Risk on the route (added apart: one json! of the whole document would pass the macro's
+    // recursion limit).
+    doc["paths"]["/api/v1/movements/{mrn}/risk"] = movement_risk_path;
+    doc["paths"]["/api/v1/movements/{mrn}/controls"] = controls_path;
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["Consignment"] = consignment_schema;
+    schemas["RouteAssessment"] = route_assessment_schema;
+    schemas["ControlResult"] = control_result_schema;
+    doc
 }

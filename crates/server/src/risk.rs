@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartborder_ingest::declaration_json::{DeclarationJson, declarations_from_json};
-use smartborder_ingest::declaration_mapping::kcs_attribute_names;
+use smartborder_ingest::declaration_mapping::published_attribute_names;
 use smartborder_risk::configuration::{
     ConfigurationError, ConfigurationFile, LiveAssessment, RiskConfiguration,
 };
@@ -85,7 +85,7 @@ pub async fn publish_checked(
         .collect();
     files.extend(new.iter().cloned());
     let checked = tokio::task::spawn_blocking(move || {
-        RiskConfiguration::compile(&files, &kcs_attribute_names()).map(|_| ())
+        RiskConfiguration::compile(&files, &published_attribute_names()).map(|_| ())
     })
     .await
     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
@@ -112,22 +112,24 @@ async fn compile(store: &Store, country: &str) -> Result<RiskConfiguration, ApiE
         })
         .collect();
     let country = country.to_string();
-    tokio::task::spawn_blocking(move || RiskConfiguration::compile(&files, &kcs_attribute_names()))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "risk_configuration_invalid",
-                format!("the risk configuration of {country} in force does not compile: {e}"),
-            )
-        })
+    tokio::task::spawn_blocking(move || {
+        RiskConfiguration::compile(&files, &published_attribute_names())
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "risk_configuration_invalid",
+            format!("the risk configuration of {country} in force does not compile: {e}"),
+        )
+    })
 }
 
 impl Configurations {
     /// The configuration in force of `country`: the one in memory unless a newer version was
     /// published (then compiled in the background), compiled now on the first request.
-    async fn get(
+    pub(crate) async fn get(
         self: &Arc<Self>,
         store: &Store,
         country: &str,
@@ -278,7 +280,7 @@ struct Problem {
 }
 
 /// The caller's administration, or 403 for the coordinator.
-fn administration(principal: Principal) -> Result<String, ApiError> {
+pub(crate) fn administration(principal: Principal) -> Result<String, ApiError> {
     match principal {
         Principal::Administration { country } => Ok(country),
         Principal::Coordinator => Err(ApiError::new(

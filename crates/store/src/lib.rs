@@ -11,6 +11,7 @@ pub mod keys;
 mod migrations;
 pub mod read;
 pub mod risk_files;
+pub mod route_risk;
 pub mod sessions;
 pub mod studies;
 pub mod training;

@@ -272,6 +272,45 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
         )",
         ],
     ),
+    (
+        13,
+        "risk on the route: the goods of each movement, assessments queued and done per administration, control results",
+        &[
+            "CREATE TABLE consignments (
+            movement_id BIGINT PRIMARY KEY,
+            body TEXT NOT NULL
+        )",
+            "CREATE TABLE risk_queue (
+            id BIGINT PRIMARY KEY,
+            movement_id BIGINT NOT NULL,
+            country TEXT NOT NULL,
+            office TEXT NOT NULL,
+            trigger_event TEXT NOT NULL,
+            queued_at BIGINT NOT NULL
+        )",
+            "CREATE TABLE risk_assessments (
+            id BIGINT PRIMARY KEY,
+            movement_id BIGINT NOT NULL,
+            country TEXT NOT NULL,
+            lane TEXT NOT NULL,
+            body TEXT NOT NULL,
+            assessed_at BIGINT NOT NULL
+        )",
+            "CREATE INDEX risk_assessments_country ON risk_assessments (country, movement_id)",
+            "CREATE TABLE control_results (
+            id BIGINT PRIMARY KEY,
+            movement_id BIGINT NOT NULL,
+            country TEXT NOT NULL,
+            body TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL
+        )",
+            "CREATE INDEX control_results_country ON control_results (country, movement_id)",
+            // Assessments and control results go to their administration's feed only: the
+            // coordinator, who reads every feed, does not read these.
+            "ALTER TABLE notifications ADD COLUMN confidential BIGINT NOT NULL DEFAULT 0",
+        ],
+    ),
 ];
 
 /// Data a migration derives from what is already stored (run in the migration's transaction).

@@ -336,7 +336,7 @@ pub async fn notifications(
 ) -> Result<Vec<Notification>, StoreError> {
     let rows: Vec<(i64, String, String)> = match who {
         Principal::Coordinator => {
-            sqlx::query_as("SELECT id, country, body FROM notifications WHERE id > $1 ORDER BY id LIMIT $2")
+            sqlx::query_as("SELECT id, country, body FROM notifications WHERE id > $1 AND confidential = 0 ORDER BY id LIMIT $2")
                 .bind(after)
                 .bind(limit)
                 .fetch_all(&store.pool)
@@ -364,7 +364,7 @@ pub async fn unread_notifications(
 ) -> Result<i64, StoreError> {
     let (n,): (i64,) = match who {
         Principal::Coordinator => {
-            sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE id > $1")
+            sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE id > $1 AND confidential = 0")
                 .bind(seen)
                 .fetch_one(&store.pool)
                 .await?
@@ -388,7 +388,7 @@ pub async fn latest_notifications(
 ) -> Result<Vec<Notification>, StoreError> {
     let rows: Vec<(i64, String, String)> = match who {
         Principal::Coordinator => {
-            sqlx::query_as("SELECT id, country, body FROM notifications ORDER BY id DESC LIMIT $1")
+            sqlx::query_as("SELECT id, country, body FROM notifications WHERE confidential = 0 ORDER BY id DESC LIMIT $1")
                 .bind(limit)
                 .fetch_all(&store.pool)
                 .await?

@@ -20,7 +20,10 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use smartborder_transit::ClockError;
 use smartborder_transit::mrn::UNIQUE_PARTS;
-use smartborder_transit::{Event, EventKind, Movement, Mrn, Principal, Route, lodging};
+use smartborder_transit::{
+    Consignment, ControlResult, Event, EventKind, Movement, Mrn, OfficeRef, Principal, Route,
+    lodging,
+};
 use sqlx::{Any, AnyConnection, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -41,6 +44,9 @@ pub enum Request {
         lrn: String,
         route: Route,
         declaration: Option<String>,
+        /// The goods (the JSON body's `consignment`, or read from the CC015C). When present,
+        /// every administration on the route is queued to assess the movement.
+        consignment: Option<Box<Consignment>>,
     },
     /// Take over a movement accepted earlier by another system (the history of a legacy
     /// transit system, or the demo's world): lodged and accepted at `accepted_at`, with a new
@@ -69,13 +75,41 @@ pub enum Request {
     /// the checkpoint to every administration that holds an active key. Nothing is signed
     /// when the head is already checkpointed.
     Checkpoint,
+    /// Record risk assessments made for queued movements (the service's assessor sends them):
+    /// each is kept for its administration, goes to that administration's feed only, and
+    /// takes its entry off the queue. An entry already taken off is skipped.
+    Assessed { assessments: Vec<AssessmentRecord> },
+    /// Record what a control found on a movement: confidential to the administration of the
+    /// office (its own), which must be on the movement's route.
+    ControlResult { mrn: String, result: ControlResult },
+}
+
+/// A risk assessment of a movement by one administration, for [`Request::Assessed`].
+#[derive(Debug, Clone)]
+pub struct AssessmentRecord {
+    /// The queue entry it answers.
+    pub queue_id: i64,
+    pub movement_id: i64,
+    pub mrn: String,
+    pub country: String,
+    /// The movement's lane (the highest of its goods items').
+    pub lane: String,
+    /// The assessment as JSON (goods items, scores, hits, reasons, propensity, versions);
+    /// `None` when the administration has no risk configuration: the entry is only taken off
+    /// the queue.
+    pub body: Option<String>,
 }
 
 /// An NCTS message kept with the event it brought.
 #[derive(Debug, Clone)]
 pub enum KeptMessage {
-    /// A CC013C: the declaration as amended.
-    Amendment(String),
+    /// The declaration as amended: the CC013C when it came as one, and the goods when the
+    /// amendment gives them (they replace the goods lodged; every administration on the route
+    /// is queued to assess the movement again).
+    Amendment {
+        message: Option<String>,
+        consignment: Option<Box<Consignment>>,
+    },
     /// A CC014C: the invalidation request, answered by a CC009C once decided.
     InvalidationRequest(String),
 }
@@ -147,6 +181,10 @@ pub enum Answer {
     Checkpointed {
         checkpoint: Option<Checkpoint>,
     },
+    /// Rows recorded: the control result's id, or the number of assessments kept.
+    Recorded {
+        id: i64,
+    },
 }
 
 /// How the writer judges requests.
@@ -174,6 +212,7 @@ pub struct Writer {
     /// The id of the last notification committed: live feeds (the console's Server-Sent
     /// Events) wait on it instead of polling the database.
     notified: watch::Receiver<i64>,
+    queued: watch::Receiver<i64>,
 }
 
 impl Writer {
@@ -182,14 +221,25 @@ impl Writer {
     pub fn spawn(store: Store, leadership: Leadership, config: WriterConfig) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let (notify, notified) = watch::channel(0);
-        tokio::spawn(run(store, leadership, config, rx, notify));
-        Writer { tx, notified }
+        let (queue, queued) = watch::channel(0);
+        tokio::spawn(run(store, leadership, config, rx, (notify, queue)));
+        Writer {
+            tx,
+            notified,
+            queued,
+        }
     }
 
     /// The id of the last notification committed, changing after each commit that added
     /// notifications (0 until the first such commit of this writer).
     pub fn notified(&self) -> watch::Receiver<i64> {
         self.notified.clone()
+    }
+
+    /// The id of the last risk assessment queued, changing after each commit that queued
+    /// some: the assessor waits on it.
+    pub fn queued(&self) -> watch::Receiver<i64> {
+        self.queued.clone()
     }
 
     /// Submits a request and waits until it is durable (or refused). `Err` means the store
@@ -238,6 +288,7 @@ struct Counters {
     loaded: bool,
     movement: i64,
     notification: i64,
+    queue: i64,
 }
 
 async fn run(
@@ -245,7 +296,7 @@ async fn run(
     leadership: Leadership,
     config: WriterConfig,
     mut rx: mpsc::Receiver<(Command, oneshot::Sender<Result<Answer, String>>)>,
-    notify: watch::Sender<i64>,
+    (notify, queue): (watch::Sender<i64>, watch::Sender<i64>),
 ) {
     let mut counters = Counters::default();
     // The writer keeps one connection for itself: taking one from the pool per batch would
@@ -289,11 +340,14 @@ async fn run(
         let result = commit_batch(&store, c, &config, &mut counters, &batch).await;
         match result {
             Ok(answers) => {
-                notify.send_if_modified(|last| {
-                    let moved = *last != counters.notification;
-                    *last = counters.notification;
-                    moved
-                });
+                for (sender, value) in [(&notify, counters.notification), (&queue, counters.queue)]
+                {
+                    sender.send_if_modified(|last| {
+                        let moved = *last != value;
+                        *last = value;
+                        moved
+                    });
+                }
                 for ((_, reply), answer) in batch.into_iter().zip(answers) {
                     let _ = reply.send(Ok(answer));
                 }
@@ -330,8 +384,12 @@ async fn load_counters(tx: &mut Transaction<'_, Any>, c: &mut Counters) -> Resul
     let (n,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM notifications")
         .fetch_one(&mut **tx)
         .await?;
+    let (q,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM risk_queue")
+        .fetch_one(&mut **tx)
+        .await?;
     c.movement = m;
     c.notification = n;
+    c.queue = q;
     c.loaded = true;
     Ok(())
 }
@@ -374,12 +432,17 @@ async fn commit_batch(
         dirty: std::collections::HashSet::new(),
         events: Vec::new(),
         notifications: Vec::new(),
+        queue: Vec::new(),
     };
     let mut mrns: Vec<&str> = batch
         .iter()
         .filter_map(|(c, _)| match &c.request {
             Request::Event { mrn, .. } => Some(mrn.as_str()),
-            Request::Lodge { .. } | Request::TakeOver { .. } | Request::Checkpoint => None,
+            Request::Lodge { .. }
+            | Request::TakeOver { .. }
+            | Request::Checkpoint
+            | Request::Assessed { .. }
+            | Request::ControlResult { .. } => None,
         })
         .collect();
     mrns.sort_unstable();
@@ -422,16 +485,23 @@ async fn commit_batch(
                 lrn,
                 route,
                 declaration,
+                consignment,
             } => {
                 lodge(
                     &mut tx,
                     counters,
                     &mut pending,
                     cmd,
-                    (lrn, route, declaration.as_deref()),
+                    (lrn, route, declaration.as_deref(), consignment.as_deref()),
                     now,
                 )
                 .await?
+            }
+            Request::Assessed { assessments } => {
+                assessed(&mut tx, counters, &mut pending, assessments, now).await?
+            }
+            Request::ControlResult { mrn, result } => {
+                control_result(&mut tx, counters, &mut pending, cmd, (mrn, result), config).await?
             }
             Request::TakeOver {
                 lrn,
@@ -439,7 +509,15 @@ async fn commit_batch(
                 accepted_at,
             } => match take_over_time(&mut tx, *accepted_at, now, config).await? {
                 Ok(at) => {
-                    lodge(&mut tx, counters, &mut pending, cmd, (lrn, route, None), at).await?
+                    lodge(
+                        &mut tx,
+                        counters,
+                        &mut pending,
+                        cmd,
+                        (lrn, route, None, None),
+                        at,
+                    )
+                    .await?
                 }
                 Err(refusal) => refusal,
             },
@@ -449,49 +527,46 @@ async fn commit_batch(
                 stamp,
                 message,
             } => {
-                let answer = record(
+                record(
                     &mut tx,
                     counters,
                     &mut pending,
                     cmd,
                     mrn,
-                    (event, *stamp),
+                    (event, *stamp, message.as_ref()),
                     config,
                 )
-                .await?;
-                if let (Answer::Done { .. }, Some(message), Some(Ok((id, _, _)))) =
-                    (&answer, message, pending.movements.get(mrn.as_str()))
-                {
-                    let (table, text) = match message {
-                        KeptMessage::Amendment(text) => ("declarations", text),
-                        KeptMessage::InvalidationRequest(text) => ("invalidation_requests", text),
-                    };
-                    sqlx::query(&format!(
-                        "INSERT INTO {table} (movement_id, message) VALUES ($1, $2) \
-                         ON CONFLICT (movement_id) DO UPDATE SET message = excluded.message"
-                    ))
-                    .bind(*id)
-                    .bind(text.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                answer
+                .await?
             }
         };
-        if let Answer::Done { movement } = &answer {
-            let action = match &cmd.request {
-                Request::Lodge { .. } => "lodge".to_string(),
-                Request::TakeOver { .. } => "take_over".to_string(),
-                Request::Event { event, .. } => format!("event:{}", event.kind.name()),
-                Request::Checkpoint => "checkpoint".to_string(),
-            };
-            let subject = movement
-                .mrn
-                .as_ref()
-                .map_or(movement.lrn.clone(), |m| m.to_string());
-            // The entry vouches for the event row the request wrote (the last one pushed).
-            let record = pending.events.last().map(EventRow::record);
-            audit_actions.push((i, action, subject, record));
+        match (&answer, &cmd.request) {
+            (Answer::Done { movement }, request) => {
+                let action = match request {
+                    Request::Lodge { .. } => "lodge".to_string(),
+                    Request::TakeOver { .. } => "take_over".to_string(),
+                    Request::Event { event, .. } => format!("event:{}", event.kind.name()),
+                    _ => "write".to_string(),
+                };
+                let subject = movement
+                    .mrn
+                    .as_ref()
+                    .map_or(movement.lrn.clone(), |m| m.to_string());
+                // The entry vouches for the event row the request wrote (the last one pushed).
+                let record = pending.events.last().map(EventRow::record);
+                audit_actions.push((i, action, subject, record));
+            }
+            (Answer::Recorded { .. }, Request::Assessed { assessments }) => {
+                let subject = assessments
+                    .iter()
+                    .map(|a| format!("{}@{}", a.mrn, a.country))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                audit_actions.push((i, "risk_assessments".to_string(), subject, None));
+            }
+            (Answer::Recorded { .. }, Request::ControlResult { mrn, .. }) => {
+                audit_actions.push((i, "control_result".to_string(), mrn.clone(), None));
+            }
+            _ => {}
         }
         // A request that failed on unreadable stored data is not remembered: once the data
         // is repaired, the retry is done.
@@ -549,8 +624,10 @@ struct Pending {
     /// Movements changed by the batch, to write at its end.
     dirty: std::collections::HashSet<String>,
     events: Vec<EventRow>,
-    /// (id, country, movement id, body).
-    notifications: Vec<(i64, String, i64, String)>,
+    /// (id, country, movement id, body, confidential to the country).
+    notifications: Vec<(i64, String, i64, String, bool)>,
+    /// Assessments to make: (id, movement id, country, office, trigger event).
+    queue: Vec<(i64, i64, String, String, &'static str)>,
 }
 
 /// Rows per multi-row INSERT (8 columns: well under every engine's parameter limit).
@@ -642,23 +719,74 @@ impl Pending {
         }
         for chunk in self.notifications.chunks(ROWS_PER_INSERT) {
             let sql = out.multi_row(
-                "INSERT INTO notifications (id, country, movement_id, body, created_at) VALUES ",
-                5,
+                "INSERT INTO notifications (id, country, movement_id, body, created_at, confidential) VALUES ",
+                6,
                 chunk.len(),
             );
-            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 5);
-            for (id, country, movement_id, body) in chunk {
+            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 6);
+            for (id, country, movement_id, body, confidential) in chunk {
                 params.extend([
                     Param::from(*id),
                     country.as_str().into(),
                     (*movement_id).into(),
                     body.as_str().into(),
                     now.into(),
+                    i64::from(*confidential).into(),
+                ]);
+            }
+            out.push(sql, params);
+        }
+        for chunk in self.queue.chunks(ROWS_PER_INSERT) {
+            let sql = out.multi_row(
+                "INSERT INTO risk_queue (id, movement_id, country, office, trigger_event, queued_at) VALUES ",
+                6,
+                chunk.len(),
+            );
+            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 6);
+            for (id, movement_id, country, office, trigger) in chunk {
+                params.extend([
+                    Param::from(*id),
+                    (*movement_id).into(),
+                    country.as_str().into(),
+                    office.as_str().into(),
+                    (*trigger).into(),
+                    now.into(),
                 ]);
             }
             out.push(sql, params);
         }
     }
+
+    /// Queues an assessment of the movement by the administration of each office given.
+    fn queue_assessments<'a>(
+        &mut self,
+        counters: &mut Counters,
+        movement_id: i64,
+        offices: impl Iterator<Item = &'a OfficeRef>,
+        trigger: &'static str,
+    ) {
+        for office in offices {
+            counters.queue += 1;
+            self.queue.push((
+                counters.queue,
+                movement_id,
+                office.country().to_string(),
+                office.as_str().to_string(),
+                trigger,
+            ));
+        }
+    }
+}
+
+/// The first office of each country on the route: where each administration assesses.
+fn first_office_per_country(route: &Route) -> Vec<&OfficeRef> {
+    let mut out: Vec<&OfficeRef> = Vec::new();
+    for o in route.offices() {
+        if !out.iter().any(|x| x.country() == o.country()) {
+            out.push(o);
+        }
+    }
+    out
 }
 
 /// Signs the committed head of the audit log and queues the checkpoint in the feed of every
@@ -689,7 +817,7 @@ async fn checkpoint(
         counters.notification += 1;
         pending
             .notifications
-            .push((counters.notification, country, 0, body.clone()));
+            .push((counters.notification, country, 0, body.clone(), false));
     }
     Ok(Answer::Checkpointed {
         checkpoint: Some(c),
@@ -774,7 +902,7 @@ async fn lodge(
     counters: &mut Counters,
     pending: &mut Pending,
     cmd: &Command,
-    (lrn, route, declaration): (&str, &Route, Option<&str>),
+    (lrn, route, declaration, consignment): (&str, &Route, Option<&str>, Option<&Consignment>),
     now: i64,
 ) -> Result<Answer, StoreError> {
     if let Err(e) = cmd.principal.can_lodge(route) {
@@ -784,6 +912,9 @@ async fn lodge(
         Ok(zone) => zone,
         Err(e) => return Ok(refused(Refusal::Invalid, e.to_string())),
     };
+    if let Some(Err(e)) = consignment.map(Consignment::check) {
+        return Ok(refused(Refusal::Invalid, e.to_string()));
+    }
     let departure_country = route.departure.country();
     let duplicate: Option<(i64,)> =
         sqlx::query_as("SELECT id FROM movements WHERE departure_country = $1 AND lrn = $2")
@@ -838,6 +969,15 @@ async fn lodge(
             .execute(&mut **tx)
             .await?;
     }
+    if let Some(goods) = consignment {
+        keep_consignment(tx, id, goods).await?;
+        pending.queue_assessments(
+            counters,
+            id,
+            first_office_per_country(route).into_iter(),
+            "lodgement",
+        );
+    }
     pending
         .events
         .push(EventRow::new(id, 0, &movement.events[0]));
@@ -866,7 +1006,7 @@ async fn record(
     pending: &mut Pending,
     cmd: &Command,
     mrn: &str,
-    (event, stamp): (&Event, Stamp),
+    (event, stamp, message): (&Event, Stamp, Option<&KeptMessage>),
     config: &WriterConfig,
 ) -> Result<Answer, StoreError> {
     // A movement already touched in this batch is taken from the batch, not the database.
@@ -903,6 +1043,21 @@ async fn record(
     if let Err(e) = event.check_text() {
         return Ok(refused(Refusal::Invalid, e.to_string()));
     }
+    let amended_goods = match message {
+        Some(KeptMessage::Amendment { consignment, .. }) => {
+            if !matches!(event.kind, EventKind::Amended { .. }) {
+                return Ok(refused(
+                    Refusal::Invalid,
+                    "a declaration's goods are amended only by an amendment (type \"amended\")",
+                ));
+            }
+            if let Some(Err(e)) = consignment.as_deref().map(Consignment::check) {
+                return Ok(refused(Refusal::Invalid, e.to_string()));
+            }
+            consignment.as_deref()
+        }
+        _ => None,
+    };
     // The service's clock when the event is applied. A server-stamped event takes it (never
     // earlier than the movement's last event, should the clock step back).
     let now = Utc::now();
@@ -958,6 +1113,37 @@ async fn record(
                 .await?;
         }
     }
+    match message {
+        Some(KeptMessage::Amendment { message, .. }) => {
+            if let Some(text) = message {
+                keep_message(tx, "declarations", id, text).await?;
+            }
+            if let Some(goods) = amended_goods {
+                keep_consignment(tx, id, goods).await?;
+            }
+        }
+        Some(KeptMessage::InvalidationRequest(text)) => {
+            keep_message(tx, "invalidation_requests", id, text).await?;
+        }
+        None => {}
+    }
+    // Each administration assesses again after an amendment; an administration whose office
+    // receives the anticipated transit record assesses with its configuration of that day.
+    let trigger = match event.kind {
+        EventKind::Amended { .. } => Some("amendment"),
+        EventKind::AnticipatedTransitRecord => Some("anticipated_transit_record"),
+        _ => None,
+    };
+    if let Some(trigger) = trigger
+        && (amended_goods.is_some() || has_consignment(tx, id).await?)
+    {
+        let offices = if trigger == "amendment" {
+            first_office_per_country(&movement.route)
+        } else {
+            vec![&event.office]
+        };
+        pending.queue_assessments(counters, id, offices.into_iter(), trigger);
+    }
     pending.events.push(EventRow::new(id, event_count, event));
     // Share the event along the route: every other administration on it is notified; the release
     // carries the anticipated transit record (pre-arrival information) for the next borders.
@@ -981,9 +1167,13 @@ async fn record(
     let text = body.to_string();
     for country in others {
         counters.notification += 1;
-        pending
-            .notifications
-            .push((counters.notification, country.to_string(), id, text.clone()));
+        pending.notifications.push((
+            counters.notification,
+            country.to_string(),
+            id,
+            text.clone(),
+            false,
+        ));
     }
     // Only the latest event travels in the answer; GET the movement for its history.
     let state = Movement {
@@ -997,4 +1187,193 @@ async fn record(
     Ok(Answer::Done {
         movement: Box::new(state),
     })
+}
+
+/// Keeps the NCTS message an event came with (one per movement and table, the latest).
+async fn keep_message(
+    tx: &mut Transaction<'_, Any>,
+    table: &str,
+    movement_id: i64,
+    text: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO {table} (movement_id, message) VALUES ($1, $2) \
+         ON CONFLICT (movement_id) DO UPDATE SET message = excluded.message"
+    ))
+    .bind(movement_id)
+    .bind(text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the goods of a movement (an amendment's replace the lodged ones).
+async fn keep_consignment(
+    tx: &mut Transaction<'_, Any>,
+    movement_id: i64,
+    goods: &Consignment,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_string(goods).expect("consignments serialise");
+    sqlx::query(
+        "INSERT INTO consignments (movement_id, body) VALUES ($1, $2) \
+         ON CONFLICT (movement_id) DO UPDATE SET body = excluded.body",
+    )
+    .bind(movement_id)
+    .bind(body)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn has_consignment(
+    tx: &mut Transaction<'_, Any>,
+    movement_id: i64,
+) -> Result<bool, StoreError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT movement_id FROM consignments WHERE movement_id = $1")
+            .bind(movement_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// The next id of a table whose rows are few (assessments, control results).
+async fn next_id(tx: &mut Transaction<'_, Any>, table: &str) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+async fn assessed(
+    tx: &mut Transaction<'_, Any>,
+    counters: &mut Counters,
+    pending: &mut Pending,
+    assessments: &[AssessmentRecord],
+    now: i64,
+) -> Result<Answer, StoreError> {
+    let mut kept = 0;
+    for a in assessments {
+        let taken = sqlx::query("DELETE FROM risk_queue WHERE id = $1")
+            .bind(a.queue_id)
+            .execute(&mut **tx)
+            .await?;
+        let Some(assessment) = &a.body else { continue };
+        if taken.rows_affected() == 0 {
+            continue;
+        }
+        let id = next_id(tx, "risk_assessments").await?;
+        sqlx::query(
+            "INSERT INTO risk_assessments (id, movement_id, country, lane, body, assessed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(a.movement_id)
+        .bind(&a.country)
+        .bind(&a.lane)
+        .bind(assessment)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let body = format!(
+            "{{\"mrn\":{},\"risk_assessment\":{}}}",
+            serde_json::Value::String(a.mrn.clone()),
+            assessment
+        );
+        counters.notification += 1;
+        pending.notifications.push((
+            counters.notification,
+            a.country.clone(),
+            a.movement_id,
+            body,
+            true,
+        ));
+        kept += 1;
+    }
+    Ok(Answer::Recorded { id: kept })
+}
+
+async fn control_result(
+    tx: &mut Transaction<'_, Any>,
+    counters: &mut Counters,
+    pending: &mut Pending,
+    cmd: &Command,
+    (mrn, result): (&str, &ControlResult),
+    config: &WriterConfig,
+) -> Result<Answer, StoreError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, body FROM movements WHERE mrn = $1")
+            .bind(mrn)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let not_found = || refused(Refusal::NotFound, format!("no movement with MRN {mrn}"));
+    let Some((id, body)) = row else {
+        return Ok(not_found());
+    };
+    let movement = match serde_json::from_str::<Movement>(&body) {
+        Ok(m) => m,
+        Err(e) => return Ok(refused(Refusal::Corrupt, unreadable(mrn, &e))),
+    };
+    if cmd.principal.can_see(&movement.route).is_err() {
+        return Ok(not_found());
+    }
+    if let Err(e) = cmd.principal.can_record_at(&result.office) {
+        return Ok(refused(Refusal::Forbidden, e.to_string()));
+    }
+    if !movement.route.offices().any(|o| *o == result.office) {
+        return Ok(refused(
+            Refusal::Invalid,
+            format!("office {} is not on the route of {mrn}", result.office),
+        ));
+    }
+    if let Err(e) = result.check() {
+        return Ok(refused(Refusal::Invalid, e.to_string()));
+    }
+    if result.at > Utc::now() + config.max_clock_skew {
+        return Ok(refused(
+            Refusal::Invalid,
+            format!("at {} is ahead of the service's clock", result.at),
+        ));
+    }
+    // The selection it follows: the administration's latest assessment of the movement.
+    let country = result.office.country();
+    let latest: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, body FROM risk_assessments WHERE movement_id = $1 AND country = $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(country)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let mut result = result.clone();
+    result.assessment = latest.as_ref().map(|(a, _)| *a);
+    result.propensity = latest.and_then(|(_, body)| {
+        serde_json::from_str::<serde_json::Value>(&body)
+            .ok()?
+            .get("propensity")?
+            .as_f64()
+    });
+    let body = serde_json::to_string(&result).expect("control results serialise");
+    let result_id = next_id(tx, "control_results").await?;
+    sqlx::query(
+        "INSERT INTO control_results (id, movement_id, country, body, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(result_id)
+    .bind(id)
+    .bind(country)
+    .bind(&body)
+    .bind(&cmd.actor)
+    .bind(now_micros())
+    .execute(&mut **tx)
+    .await?;
+    counters.notification += 1;
+    pending.notifications.push((
+        counters.notification,
+        country.to_string(),
+        id,
+        format!(
+            "{{\"mrn\":{},\"control_result\":{body}}}",
+            serde_json::Value::String(mrn.to_string())
+        ),
+        true,
+    ));
+    Ok(Answer::Recorded { id: result_id })
 }

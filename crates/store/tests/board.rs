@@ -59,6 +59,7 @@ async fn corridor(url: &str) -> (Store, Vec<String>) {
                 lrn: lrn.clone(),
                 route: r,
                 declaration: None,
+                consignment: None,
             }))
             .await
             .unwrap()
@@ -246,6 +247,7 @@ async fn an_amended_route_moves_the_movement_on_the_board() {
             lrn: "AMEND-1".into(),
             route: route(&["AZ000201"], "GE000301"),
             declaration: None,
+            consignment: None,
         }))
         .await
         .unwrap()

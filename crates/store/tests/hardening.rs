@@ -33,6 +33,7 @@ fn lodge(lrn: &str) -> Request {
         lrn: lrn.to_string(),
         route: route(),
         declaration: None,
+        consignment: None,
     }
 }
 

@@ -66,6 +66,7 @@ async fn scenario(url: &str) {
                 lrn: lrn.clone(),
                 route: route(),
                 declaration: None,
+                consignment: None,
             },
             Some(&key),
         ))
@@ -84,6 +85,7 @@ async fn scenario(url: &str) {
                 lrn: lrn.clone(),
                 route: route(),
                 declaration: None,
+                consignment: None,
             },
             Some(&key),
         ))
@@ -98,6 +100,7 @@ async fn scenario(url: &str) {
                 lrn: lrn.clone(),
                 route: route(),
                 declaration: None,
+                consignment: None,
             },
             None,
         ))
@@ -121,6 +124,7 @@ async fn scenario(url: &str) {
                 lrn: "X".into(),
                 route: route(),
                 declaration: None,
+                consignment: None,
             },
             None,
         ))
