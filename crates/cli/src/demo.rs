@@ -86,14 +86,22 @@ fn kcs_data(given: Option<&std::path::Path>) -> Option<PathBuf> {
 
 /// Kazakhstan's risk configuration: the example profiles and their value bands, the example
 /// selectivity plan, and (with the KCS data) a model trained on the 2020 declarations with its
-/// card measured on 2021's.
+/// card measured on 2021's; Azerbaijan's and Georgia's route profiles and plan.
 async fn publish_risk(db: &str, kcs: Option<&std::path::Path>, seed: u64) -> Result<()> {
     use smartborder_risk::configuration::{MODEL, MODEL_CARD, PLAN, PROFILES};
-    use smartborder_risk::examples::{KCS_BANDS, KCS_BANDS_FILE, KCS_PLAN, KCS_PROFILES};
+    use smartborder_risk::examples::{
+        KCS_BANDS, KCS_BANDS_FILE, KCS_PLAN, KCS_PROFILES, ROUTE_AZ_PROFILES, ROUTE_GE_PROFILES,
+        ROUTE_PLAN,
+    };
     let store = Store::open(db).await?;
     risk_files::publish(&store, "demo", "KZ", PROFILES, KCS_PROFILES).await?;
     risk_files::publish(&store, "demo", "KZ", KCS_BANDS_FILE, KCS_BANDS).await?;
     risk_files::publish(&store, "demo", "KZ", PLAN, KCS_PLAN).await?;
+    // Azerbaijan and Georgia assess the movements coming to them with their own profiles.
+    for (country, profiles) in [("AZ", ROUTE_AZ_PROFILES), ("GE", ROUTE_GE_PROFILES)] {
+        risk_files::publish(&store, "demo", country, PROFILES, profiles).await?;
+        risk_files::publish(&store, "demo", country, PLAN, ROUTE_PLAN).await?;
+    }
     let Some(dir) = kcs else {
         return Ok(());
     };
@@ -448,6 +456,7 @@ fn take_over(w: &WorldMovement) -> Command {
             lrn: w.lrn.clone(),
             route: w.route.clone(),
             accepted_at: w.accepted_at,
+            consignment: Some(Box::new(w.consignment.clone())),
         },
         idempotency_key: None,
         request_sha256: String::new(),

@@ -103,7 +103,9 @@ pub struct DataArgs {
 #[derive(Args)]
 pub struct CheckArgs {
     rules: PathBuf,
-    /// Declaration mapping whose attributes the rules may use (or `kcs`).
+    /// Declaration mapping whose attributes the rules may use (or `kcs`; or `published`: the
+    /// attributes a published configuration is checked with, the built-in mapping's and the
+    /// single window's goods items').
     #[arg(long)]
     mapping: Option<String>,
 }
@@ -431,7 +433,7 @@ fn transit_training_set(db: &str, country: &str) -> Result<DeclarationSet> {
         .map(|m| AssessedGoods {
             reference: &m.mrn,
             consignment: &m.consignment,
-            date: m.assessed_at.date_naive(),
+            date: m.as_of.date_naive(),
             office: &m.office,
             propensity: m.propensity,
             result: m.result.as_ref(),
@@ -519,6 +521,9 @@ fn load_rules(path: &Path, attributes: &[String]) -> Result<RuleSet> {
 
 fn check(a: CheckArgs) -> Result<ExitCode> {
     let attributes: Vec<String> = match &a.mapping {
+        Some(m) if m == "published" && !Path::new(m).exists() => {
+            smartborder_ingest::declaration_mapping::published_attribute_names()
+        }
         Some(m) => load_mapping(m)?
             .attributes
             .into_iter()

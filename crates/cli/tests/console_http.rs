@@ -721,6 +721,20 @@ fn an_officer_reads_the_assessment_and_records_a_control_result() {
         "{page}"
     );
 
+    // GE's analyst reads the monitoring: one movement assessed, its profile hit and detected.
+    world.user("ge.analyst", &["--role", "analyst", "--country", "GE"]);
+    let analyst = sign_in(addr, "ge.analyst");
+    let (status, page) = get(addr, &analyst, "/console/risk/monitoring");
+    assert_eq!(status, 200, "{page}");
+    let profiles = between(&page, "id=\"monitoring-profiles\"", "</table>");
+    assert!(profiles.contains("<td>GE-SWITCHES</td>"), "{profiles}");
+    assert!(
+        profiles.contains("100.0%"),
+        "hit rate and detection rate: {profiles}"
+    );
+    let (status, _) = get(addr, &ge, "/console/risk/monitoring");
+    assert_eq!(status, 403, "officers do not monitor");
+
     // Confidential to GE.
     let az = sign_in(addr, "az.officer");
     let (status, page) = get(addr, &az, &page_path);

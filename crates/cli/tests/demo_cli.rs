@@ -207,6 +207,52 @@ fn demo_opens_a_populated_console() {
         a["lane"].is_string() && a["propensity"].is_f64(),
         "{answer}"
     );
+
+    // On the demo corridor, a movement lodged in KZ with its goods is assessed by AZ and GE
+    // with their own configurations, and each sees only its own result.
+    let mut lodgement = common::lodgement("DEMO-ROUTE-1");
+    lodgement["consignment"] = serde_json::json!({"country_of_dispatch": "CN", "seals": 0,
+        "transport_mode": "3", "items": [{"commodity_code": "85176200",
+        "description": "Network switches", "gross_mass_kg": 900.0}]});
+    let (status, body) = post(addr, "/api/v1/movements", &token, &lodgement);
+    assert_eq!(status, 201, "{body}");
+    let mrn = body["movement"]["mrn"].as_str().unwrap().to_string();
+    let az = key(&db, &["--country", "AZ"]);
+    let ge = key(&db, &["--country", "GE"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let view = |token: &str| loop {
+        let (status, view) = common::get(addr, &format!("/api/v1/movements/{mrn}/risk"), token);
+        assert_eq!(status, 200, "{view}");
+        if view["assessments"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            break view;
+        }
+        assert!(std::time::Instant::now() < deadline, "not assessed: {view}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let (az_view, ge_view) = (view(&az), view(&ge));
+    assert_eq!(
+        az_view["assessments"][0]["hits"],
+        serde_json::json!(["AZ-UNSEALED"])
+    );
+    assert!(
+        ge_view["assessments"][0]["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h.as_str().unwrap().starts_with("GE-"))
+    );
+    assert!(!ge_view.to_string().contains("AZ-UNSEALED"));
+    assert!(!az_view.to_string().contains("GE-ELECTRONICS"));
+    // The world's movements were assessed too: GE's officer sees them on its pages.
+    let ge_officer = sign_in(addr, "ge.officer", &passwords["ge.officer"]);
+    let (_, movement_page) = page(addr, &ge_officer, &format!("/console/movements/{mrn}"));
+    assert!(
+        movement_page.contains("id=\"risk-assessments\""),
+        "{movement_page}"
+    );
     drop(demo);
 }
 

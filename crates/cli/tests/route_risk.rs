@@ -243,6 +243,35 @@ fn route_risk(d: &Path, db: &str) {
         "red"
     );
 
+    // Released; the anticipated transit record reaches AZ's office: AZ assesses again with its
+    // configuration of that day; GE does not.
+    let (status, body) = post(
+        addr,
+        &format!("/api/v1/movements/{mrn}/events"),
+        &kz,
+        &json!({"type": "released_for_transit", "office": "KZ000101", "limit_date": at(8 * 24)}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(
+        addr,
+        &format!("/api/v1/movements/{mrn}/events"),
+        &az,
+        &json!({"type": "anticipated_transit_record", "office": "AZ000201"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let az_view = assessed(addr, &az, &mrn, 3);
+    assert_eq!(
+        az_view["assessments"][2]["trigger"],
+        "anticipated_transit_record"
+    );
+    assert_eq!(az_view["assessments"][2]["office"], "AZ000201");
+    std::thread::sleep(Duration::from_millis(300));
+    let ge_count = get(addr, &format!("/api/v1/movements/{mrn}/risk"), &ge).1["assessments"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(ge_count, 2, "GE's office has not received the record");
+
     // Control results: GE's own office only, on the route; confidential to GE.
     let control = json!({"office": "GE000301", "lane_applied": "yellow", "inspected": true,
                          "finding": "major", "finding_code": "UNDECLARED", "revenue_recovered": 1500.0});
@@ -371,6 +400,40 @@ fn route_risk(d: &Path, db: &str) {
         "40 movements x 2 items"
     );
     assert_eq!(model["training"]["context_declarations"], 161);
+    // Monitoring from the same records, checked against counts made here: GE-NO-SEALS hit the
+    // 26 unsealed movements among 81 (each movement's latest assessment), 13 of them inspected,
+    // all found; 19 of the 40 inspected were non-compliant.
+    let (status, body) = get(addr, "/api/v1/risk/monitoring", &ge);
+    assert_eq!(status, 200, "{body}");
+    let m = &body["monitoring"];
+    let sum = |key: &str| -> i64 {
+        m["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[key].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        (sum("assessed"), sum("inspected"), sum("non_compliant")),
+        (81, 40, 19),
+        "{m}"
+    );
+    let profile = m["profiles"]["GE-NO-SEALS"].as_array().unwrap();
+    let total = |key: &str| -> i64 { profile.iter().map(|x| x[key].as_i64().unwrap()).sum() };
+    assert_eq!(
+        (total("hits"), total("inspected"), total("detections")),
+        (26, 13, 13),
+        "{m}"
+    );
+    assert!(
+        m["profiles"]["AZ-ELECTRONICS"].is_null(),
+        "AZ's profile is not GE's"
+    );
+    assert_eq!(get(addr, "/api/v1/risk/monitoring", &coordinator).0, 403);
+    let az_m = get(addr, "/api/v1/risk/monitoring", &az).1;
+    assert_eq!(az_m["monitoring"]["months"][0]["inspected"], 0, "{az_m}");
+
     // AZ has no control result: nothing to learn from, said plainly.
     let out = run(
         d,

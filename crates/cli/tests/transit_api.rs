@@ -43,6 +43,7 @@ fn lifecycle_across_three_administrations(db: &str, tag: &str) {
         "/api/v1/risk/assess",
         "/api/v1/risk/files",
         "/api/v1/risk/files/{name}",
+        "/api/v1/risk/monitoring",
     ];
     let mut found = paths.clone();
     found.sort();

@@ -376,3 +376,21 @@ revenue-recovered = Revenue recovered
 seizure = Seizure
 remarks = Remarks
 form-amount-invalid = "{ $found }" is not an amount.
+
+## Risk monitoring
+nav-monitoring = Risk monitoring
+monitoring-who = Risk monitoring is for the analysts and supervisors of an administration.
+monitoring-intro = The risk management of { $country } month by month, from the movements it assessed before arrival and the control results it recorded (each movement's latest assessment). Pre@n is measured among the inspected movements with a score: compare it with their base rate.
+monitoring-empty = No movement has been assessed yet.
+monitoring-months = By month
+monitoring-assessed = Assessed
+monitoring-inspected = Inspected
+monitoring-non-compliant = Non-compliant
+monitoring-base-rate = Base rate
+monitoring-psi = Score drift (PSI against { $reference })
+monitoring-explored = Selected by exploration
+monitoring-from-exploration = Inspections from exploration
+monitoring-profiles = Profiles
+monitoring-hits = Hits
+monitoring-hit-rate = Hit rate
+monitoring-detection-rate = Detection rate

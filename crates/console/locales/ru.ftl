@@ -378,3 +378,21 @@ revenue-recovered = Доначислено платежей
 seizure = Изъятие
 remarks = Примечания
 form-amount-invalid = «{ $found }» — не сумма.
+
+## Мониторинг рисков
+nav-monitoring = Мониторинг рисков
+monitoring-who = Мониторинг рисков доступен аналитикам и руководителям администрации.
+monitoring-intro = Управление рисками { $country } по месяцам: перемещения, оценённые до прибытия, и записанные результаты контроля (последняя оценка каждого перемещения). Pre@n считается среди проверенных перемещений с баллом: сравнивайте его с их базовой долей.
+monitoring-empty = Ещё ни одно перемещение не оценено.
+monitoring-months = По месяцам
+monitoring-assessed = Оценено
+monitoring-inspected = Проверено
+monitoring-non-compliant = С нарушениями
+monitoring-base-rate = Базовая доля
+monitoring-psi = Сдвиг баллов (PSI к { $reference })
+monitoring-explored = Отобрано для исследования
+monitoring-from-exploration = Проверки по исследованию
+monitoring-profiles = Профили
+monitoring-hits = Срабатывания
+monitoring-hit-rate = Доля срабатываний
+monitoring-detection-rate = Доля выявлений

@@ -20,7 +20,7 @@ mod live;
 mod movement;
 mod pages;
 mod risk;
-mod route_risk;
+pub mod route_risk;
 pub mod session;
 mod sign_in;
 mod training;
@@ -89,6 +89,7 @@ pub fn router(store: Store, writer: Writer) -> Router {
         .route("/console/trs/{id}", get(trs::study))
         .route("/console/trs/{id}/{file}", get(trs::report))
         .route("/console/risk", get(risk::page))
+        .route("/console/risk/monitoring", get(route_risk::monitoring_page))
         .route("/console/risk/check", post(risk::check_fragment))
         .route("/console/risk/profiles", post(risk::publish))
         .route(

@@ -146,12 +146,14 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::Supervisor => &[
             ("/console/arrivals", "nav-arrivals"),
             ("/console/movements", "nav-movements"),
+            ("/console/risk/monitoring", "nav-monitoring"),
             ("/console/corridor", "nav-corridor"),
             ("/console/trs", "nav-trs"),
             ("/console/training", "nav-training"),
         ],
         Role::Analyst => &[
             ("/console/risk", "nav-risk"),
+            ("/console/risk/monitoring", "nav-monitoring"),
             ("/console/movements", "nav-movements"),
             ("/console/trs", "nav-trs"),
             ("/console/training", "nav-training"),

@@ -12,8 +12,10 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 use smartborder_model::Lane;
+use smartborder_risk::monitoring::{Monitored, Monitoring, monitor};
 use smartborder_store::keys;
 use smartborder_store::route_risk;
+use smartborder_store::users::Role;
 use smartborder_store::writer::{Answer, Command, Request, request_sha256};
 use smartborder_transit::{ControlResult, Finding, Movement, OfficeRef, Principal};
 
@@ -364,4 +366,106 @@ pub async fn record(
             failed(StatusCode::SERVICE_UNAVAILABLE, lang.t("store-unavailable")).await
         }
     }
+}
+
+/// The monitoring of `country`'s risk management from the movements it assessed (the
+/// console's page and `GET /api/v1/risk/monitoring` both read it here).
+pub async fn monitoring(
+    store: &smartborder_store::Store,
+    country: &str,
+) -> Result<Monitoring, smartborder_store::StoreError> {
+    let rows: Vec<Monitored> = route_risk::monitoring_rows(store, country)
+        .await?
+        .into_iter()
+        .map(|r| Monitored {
+            month: r.as_of.format("%Y-%m").to_string(),
+            score: r.score,
+            hits: r.hits,
+            explored: r.explored,
+            inspected: r.result.as_ref().map(|c| c.inspected),
+            non_compliant: r.result.as_ref().and_then(ControlResult::non_compliant),
+        })
+        .collect();
+    Ok(monitor(&rows))
+}
+
+/// `GET /console/risk/monitoring`: for an administration's analysts and supervisors.
+pub async fn monitoring_page(State(state): State<ConsoleState>, signed: Signed) -> Response {
+    let lang = signed.lang;
+    let user = &signed.session.user;
+    let country = match (user.role, user.country.as_deref()) {
+        (Role::Analyst | Role::Supervisor, Some(c)) => c.to_string(),
+        _ => {
+            return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("monitoring-who"));
+        }
+    };
+    let m = match monitoring(&state.store, &country).await {
+        Ok(m) => m,
+        Err(e) => return pages::store_failed(lang, &e),
+    };
+    let rate = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r));
+    let content = html! {
+        p.help { (lang.t_args("monitoring-intro", &[("country", country.clone().into())])) " "
+            a href="/api/v1/risk/monitoring" { "JSON" } }
+        @for w in &m.warnings { p.error role="alert" { (w) } }
+        @if m.months.is_empty() {
+            p { (lang.t("monitoring-empty")) }
+        } @else {
+            table #monitoring-months {
+                caption { (lang.t("monitoring-months")) }
+                thead { tr {
+                    th { (lang.t("month")) } th.num { (lang.t("monitoring-assessed")) }
+                    th.num { (lang.t("monitoring-inspected")) } th.num { (lang.t("monitoring-non-compliant")) }
+                    th.num { (lang.t("monitoring-base-rate")) } th.num { "Pre@5%" } th.num { "Pre@10%" }
+                    th.num { (lang.t_args("monitoring-psi", &[("reference", m.psi_reference.clone().unwrap_or_default().into())])) }
+                    th.num { (lang.t("monitoring-explored")) } th.num { (lang.t("monitoring-from-exploration")) }
+                } }
+                tbody {
+                    @for month in &m.months {
+                        @let at = |n: u32| rate(month.precision_at.iter().find(|p| p.budget_percent == n).map(|p| p.precision));
+                        tr {
+                            td { (month.month) }
+                            td.num { (lang.count(month.assessed as i64)) }
+                            td.num { (lang.count(month.inspected as i64)) }
+                            td.num { (lang.count(month.non_compliant as i64)) }
+                            td.num { (rate(month.base_rate)) }
+                            td.num { (at(5)) } td.num { (at(10)) }
+                            td.num class=(if month.psi.is_some_and(|p| p > m.psi_warning_above) { "warning" } else { "" }) {
+                                (month.psi.map_or("-".to_string(), |p| format!("{p:.3}")))
+                            }
+                            td.num { (rate(Some(month.exploration_share))) }
+                            td.num { (rate(month.inspections_from_exploration)) }
+                        }
+                    }
+                }
+            }
+            table #monitoring-profiles {
+                caption { (lang.t("monitoring-profiles")) }
+                thead { tr {
+                    th { (lang.t("profile")) } th { (lang.t("month")) } th.num { (lang.t("monitoring-hits")) }
+                    th.num { (lang.t("monitoring-hit-rate")) } th.num { (lang.t("monitoring-inspected")) }
+                    th.num { (lang.t("monitoring-detection-rate")) }
+                } }
+                tbody {
+                    @for (id, months) in &m.profiles {
+                        @for p in months {
+                            tr {
+                                td { (id) } td { (p.month) } td.num { (lang.count(p.hits as i64)) }
+                                td.num { (rate(Some(p.hit_rate))) } td.num { (lang.count(p.inspected as i64)) }
+                                td.num { (rate(p.detection_rate)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    pages::signed_page(
+        &state,
+        &signed,
+        &lang.t("nav-monitoring"),
+        StatusCode::OK,
+        content,
+    )
+    .await
 }

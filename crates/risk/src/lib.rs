@@ -18,6 +18,7 @@ pub mod features;
 pub mod gbdt;
 pub mod metrics;
 pub mod model;
+pub mod monitoring;
 pub mod selectivity;
 mod threads;
 pub mod value_bands;

@@ -41,6 +41,8 @@ pub struct RouteAssessment<'a> {
     pub office: &'a str,
     /// `lodgement`, `amendment` or `anticipated_transit_record`.
     pub trigger: &'a str,
+    /// The instant of the event that asked for the assessment: the date the risk engine reads.
+    pub as_of: DateTime<Utc>,
     pub assessed_at: DateTime<Utc>,
     /// The files of the configuration that produced it, with their versions.
     pub versions: &'a BTreeMap<String, i64>,
@@ -80,7 +82,7 @@ pub fn assess(
         Ok(goods) => {
             let set = goods.declarations(
                 &queued.mrn,
-                queued.queued_at.date_naive(),
+                queued.as_of.date_naive(),
                 &queued.office,
                 &config.attributes,
             );
@@ -104,6 +106,7 @@ pub fn assess(
         country: &queued.country,
         office: &queued.office,
         trigger: &queued.trigger,
+        as_of: queued.as_of,
         assessed_at: now,
         versions: &config.versions,
         lane,
@@ -192,7 +195,7 @@ async fn drain(
                         Some(
                             serde_json::json!({
                                 "mrn": q.mrn, "country": q.country, "office": q.office,
-                                "trigger": q.trigger, "assessed_at": now,
+                                "trigger": q.trigger, "as_of": q.as_of, "assessed_at": now,
                                 "error": e.message,
                             })
                             .to_string(),

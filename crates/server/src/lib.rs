@@ -152,6 +152,7 @@ fn router(
             post(risk::assess).layer(DefaultBodyLimit::max(risk::MAX_ASSESS_BODY_BYTES)),
         )
         .route("/api/v1/risk/files", get(risk::list_files))
+        .route("/api/v1/risk/monitoring", get(route_risk::monitoring))
         .route(
             "/api/v1/risk/files/{name}",
             axum::routing::put(risk::put_file).layer(DefaultBodyLimit::max(risk::MAX_FILE_BYTES)),

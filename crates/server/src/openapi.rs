@@ -402,6 +402,20 @@ pub fn document() -> Value {
     // recursion limit).
     doc["paths"]["/api/v1/movements/{mrn}/risk"] = movement_risk_path;
     doc["paths"]["/api/v1/movements/{mrn}/controls"] = controls_path;
+    doc["paths"]["/api/v1/risk/monitoring"] = json!({"get": {
+        "summary": "The caller's administration's risk monitoring from the movements it assessed and its control results, by month (the month of the event that asked for each movement's latest assessment): assessed, inspected, non-compliant, Pre@n among the inspected with a score beside their base rate, PSI of the scores against the reference month (warnings above 0.25), exploration shares; and each profile's hits, hit rate, inspected hits and detection rate per month",
+        "responses": {
+            "200": {"description": "The monitoring", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "country": {"type": "string"},
+                "monitoring": {"type": "object", "properties": {
+                    "months": {"type": "array", "items": {"type": "object"}},
+                    "profiles": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+                    "psi_reference": {"type": ["string", "null"]}, "psi_warning_above": {"type": "number"},
+                    "warnings": {"type": "array", "items": {"type": "string"}}}}}}}}},
+            "401": {"description": "Missing, unknown or revoked API key"},
+            "403": {"description": "The coordinator"}
+        }
+    }});
     let schemas = &mut doc["components"]["schemas"];
     schemas["Consignment"] = consignment_schema;
     schemas["RouteAssessment"] = route_assessment_schema;

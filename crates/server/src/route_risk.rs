@@ -147,3 +147,15 @@ pub(crate) async fn record_control(
         other => answer(other, true),
     }
 }
+
+/// `GET /api/v1/risk/monitoring`: the caller's administration's monitoring (profile hit and
+/// detection rates per month, Pre@n among the inspected, score drift, exploration).
+pub(crate) async fn monitoring(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, principal) = reader(&state, &headers).await?;
+    let country = risk::administration(principal)?;
+    let m = smartborder_console::route_risk::monitoring(&state.store, &country).await?;
+    Ok(Json(json!({"country": country, "monitoring": m})).into_response())
+}

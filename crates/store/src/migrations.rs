@@ -286,7 +286,7 @@ pub const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             country TEXT NOT NULL,
             office TEXT NOT NULL,
             trigger_event TEXT NOT NULL,
-            queued_at BIGINT NOT NULL
+            as_of BIGINT NOT NULL
         )",
             "CREATE TABLE risk_assessments (
             id BIGINT PRIMARY KEY,

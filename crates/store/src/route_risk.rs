@@ -22,7 +22,9 @@ pub struct QueuedAssessment {
     pub office: String,
     /// `lodgement`, `amendment` or `anticipated_transit_record`.
     pub trigger: String,
-    pub queued_at: DateTime<Utc>,
+    /// The instant of the event that asked for it (the lodgement, the amendment, the
+    /// anticipated transit record): the declaration's date for the risk engine.
+    pub as_of: DateTime<Utc>,
     /// The goods, or why the stored goods do not read.
     pub consignment: Result<Consignment, String>,
 }
@@ -41,20 +43,19 @@ type QueueRow = (
 
 /// The oldest assessments waiting, at most `limit`.
 pub async fn queued(store: &Store, limit: i64) -> Result<Vec<QueuedAssessment>, StoreError> {
-    let rows: Vec<QueueRow> =
-        sqlx::query_as(
-            "SELECT q.id, q.movement_id, m.mrn, q.country, q.office, q.trigger_event, q.queued_at, c.body \
+    let rows: Vec<QueueRow> = sqlx::query_as(
+        "SELECT q.id, q.movement_id, m.mrn, q.country, q.office, q.trigger_event, q.as_of, c.body \
              FROM risk_queue q JOIN movements m ON m.id = q.movement_id \
              LEFT JOIN consignments c ON c.movement_id = q.movement_id \
              ORDER BY q.id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&store.pool)
-        .await?;
+    )
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await?;
     Ok(rows
         .into_iter()
         .map(
-            |(queue_id, movement_id, mrn, country, office, trigger, queued_at, body)| {
+            |(queue_id, movement_id, mrn, country, office, trigger, as_of, body)| {
                 let consignment = match body {
                     Some(b) => serde_json::from_str(&b)
                         .map_err(|e| format!("the stored goods of {mrn} do not read: {e}")),
@@ -67,7 +68,7 @@ pub async fn queued(store: &Store, limit: i64) -> Result<Vec<QueuedAssessment>, 
                     country,
                     office,
                     trigger,
-                    queued_at: micros(queued_at),
+                    as_of: micros(as_of),
                     consignment,
                 }
             },
@@ -176,7 +177,8 @@ pub struct AssessedMovement {
     pub movement: Movement,
     pub consignment: Consignment,
     pub office: String,
-    pub assessed_at: DateTime<Utc>,
+    /// The instant the assessment was made as at (its declaration date).
+    pub as_of: DateTime<Utc>,
     pub propensity: Option<f64>,
     pub result: Option<ControlResult>,
 }
@@ -198,20 +200,7 @@ pub async fn assessed_movements(
     .bind(country)
     .fetch_all(&store.pool)
     .await?;
-    let results: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT r.movement_id, r.body FROM control_results r WHERE r.country = $1 ORDER BY r.id",
-    )
-    .bind(country)
-    .fetch_all(&store.pool)
-    .await?;
-    let mut latest_result: std::collections::HashMap<i64, ControlResult> =
-        std::collections::HashMap::new();
-    for (movement_id, body) in results {
-        let r = serde_json::from_str(&body).map_err(|e| {
-            StoreError::Corrupt(format!("a control result of {country} does not read: {e}"))
-        })?;
-        latest_result.insert(movement_id, r);
-    }
+    let mut latest_result = latest_results(store, country).await?;
     rows.into_iter()
         .map(|(id, mrn, movement, goods, assessment, at)| {
             let corrupt = |what: &str, e: serde_json::Error| {
@@ -228,7 +217,7 @@ pub async fn assessed_movements(
                     .unwrap_or_default()
                     .to_string(),
                 propensity: assessment.get("propensity").and_then(|p| p.as_f64()),
-                assessed_at: micros(at),
+                as_of: as_of(&assessment).unwrap_or_else(|| micros(at)),
                 result: latest_result.remove(&id),
                 mrn,
             })
@@ -238,4 +227,85 @@ pub async fn assessed_movements(
 
 fn micros(at: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at).unwrap_or_default()
+}
+
+/// What monitoring reads of a movement an administration assessed: its latest assessment and
+/// its latest control result.
+#[derive(Debug, Clone)]
+pub struct MonitoringRow {
+    /// The instant the assessment was made as at.
+    pub as_of: DateTime<Utc>,
+    pub score: Option<f64>,
+    pub hits: Vec<String>,
+    /// An exploration draw selected it.
+    pub explored: bool,
+    pub result: Option<ControlResult>,
+}
+
+/// Every movement `country` assessed, with its latest assessment and control result.
+pub async fn monitoring_rows(
+    store: &Store,
+    country: &str,
+) -> Result<Vec<MonitoringRow>, StoreError> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT a.movement_id, a.body, a.assessed_at FROM risk_assessments a \
+         WHERE a.country = $1 AND a.id = (SELECT MAX(b.id) FROM risk_assessments b \
+               WHERE b.movement_id = a.movement_id AND b.country = a.country) \
+         ORDER BY a.id",
+    )
+    .bind(country)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut results = latest_results(store, country).await?;
+    rows.into_iter()
+        .map(|(movement_id, body, at)| {
+            let body: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+                StoreError::Corrupt(format!("an assessment of {country} does not read: {e}"))
+            })?;
+            Ok(MonitoringRow {
+                as_of: as_of(&body).unwrap_or_else(|| micros(at)),
+                score: body.get("score").and_then(|s| s.as_f64()),
+                hits: body
+                    .get("hits")
+                    .and_then(|h| h.as_array())
+                    .map(|h| {
+                        h.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                explored: body
+                    .get("explored")
+                    .and_then(|e| e.as_bool())
+                    .unwrap_or(false),
+                result: results.remove(&movement_id),
+            })
+        })
+        .collect()
+}
+
+/// The latest control result of each movement of `country`.
+async fn latest_results(
+    store: &Store,
+    country: &str,
+) -> Result<std::collections::HashMap<i64, ControlResult>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT movement_id, body FROM control_results WHERE country = $1 ORDER BY id",
+    )
+    .bind(country)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut latest = std::collections::HashMap::new();
+    for (movement_id, body) in rows {
+        let r = serde_json::from_str(&body).map_err(|e| {
+            StoreError::Corrupt(format!("a control result of {country} does not read: {e}"))
+        })?;
+        latest.insert(movement_id, r);
+    }
+    Ok(latest)
+}
+
+/// The `as_of` instant an assessment's body names.
+fn as_of(body: &serde_json::Value) -> Option<DateTime<Utc>> {
+    body.get("as_of")?.as_str()?.parse().ok()
 }

@@ -57,6 +57,8 @@ pub enum Request {
         lrn: String,
         route: Route,
         accepted_at: DateTime<Utc>,
+        /// Its goods, assessed as at `accepted_at` by every administration on the route.
+        consignment: Option<Box<Consignment>>,
     },
     /// Record an event of a movement. `message` is the NCTS message the event came with, kept
     /// once the event is accepted: an amendment (CC013C) is the declaration a release for
@@ -507,6 +509,7 @@ async fn commit_batch(
                 lrn,
                 route,
                 accepted_at,
+                consignment,
             } => match take_over_time(&mut tx, *accepted_at, now, config).await? {
                 Ok(at) => {
                     lodge(
@@ -514,7 +517,7 @@ async fn commit_batch(
                         counters,
                         &mut pending,
                         cmd,
-                        (lrn, route, None, None),
+                        (lrn, route, None, consignment.as_deref()),
                         at,
                     )
                     .await?
@@ -626,8 +629,9 @@ struct Pending {
     events: Vec<EventRow>,
     /// (id, country, movement id, body, confidential to the country).
     notifications: Vec<(i64, String, i64, String, bool)>,
-    /// Assessments to make: (id, movement id, country, office, trigger event).
-    queue: Vec<(i64, i64, String, String, &'static str)>,
+    /// Assessments to make: (id, movement id, country, office, trigger event, the instant of
+    /// the event that asks for it, in microseconds).
+    queue: Vec<(i64, i64, String, String, &'static str, i64)>,
 }
 
 /// Rows per multi-row INSERT (8 columns: well under every engine's parameter limit).
@@ -738,32 +742,33 @@ impl Pending {
         }
         for chunk in self.queue.chunks(ROWS_PER_INSERT) {
             let sql = out.multi_row(
-                "INSERT INTO risk_queue (id, movement_id, country, office, trigger_event, queued_at) VALUES ",
+                "INSERT INTO risk_queue (id, movement_id, country, office, trigger_event, as_of) VALUES ",
                 6,
                 chunk.len(),
             );
             let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 6);
-            for (id, movement_id, country, office, trigger) in chunk {
+            for (id, movement_id, country, office, trigger, at) in chunk {
                 params.extend([
                     Param::from(*id),
                     (*movement_id).into(),
                     country.as_str().into(),
                     office.as_str().into(),
                     (*trigger).into(),
-                    now.into(),
+                    (*at).into(),
                 ]);
             }
             out.push(sql, params);
         }
     }
 
-    /// Queues an assessment of the movement by the administration of each office given.
+    /// Queues an assessment of the movement, as at `at` (microseconds), by the administration
+    /// of each office given.
     fn queue_assessments<'a>(
         &mut self,
         counters: &mut Counters,
         movement_id: i64,
         offices: impl Iterator<Item = &'a OfficeRef>,
-        trigger: &'static str,
+        (trigger, at): (&'static str, i64),
     ) {
         for office in offices {
             counters.queue += 1;
@@ -773,6 +778,7 @@ impl Pending {
                 office.country().to_string(),
                 office.as_str().to_string(),
                 trigger,
+                at,
             ));
         }
     }
@@ -975,7 +981,7 @@ async fn lodge(
             counters,
             id,
             first_office_per_country(route).into_iter(),
-            "lodgement",
+            ("lodgement", now),
         );
     }
     pending
@@ -1142,7 +1148,12 @@ async fn record(
         } else {
             vec![&event.office]
         };
-        pending.queue_assessments(counters, id, offices.into_iter(), trigger);
+        pending.queue_assessments(
+            counters,
+            id,
+            offices.into_iter(),
+            (trigger, event.at.timestamp_micros()),
+        );
     }
     pending.events.push(EventRow::new(id, event_count, event));
     // Share the event along the route: every other administration on it is notified; the release

@@ -302,6 +302,7 @@ async fn taken_over_movements_keep_lodging_order() {
             lrn: lrn.into(),
             route: route(&["AZ000201"], "GE000301"),
             accepted_at: Utc::now() - chrono::Duration::days(days_ago),
+            consignment: None,
         })
     };
     let first = writer.submit(take_over("OLD-1", 10)).await.unwrap();

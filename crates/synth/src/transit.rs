@@ -13,7 +13,9 @@ use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
-use smartborder_transit::{Event, EventKind, OfficeRef, Route, TransitOffice, country_zone};
+use smartborder_transit::{
+    Consignment, Event, EventKind, GoodsItem, OfficeRef, Route, TransitOffice, country_zone,
+};
 
 /// A movement of the world: lodged and accepted at `accepted_at`, then its events in order.
 #[derive(Debug, Clone)]
@@ -22,6 +24,72 @@ pub struct WorldMovement {
     pub route: Route,
     pub accepted_at: DateTime<Utc>,
     pub events: Vec<Event>,
+    /// Its goods, for risk assessment along the route.
+    pub consignment: Consignment,
+}
+
+/// Goods that travel the corridor: (commodity code, description, gross kg per item: low, high).
+const GOODS: &[(&str, &str, f64, f64)] = &[
+    ("85176200", "Network switches and routers", 200.0, 3000.0),
+    ("84713000", "Portable computers", 100.0, 2000.0),
+    ("52052200", "Cotton yarn", 5000.0, 20000.0),
+    ("62034231", "Men's cotton trousers", 500.0, 6000.0),
+    ("08061010", "Fresh table grapes", 8000.0, 20000.0),
+    ("72142000", "Steel reinforcing bars", 15000.0, 24000.0),
+    ("39011010", "Polyethylene granules", 10000.0, 22000.0),
+    ("87032319", "Passenger cars", 1200.0, 4500.0),
+    ("10019900", "Wheat", 18000.0, 25000.0),
+    ("94036010", "Wooden furniture", 1000.0, 8000.0),
+];
+
+/// The goods of the `i`-th movement: one to three items; consignors in China or the country of
+/// departure, consignees in the country of destination, holders (carriers) of the country of
+/// departure; one consignment in ten travels without seals.
+fn consignment(rng: &mut ChaCha8Rng, route: &Route) -> Consignment {
+    let departure = route.departure.country();
+    let destination = route.destination.country();
+    let from_china = rng.random::<f64>() < 0.6;
+    let dispatch = if from_china { "CN" } else { departure };
+    let items = (0..rng.random_range(1..=3))
+        .map(|_| {
+            let (code, description, low, high) = GOODS[rng.random_range(0..GOODS.len())];
+            let gross = (low + rng.random::<f64>() * (high - low)).round();
+            GoodsItem {
+                commodity_code: Some(code.to_string()),
+                description: description.to_string(),
+                gross_mass_kg: Some(gross),
+                net_mass_kg: Some((gross * 0.95).round()),
+                ..GoodsItem::default()
+            }
+        })
+        .collect();
+    Consignment {
+        holder: Some(format!(
+            "{departure}-CARRIER-{:02}",
+            rng.random_range(1..=25)
+        )),
+        consignor: Some(format!(
+            "{dispatch}-EXPORTER-{:02}",
+            rng.random_range(1..=40)
+        )),
+        consignee: Some(format!(
+            "{destination}-IMPORTER-{:02}",
+            rng.random_range(1..=60)
+        )),
+        country_of_dispatch: Some(dispatch.to_string()),
+        country_of_destination: Some(destination.to_string()),
+        transport_mode: Some("3".to_string()),
+        transport_nationality: Some(departure.to_string()),
+        transport_identification: None,
+        seals: Some(if rng.random::<f64>() < 0.1 {
+            0
+        } else {
+            rng.random_range(1..=3)
+        }),
+        guarantee_type: Some(if rng.random::<f64>() < 0.8 { "1" } else { "2" }.to_string()),
+        previous_document: None,
+        items,
+    }
 }
 
 /// The offices of the demo world: (reference, what it is).
@@ -104,6 +172,8 @@ pub fn world_movements(
     now: DateTime<Utc>,
 ) -> Vec<WorldMovement> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // The goods draw from a stream of their own, so that the journeys stay what they were.
+    let mut goods_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x600D_5000);
     let span = Duration::weeks(weeks).num_seconds().max(1);
     let mut starts: Vec<i64> = (0..count).map(|_| rng.random_range(0..span)).collect();
     starts.sort_unstable();
@@ -142,6 +212,7 @@ pub fn world_movements(
                 events.clear();
             }
             WorldMovement {
+                consignment: consignment(&mut goods_rng, &route),
                 lrn,
                 route,
                 accepted_at,
