@@ -94,13 +94,21 @@ async fn publish_risk(db: &str, kcs: Option<&std::path::Path>, seed: u64) -> Res
         ROUTE_PLAN,
     };
     let store = Store::open(db).await?;
-    risk_files::publish(&store, "demo", "KZ", PROFILES, KCS_PROFILES).await?;
-    risk_files::publish(&store, "demo", "KZ", KCS_BANDS_FILE, KCS_BANDS).await?;
-    risk_files::publish(&store, "demo", "KZ", PLAN, KCS_PLAN).await?;
+    let kz = [
+        (PROFILES, KCS_PROFILES),
+        (KCS_BANDS_FILE, KCS_BANDS),
+        (PLAN, KCS_PLAN),
+    ];
+    risk_files::publish(&store, "demo", "KZ", &kz).await?;
     // Azerbaijan and Georgia assess the movements coming to them with their own profiles.
     for (country, profiles) in [("AZ", ROUTE_AZ_PROFILES), ("GE", ROUTE_GE_PROFILES)] {
-        risk_files::publish(&store, "demo", country, PROFILES, profiles).await?;
-        risk_files::publish(&store, "demo", country, PLAN, ROUTE_PLAN).await?;
+        risk_files::publish(
+            &store,
+            "demo",
+            country,
+            &[(PROFILES, profiles), (PLAN, ROUTE_PLAN)],
+        )
+        .await?;
     }
     let Some(dir) = kcs else {
         return Ok(());
@@ -137,8 +145,13 @@ async fn publish_risk(db: &str, kcs: Option<&std::path::Path>, seed: u64) -> Res
         ))
     })
     .await??;
-    risk_files::publish(&store, "demo", "KZ", MODEL, &model).await?;
-    risk_files::publish(&store, "demo", "KZ", MODEL_CARD, &card).await?;
+    risk_files::publish(
+        &store,
+        "demo",
+        "KZ",
+        &[(MODEL, &model), (MODEL_CARD, &card)],
+    )
+    .await?;
     Ok(())
 }
 

@@ -755,3 +755,66 @@ fn an_officer_reads_the_assessment_and_records_a_control_result() {
         "{page}"
     );
 }
+
+/// An analyst publishes configuration files from the console: a plan that does not compile is
+/// refused with its file named and nothing is published (not even the good file sent with it);
+/// the two together once fixed are published as one publication and listed in force.
+#[test]
+fn an_analyst_publishes_configuration_files() {
+    let world = World::new();
+    world.user("ge.analyst", &["--role", "analyst", "--country", "GE"]);
+    let addr = world.addr();
+    let analyst = sign_in(addr, "ge.analyst");
+    let upload = |files: &[(&str, &str)]| {
+        let boundary = "----smartborder-files-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
+            analyst.csrf
+        );
+        for (name, text) in files {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{text}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let (status, _, page) = http_raw(
+            addr,
+            "POST",
+            "/console/risk/files",
+            None,
+            Some((&content_type, body.as_bytes())),
+            &[("Cookie", &analyst.cookie)],
+        )
+        .unwrap();
+        (status, page)
+    };
+    let bands = "hs_code,origin,low,high\n8517,CN,1.0,500.0\n";
+    let broken_plan = "seed = 1\nexploration_share = 1.5\n";
+    let (status, page) = upload(&[("ge-bands.csv", bands), ("selectivity.toml", broken_plan)]);
+    assert_eq!(status, 422, "{page}");
+    let error = between(&page, "id=\"files-error\" role=\"alert\">", "</p>");
+    assert!(
+        error.contains("selectivity.toml") && error.contains("exploration_share"),
+        "{error}"
+    );
+    assert!(
+        page.contains("No file published yet."),
+        "nothing published: {page}"
+    );
+    let (status, page) = upload(&[("../model.json", "{}")]);
+    assert_eq!(status, 422, "{page}");
+    let plan = "seed = 1\nexploration_share = 0.1\n\n[default]\nexpected = { red = 0.05 }\n";
+    let (status, page) = upload(&[("ge-bands.csv", bands), ("selectivity.toml", plan)]);
+    assert_eq!(status, 200, "{page}");
+    let published = between(&page, "id=\"files-published\" role=\"status\">", "</p>");
+    assert!(
+        published.contains("ge-bands.csv v1") && published.contains("selectivity.toml v1"),
+        "{published}"
+    );
+    let table = between(&page, "id=\"risk-files\"", "</table>");
+    assert!(
+        table.contains("<td>selectivity.toml</td>") && table.contains("<td>ge-bands.csv</td>"),
+        "{table}"
+    );
+}

@@ -394,3 +394,17 @@ monitoring-profiles = Profiles
 monitoring-hits = Hits
 monitoring-hit-rate = Hit rate
 monitoring-detection-rate = Detection rate
+
+## Risk configuration files
+risk-files = Files in force
+risk-files-none = No file published yet.
+risk-file = File
+risk-file-version = Version
+risk-file-by = Published by
+risk-files-upload = Publish new versions of files
+risk-files-help = Any file of the configuration: selectivity.toml, model.json, anomaly.json, model-card.json, a bands or list file the profiles name. They are published together, and only if the configuration still compiles with them.
+risk-files-publish = Check and publish
+risk-files-none-given = No file was chosen.
+risk-file-not-text = { $file } is not UTF-8 text.
+risk-files-refused = Nothing was published: { $error }
+risk-files-published = Published: { $files }.

@@ -396,3 +396,17 @@ monitoring-profiles = Профили
 monitoring-hits = Срабатывания
 monitoring-hit-rate = Доля срабатываний
 monitoring-detection-rate = Доля выявлений
+
+## Файлы конфигурации риска
+risk-files = Действующие файлы
+risk-files-none = Ещё ни один файл не опубликован.
+risk-file = Файл
+risk-file-version = Версия
+risk-file-by = Опубликовал
+risk-files-upload = Опубликовать новые версии файлов
+risk-files-help = Любой файл конфигурации: selectivity.toml, model.json, anomaly.json, model-card.json, файл диапазонов или списков, на который ссылаются профили. Файлы публикуются вместе и только если конфигурация с ними компилируется.
+risk-files-publish = Проверить и опубликовать
+risk-files-none-given = Файл не выбран.
+risk-file-not-text = { $file } — не текст в UTF-8.
+risk-files-refused = Ничего не опубликовано: { $error }
+risk-files-published = Опубликовано: { $files }.

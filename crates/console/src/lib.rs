@@ -90,6 +90,10 @@ pub fn router(store: Store, writer: Writer) -> Router {
         .route("/console/trs/{id}/{file}", get(trs::report))
         .route("/console/risk", get(risk::page))
         .route("/console/risk/monitoring", get(route_risk::monitoring_page))
+        .route(
+            "/console/risk/files",
+            post(risk::upload).layer(axum::extract::DefaultBodyLimit::max(risk::MAX_FILES_BYTES)),
+        )
         .route("/console/risk/check", post(risk::check_fragment))
         .route("/console/risk/profiles", post(risk::publish))
         .route(

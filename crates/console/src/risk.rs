@@ -1,7 +1,8 @@
 //! The risk analyst's workplace: the administration's risk profiles edited in the browser and
 //! checked as they are typed (the rule language's own parser, with line and column), published
-//! as new versions; and the model card of the model in force (training data and period,
-//! metrics on held-out declarations, top features).
+//! as new versions; any file of the configuration (plan, model, bands) uploaded and published
+//! once the configuration compiles with it; and the model card of the model in force (training
+//! data and period, metrics on held-out declarations, top features).
 
 use std::collections::BTreeMap;
 use std::path::Path as FilePath;
@@ -15,6 +16,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use smartborder_ingest::declaration_mapping::KCS_MAPPING;
 use smartborder_ingest::{DeclarationMapping, InputKind, NoProgress, read_declarations};
+use smartborder_risk::configuration::{
+    ConfigurationFile, RiskConfiguration, check_file_name, with_new_files,
+};
 use smartborder_risk::evaluation::{BacktestPeriod, RulePerformance, backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::model::{Capacity, ModelCard, TrainOptions, Weighting};
@@ -28,6 +32,10 @@ use crate::pages;
 use crate::session::{Signed, same_secret};
 
 pub use smartborder_risk::configuration::{MODEL_CARD, PROFILES};
+
+/// The largest upload of configuration files (a model of a large history runs to tens of
+/// megabytes), as the API's `PUT /api/v1/risk/files/{name}` accepts.
+pub const MAX_FILES_BYTES: usize = 64 * 1024 * 1024;
 
 /// The administration of an analyst (`None`: not an analyst of an administration).
 fn analyst_country(signed: &Signed) -> Option<&str> {
@@ -45,7 +53,7 @@ fn analysts_only(signed: &Signed) -> Response {
     )
 }
 
-/// Checks a profiles text as `smartborder risk rules check --mapping kcs` does, with the
+/// Checks a profiles text as `smartborder risk rules check --mapping published` does, with the
 /// administration's other risk files (value bands, lists) beside it.
 fn check(text: &str, files: &[RiskFile]) -> Result<RuleSet, RuleError> {
     let attributes = smartborder_ingest::declaration_mapping::published_attribute_names();
@@ -201,6 +209,7 @@ async fn render(
             p { button type="submit" { (lang.t("profiles-publish")) } }
         }
         (check_result(lang, &result))
+        (files_in_force(lang, signed, &files))
         (model_card(lang, card.as_ref()))
         h2 #backtest { (lang.t("backtest")) }
         p { (lang.t("backtest-intro")) }
@@ -219,6 +228,144 @@ async fn render(
         }
     };
     pages::signed_page(state, signed, &lang.t("nav-risk"), status, content).await
+}
+
+/// The files in force, and the form that publishes new versions of any of them.
+fn files_in_force(lang: Lang, signed: &Signed, files: &[RiskFile]) -> Markup {
+    html! {
+        h2 #files { (lang.t("risk-files")) }
+        @if files.is_empty() {
+            p { (lang.t("risk-files-none")) }
+        } @else {
+            table #risk-files {
+                thead { tr { th { (lang.t("risk-file")) } th.num { (lang.t("risk-file-version")) } th { (lang.t("risk-file-by")) } } }
+                tbody {
+                    @for f in files {
+                        tr {
+                            td { (f.name) } td.num { (f.version) }
+                            td { (f.created_by) " · " (lang.utc_time(DateTime::from_timestamp_micros(f.created_at).unwrap_or_default())) }
+                        }
+                    }
+                }
+            }
+        }
+        form.card #files-form method="post" action="/console/risk/files" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(signed.session.csrf);
+            p {
+                label for="risk-files-upload" { (lang.t("risk-files-upload")) }
+                input #risk-files-upload name="files" type="file" multiple required aria-describedby="risk-files-help";
+                small #risk-files-help { (lang.t("risk-files-help")) }
+            }
+            p { button type="submit" { (lang.t("risk-files-publish")) } }
+        }
+    }
+}
+
+/// `POST /console/risk/files` (multipart: csrf, files): publishes new versions of the uploaded
+/// files together, once the configuration compiles with them (as `risk publish` and the API do);
+/// otherwise nothing is published and the page says which file and where.
+pub async fn upload(
+    State(state): State<ConsoleState>,
+    signed: Signed,
+    mut form: Multipart,
+) -> Response {
+    let lang = signed.lang;
+    let Some(country) = analyst_country(&signed).map(str::to_string) else {
+        return analysts_only(&signed);
+    };
+    let failed = |status: StatusCode, message: String| {
+        let notice = html! { p.error role="alert" #files-error { (message) } };
+        render(&state, &signed, status, None, Some(notice))
+    };
+    let (mut csrf, mut new) = (String::new(), Vec::new());
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return failed(StatusCode::BAD_REQUEST, e.body_text()).await,
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "files" => {
+                let name = field.file_name().unwrap_or("").to_string();
+                if name.is_empty() {
+                    continue;
+                }
+                if let Err(message) = check_file_name(&name) {
+                    return failed(StatusCode::UNPROCESSABLE_ENTITY, message).await;
+                }
+                let body = match field.bytes().await {
+                    Ok(b) => b,
+                    Err(e) => return failed(StatusCode::BAD_REQUEST, e.body_text()).await,
+                };
+                let Ok(body) = String::from_utf8(body.to_vec()) else {
+                    let message = lang.t_args("risk-file-not-text", &[("file", name.into())]);
+                    return failed(StatusCode::UNPROCESSABLE_ENTITY, message).await;
+                };
+                new.push(ConfigurationFile {
+                    name,
+                    version: 0,
+                    body,
+                });
+            }
+            _ => {}
+        }
+    }
+    if !same_secret(&csrf, &signed.session.csrf) {
+        return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("csrf-refused"));
+    }
+    if new.is_empty() {
+        return failed(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t("risk-files-none-given"),
+        )
+        .await;
+    }
+    let in_force: Vec<ConfigurationFile> = match risk_files::in_force(&state.store, &country).await
+    {
+        Ok(files) => files
+            .into_iter()
+            .map(|f| ConfigurationFile {
+                name: f.name,
+                version: f.version,
+                body: f.body,
+            })
+            .collect(),
+        Err(e) => return pages::store_failed(lang, &e),
+    };
+    let files = with_new_files(in_force, &new);
+    let compiled = tokio::task::spawn_blocking(move || {
+        let attributes = smartborder_ingest::declaration_mapping::published_attribute_names();
+        RiskConfiguration::compile(&files, &attributes).map(|_| ())
+    })
+    .await;
+    match compiled {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            let message = lang.t_args("risk-files-refused", &[("error", e.to_string().into())]);
+            return failed(StatusCode::UNPROCESSABLE_ENTITY, message).await;
+        }
+        Err(e) => return failed(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).await,
+    }
+    let named: Vec<(&str, &str)> = new
+        .iter()
+        .map(|f| (f.name.as_str(), f.body.as_str()))
+        .collect();
+    let actor = signed.session.user.id.clone();
+    match risk_files::publish(&state.store, &actor, &country, &named).await {
+        Ok(versions) => {
+            let published: Vec<String> = new
+                .iter()
+                .zip(versions)
+                .map(|(f, v)| format!("{} v{v}", f.name))
+                .collect();
+            let notice = html! { p.ok role="status" #files-published {
+                (lang.t_args("risk-files-published", &[("files", published.join(", ").into())]))
+            } };
+            render(&state, &signed, StatusCode::OK, None, Some(notice)).await
+        }
+        Err(e) => pages::store_failed(lang, &e),
+    }
 }
 
 /// `GET /console/risk`
@@ -282,8 +429,9 @@ pub async fn publish(
         .await;
     }
     let actor = signed.session.user.id.clone();
-    match risk_files::publish(&state.store, &actor, &country, PROFILES, &f.text).await {
-        Ok(version) => {
+    match risk_files::publish(&state.store, &actor, &country, &[(PROFILES, &f.text)]).await {
+        Ok(versions) => {
+            let version = versions.first().copied().unwrap_or_default();
             let notice = html! { p.ok role="status" #published { (lang.t_args("profiles-published", &[("version", version.into())])) } };
             render(&state, &signed, StatusCode::OK, None, Some(notice)).await
         }

@@ -47,6 +47,37 @@ pub struct ConfigurationError {
     pub message: String,
 }
 
+/// Checks the name of a published file: 1 to 64 letters, digits, `.`, `_` or `-`, not
+/// starting with `.` (names are keys of the configuration and appear in paths).
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "file name {name:?}: expected 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
+        ))
+    }
+}
+
+/// The files in force with `new` ones replacing those of the same name: what a publication of
+/// `new` would put in force.
+pub fn with_new_files(
+    in_force: Vec<ConfigurationFile>,
+    new: &[ConfigurationFile],
+) -> Vec<ConfigurationFile> {
+    let mut files: Vec<ConfigurationFile> = in_force
+        .into_iter()
+        .filter(|f| !new.iter().any(|n| n.name == f.name))
+        .collect();
+    files.extend(new.iter().cloned());
+    files
+}
+
 /// A compiled configuration.
 #[derive(Debug)]
 pub struct RiskConfiguration {

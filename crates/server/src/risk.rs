@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use smartborder_ingest::declaration_json::{DeclarationJson, declarations_from_json};
 use smartborder_ingest::declaration_mapping::published_attribute_names;
 use smartborder_risk::configuration::{
-    ConfigurationError, ConfigurationFile, LiveAssessment, RiskConfiguration,
+    ConfigurationError, ConfigurationFile, LiveAssessment, RiskConfiguration, check_file_name,
+    with_new_files,
 };
 use smartborder_store::{Store, StoreError, risk_files};
 use smartborder_transit::Principal;
@@ -64,8 +65,8 @@ pub enum PublishError {
 }
 
 /// Publishes files of an administration's configuration as new versions (each audited with
-/// `actor`), once they compile together with the other files in force; when they do not,
-/// nothing is published. Returns each file's name and new version. The CLI's `risk publish` and
+/// `actor`), all in one transaction, once they compile together with the other files in force;
+/// when they do not, nothing is published. Returns each file's name and new version. The CLI's `risk publish` and
 /// `PUT /api/v1/risk/files/{name}` both publish through here.
 pub async fn publish_checked(
     store: &Store,
@@ -73,17 +74,16 @@ pub async fn publish_checked(
     country: &str,
     new: &[ConfigurationFile],
 ) -> Result<Vec<(String, i64)>, PublishError> {
-    let mut files: Vec<ConfigurationFile> = risk_files::in_force(store, country)
+    let in_force: Vec<ConfigurationFile> = risk_files::in_force(store, country)
         .await?
         .into_iter()
-        .filter(|f| !new.iter().any(|n| n.name == f.name))
         .map(|f| ConfigurationFile {
             name: f.name,
             version: f.version,
             body: f.body,
         })
         .collect();
-    files.extend(new.iter().cloned());
+    let files = with_new_files(in_force, new);
     let checked = tokio::task::spawn_blocking(move || {
         RiskConfiguration::compile(&files, &published_attribute_names()).map(|_| ())
     })
@@ -93,12 +93,12 @@ pub async fn publish_checked(
         country: country.to_string(),
         source,
     })?;
-    let mut published = Vec::new();
-    for f in new {
-        let version = risk_files::publish(store, actor, country, &f.name, &f.body).await?;
-        published.push((f.name.clone(), version));
-    }
-    Ok(published)
+    let named: Vec<(&str, &str)> = new
+        .iter()
+        .map(|f| (f.name.as_str(), f.body.as_str()))
+        .collect();
+    let versions = risk_files::publish(store, actor, country, &named).await?;
+    Ok(new.iter().map(|f| f.name.clone()).zip(versions).collect())
 }
 
 async fn compile(store: &Store, country: &str) -> Result<RiskConfiguration, ApiError> {
@@ -291,22 +291,6 @@ pub(crate) fn administration(principal: Principal) -> Result<String, ApiError> {
     }
 }
 
-/// A file name of a configuration: letters, digits, `.`, `_`, `-`; 1 to 64 characters.
-fn file_name(name: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&name.len())
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "file name {name:?}: expected 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
-        )))
-    }
-}
-
 /// `PUT /api/v1/risk/files/{name}`: publishes a new version of one file of the caller's
 /// configuration, checked with the others in force.
 pub(crate) async fn put_file(
@@ -317,7 +301,7 @@ pub(crate) async fn put_file(
 ) -> Result<Response, ApiError> {
     let (actor, principal) = caller(&state, &headers).await?;
     let country = administration(principal)?;
-    file_name(&name)?;
+    check_file_name(&name).map_err(ApiError::bad_request)?;
     let body = body_bytes(body, MAX_FILE_BYTES)?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request(format!("{name}: expected UTF-8 text")))?;

@@ -18,50 +18,58 @@ pub struct RiskFile {
     pub created_at: i64,
 }
 
-/// Publishes a new version of a file; returns its version number (1, 2, ...).
+/// Publishes a new version of each file, all in one transaction (none is published if one
+/// fails); returns each file's version number (1, 2, ...), in order. Each is audited apart.
 pub async fn publish(
     store: &Store,
     actor: &str,
     country: &str,
-    name: &str,
-    body: &str,
-) -> Result<i64, StoreError> {
+    files: &[(&str, &str)],
+) -> Result<Vec<i64>, StoreError> {
     let now = now_micros();
     let mut tx = store.pool.begin().await?;
-    let (latest,): (Option<i64>,) =
-        sqlx::query_as("SELECT MAX(version) FROM risk_files WHERE country = $1 AND name = $2")
-            .bind(country)
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await?;
-    let version = latest.unwrap_or(0) + 1;
-    sqlx::query(
-        "INSERT INTO risk_files (country, name, version, body, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(country)
-    .bind(name)
-    .bind(version)
-    .bind(body)
-    .bind(actor)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let subject = format!("{country}/{name}/{version}");
-    audit::append(
-        &mut tx,
-        store.backend,
-        &[AuditEntry {
+    let mut versions = Vec::with_capacity(files.len());
+    for (name, body) in files {
+        let (latest,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(version) FROM risk_files WHERE country = $1 AND name = $2")
+                .bind(country)
+                .bind(*name)
+                .fetch_one(&mut *tx)
+                .await?;
+        let version = latest.unwrap_or(0) + 1;
+        sqlx::query(
+            "INSERT INTO risk_files (country, name, version, body, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(country)
+        .bind(*name)
+        .bind(version)
+        .bind(*body)
+        .bind(actor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        versions.push(version);
+    }
+    let subjects: Vec<String> = files
+        .iter()
+        .zip(&versions)
+        .map(|((name, _), version)| format!("{country}/{name}/{version}"))
+        .collect();
+    let entries: Vec<AuditEntry> = files
+        .iter()
+        .zip(&versions)
+        .zip(&subjects)
+        .map(|(((name, body), version), subject)| AuditEntry {
             actor,
             action: "risk_file_published",
-            subject: &subject,
+            subject,
             body: body.as_bytes(),
-            record: Some(file_record(country, name, version, body)),
-        }],
-        now,
-    )
-    .await?;
+            record: Some(file_record(country, name, *version, body)),
+        })
+        .collect();
+    audit::append(&mut tx, store.backend, &entries, now).await?;
     tx.commit().await?;
-    Ok(version)
+    Ok(versions)
 }
 
 /// What the audit log vouches for of a published file: its content.
