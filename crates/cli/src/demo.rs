@@ -182,7 +182,11 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         faults: 0.01,
         format: "csv".into(),
     })?;
-    let report = study(&input, &mapping, &TrsOptions::default())?;
+    let report = study(
+        std::slice::from_ref(&input),
+        &mapping,
+        &TrsOptions::default(),
+    )?;
     let html = a.dir.join("report.html");
     write_reports(
         &report,

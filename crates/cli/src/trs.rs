@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::ProgressBar;
-use smartborder_ingest::{InputKind, Mapping, read_study};
+use smartborder_ingest::{InputKind, Mapping, read_studies};
 use smartborder_report::{Lang, write_html, write_json, write_xlsx};
 use smartborder_synth::{TrsSynthConfig, generate_trs};
 use smartborder_trs::{TrsOptions, TrsReport, analyze};
@@ -16,9 +16,11 @@ use crate::progress::Bar;
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Input file: .csv, .xlsx (.xls, .ods) or .parquet.
+    /// Input files, read as one study: .csv, .xlsx (.xls, .ods) or .parquet, in any mix; a
+    /// pattern with `*` or `?` in its file name (`exports/2026-*.csv`) stands for the files it
+    /// matches, in name order.
     #[arg(required_unless_present = "from_transit")]
-    input: Option<PathBuf>,
+    input: Vec<PathBuf>,
     /// Mapping file (TOML) that says how to read the input.
     #[arg(long, required_unless_present = "from_transit")]
     mapping: Option<PathBuf>,
@@ -180,18 +182,86 @@ fn corridor(db: &str, a: &RunArgs, options: &TrsOptions) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads, verifies and analyses a study.
-pub(crate) fn study(input: &Path, mapping: &Path, options: &TrsOptions) -> Result<TrsReport> {
+/// The files named, with each pattern (`*` or `?` in the file name) replaced by the files it
+/// matches in its directory, in name order. A pattern that matches nothing is an error.
+fn expand_patterns(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        let name = input.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if input.exists() || !(name.contains('*') || name.contains('?')) {
+            out.push(input.clone());
+            continue;
+        }
+        // Matches keep the pattern's directory as written ("part-*.csv" gives "part-a.csv").
+        let base = input.parent().filter(|d| !d.as_os_str().is_empty());
+        let dir = base.unwrap_or(Path::new("."));
+        let mut matched: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("{}: reading the directory of the pattern", dir.display()))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| matches_pattern(name, n))
+            })
+            .map(|e| base.map_or_else(|| PathBuf::from(e.file_name()), |b| b.join(e.file_name())))
+            .collect();
+        if matched.is_empty() {
+            bail!("{}: no file matches this pattern", input.display());
+        }
+        matched.sort();
+        out.extend(matched);
+    }
+    Ok(out)
+}
+
+/// Whether a file name matches a pattern where `*` stands for any characters and `?` for one.
+fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Classic two-pointer match with backtracking to the last `*`.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
+}
+
+/// Reads, verifies and analyses a study of one or more input files.
+pub(crate) fn study(inputs: &[PathBuf], mapping: &Path, options: &TrsOptions) -> Result<TrsReport> {
     let mapping = Mapping::from_file(mapping)?;
-    let bar = Bar::new(InputKind::of(input) == Some(InputKind::Csv));
+    let csv_only = inputs
+        .iter()
+        .all(|i| InputKind::of(i) == Some(InputKind::Csv));
+    let bar = Bar::new(csv_only);
     let started = Instant::now();
-    let ingested = read_study(input, &mapping, &bar, options.threads)
-        .with_context(|| format!("reading {}", input.display()))?;
+    let shown = match inputs {
+        [one] => one.display().to_string(),
+        many => many
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let ingested = read_studies(inputs, &mapping, &bar, options.threads)
+        .with_context(|| format!("reading {shown}"))?;
     bar.finish();
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let report = analyze(
-        &input.display().to_string(),
+        &shown,
         &ingested.table,
         &mapping.design,
         ingested.findings,
@@ -225,11 +295,12 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(db) = &a.from_transit {
         return corridor(db, &a, &options);
     }
-    let (Some(input), Some(mapping)) = (&a.input, &a.mapping) else {
-        bail!("give an input file and --mapping, or --from-transit DB");
+    let (false, Some(mapping)) = (a.input.is_empty(), &a.mapping) else {
+        bail!("give input files and --mapping, or --from-transit DB");
     };
+    let inputs = expand_patterns(&a.input)?;
     let started = Instant::now();
-    let report = study(input, mapping, &options)?;
+    let report = study(&inputs, mapping, &options)?;
     write_reports(
         &report,
         a.lang,
@@ -277,4 +348,31 @@ pub(crate) fn write_reports(
         println!("wrote {}", p.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_pattern;
+
+    #[test]
+    fn patterns_match_file_names() {
+        for (pattern, name) in [
+            ("2026-*.csv", "2026-01.csv"),
+            ("*", "x"),
+            ("a?c", "abc"),
+            ("*-*.parquet", "kz-march.parquet"),
+            ("a*b*c", "aXbYbZc"),
+            ("exact.csv", "exact.csv"),
+        ] {
+            assert!(matches_pattern(pattern, name), "{pattern} {name}");
+        }
+        for (pattern, name) in [
+            ("2026-*.csv", "2025-01.csv"),
+            ("a?c", "ac"),
+            ("*.csv", "data.csv.bak"),
+            ("a*b*c", "aXbY"),
+        ] {
+            assert!(!matches_pattern(pattern, name), "{pattern} {name}");
+        }
+    }
 }

@@ -295,3 +295,117 @@ fn bad_arguments_and_inputs_give_clear_errors() {
     let (out, _) = run(dir.path(), "trs.mapping.toml", &[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported input type"));
 }
+
+/// Several exports as one study: the synthetic study cut into three CSV files (a pattern names
+/// them), one consignment's stamps split across two files, one stage stamped again differently
+/// in a later file, give the statistics of the whole file; a CSV and the Parquet of the same
+/// consignments read together give them too, each repeated consignment reported once, naming
+/// the later file.
+#[test]
+fn many_files_make_one_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    synth(d, "3000", "0");
+    let (_, whole) = run(d, "trs.csv", &[]);
+    let text = std::fs::read_to_string(d.join("trs.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (header, rows) = (lines[0], &lines[1..]);
+    let stamps_from = header.split(',').position(|c| c == "Lodged").unwrap();
+    // Row 1600's first stamps in part-b, its last three in part-c.
+    let cells = |row: &str| row.split(',').map(str::to_string).collect::<Vec<String>>();
+    let mut early = cells(rows[1600]);
+    let mut late = early.clone();
+    let n = early.len();
+    for c in &mut early[n - 3..] {
+        c.clear();
+    }
+    for c in &mut late[stamps_from..n - 3] {
+        c.clear();
+    }
+    // Row 10's release stamped a minute apart in part-c: the earlier is kept.
+    let mut again = cells(rows[10]);
+    let released = header.split(',').position(|c| c == "Released").unwrap();
+    let last = if again[released].ends_with('4') {
+        "5"
+    } else {
+        "4"
+    };
+    again[released].pop();
+    again[released].push_str(last);
+    assert_ne!(again[released], cells(rows[10])[released]);
+    let file = |rows: Vec<String>| format!("{header}\n{}\n", rows.join("\n"));
+    let owned = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    std::fs::write(d.join("part-a.csv"), file(owned(&rows[..1500]))).unwrap();
+    let mut b = owned(&rows[1500..]);
+    b[100] = early.join(",");
+    std::fs::write(d.join("part-b.csv"), file(b)).unwrap();
+    std::fs::write(
+        d.join("part-c.csv"),
+        file(vec![late.join(","), again.join(",")]),
+    )
+    .unwrap();
+
+    let (out, parts) = run(d, "part-*.csv", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        parts["consignments"], whole["consignments"],
+        "{}",
+        parts["consignments"]
+    );
+    assert!(
+        parts["intervals"] == whole["intervals"],
+        "the statistics of the whole file"
+    );
+    let findings = parts["findings"].as_array().unwrap();
+    let repeated: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["kind"] == "duplicate_stamp")
+        .collect();
+    assert_eq!(repeated.len(), 1, "{repeated:?}");
+    assert_eq!(repeated[0]["file"], "part-c.csv");
+    assert_eq!(repeated[0]["line"], 3);
+    assert_eq!(
+        repeated[0]["column"], "release",
+        "the stage, as the mapping names it"
+    );
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["kind"] == "duplicate_consignment"),
+        "the split consignment added stamps"
+    );
+
+    // A CSV and the Parquet of all consignments: the CSV's 1,500 repeated in the Parquet.
+    let (out, mixed) = run(d, "part-a.csv", &["trs.parquet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(mixed["intervals"] == whole["intervals"]);
+    let summary = mixed["findings_summary"].as_array().unwrap();
+    let duplicates = summary
+        .iter()
+        .find(|f| f["kind"] == "duplicate_consignment")
+        .unwrap();
+    assert_eq!(duplicates["count"], 1500);
+    let listed = mixed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "duplicate_consignment")
+        .unwrap();
+    assert_eq!(listed["file"], "trs.parquet");
+    assert!(
+        listed["message"].as_str().unwrap().contains("part-a.csv"),
+        "{listed}"
+    );
+
+    let (out, _) = run(d, "nothing-*.csv", &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no file matches this pattern"));
+}

@@ -26,4 +26,6 @@ pub enum IngestError {
         "{file}: unsupported input type; expected .csv, .txt, .xlsx, .xlsm, .xls, .ods or .parquet"
     )]
     UnsupportedFile { file: String },
+    #[error("no input file was given")]
+    NoInput,
 }

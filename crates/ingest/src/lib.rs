@@ -1,7 +1,8 @@
 //! Reading inputs: CSV, Excel and Parquet exports of national clearance systems.
 //!
 //! - TRS studies ([`read_study`]): in the wide layout (one row per consignment) or the long
-//!   layout (one row per stamp), through a [`Mapping`].
+//!   layout (one row per stamp), through a [`Mapping`]; several exports as one study
+//!   ([`read_studies`]).
 //! - Declarations for risk management ([`read_declarations`]), through a [`DeclarationMapping`].
 //!
 //! Reading never stops at a bad row: every problem becomes a [`Finding`] (or a [`RowProblem`])
@@ -22,6 +23,7 @@ mod parallel;
 mod parquet;
 mod row;
 pub mod stamp_format;
+mod studies;
 
 use std::path::Path;
 
@@ -30,6 +32,7 @@ pub use declarations::{DeclarationsRead, RowProblem, read_declarations};
 pub use error::IngestError;
 pub use mapping::{Layout, Mapping};
 pub use row::Ingested;
+pub use studies::read_studies;
 
 /// Receives progress of a long read (bytes for CSV, rows for Excel and Parquet).
 pub trait Progress: Sync {

@@ -50,6 +50,9 @@ pub struct StampTable {
     pub segments: Vec<SegmentColumn>,
     /// Source line (or row) of each consignment.
     pub lines: Vec<u64>,
+    /// The input files of a study read from several, as (first row, file) in row order: rows
+    /// from `first row` on came from that file (until the next). Empty for one input.
+    pub sources: Vec<(usize, String)>,
     id_bytes: String,
     id_ends: Vec<usize>,
 }
@@ -77,6 +80,12 @@ impl StampTable {
     pub fn id(&self, row: usize) -> &str {
         let start = if row == 0 { 0 } else { self.id_ends[row - 1] };
         &self.id_bytes[start..self.id_ends[row]]
+    }
+
+    /// The input file row `row` came from, when the table was read from several.
+    pub fn source(&self, row: usize) -> Option<&str> {
+        let after = self.sources.partition_point(|(first, _)| *first <= row);
+        after.checked_sub(1).map(|i| self.sources[i].1.as_str())
     }
 
     /// The zone of row `row`, if known.

@@ -378,7 +378,7 @@ fn extreme_values(
             let fence = if x > hi { hi } else { lo };
             findings.push(Finding {
                 kind: FindingKind::ExtremeValue,
-                file: file.to_string(),
+                file: table.source(row).unwrap_or(file).to_string(),
                 line: Some(table.lines[row]),
                 column: Some(interval.clone()),
                 consignment: Some(table.id(row).to_string()).filter(|s| !s.is_empty()),
