@@ -10,7 +10,7 @@ use indicatif::ProgressBar;
 use smartborder_ingest::{InputKind, Mapping, read_studies};
 use smartborder_report::{Lang, write_html, write_json, write_xlsx};
 use smartborder_synth::{TrsSynthConfig, generate_trs};
-use smartborder_trs::{TrsOptions, TrsReport, analyze};
+use smartborder_trs::{OutlierRule, TrsOptions, TrsReport, analyze};
 
 use crate::progress::Bar;
 
@@ -43,12 +43,20 @@ pub struct RunArgs {
     /// Treat any verification finding as an error (the reports are still written).
     #[arg(long)]
     strict: bool,
-    /// Leave extreme values out of the statistics (they are always reported).
+    /// Leave extreme values out of the statistics (they are always reported, and the headline
+    /// figures are given with and without them).
     #[arg(long)]
     exclude_extremes: bool,
-    /// k of the extreme-value fences Q1 - k IQR and Q3 + k IQR.
+    /// How extreme values are found, per interval and office: `iqr` (below Q1 - k IQR or above
+    /// Q3 + k IQR), `trim` (below the p-th or above the (100 - p)-th percentile), or `none`.
+    #[arg(long, default_value = "iqr")]
+    outliers: String,
+    /// k of the `iqr` rule.
     #[arg(long, default_value_t = 3.0)]
     iqr_factor: f64,
+    /// p of the `trim` rule, in percent (0 < p < 50).
+    #[arg(long, default_value_t = 1.0)]
+    trim_percent: f64,
     /// Findings listed per kind in the reports (0 = all); counts are always complete.
     #[arg(long, default_value_t = 1000)]
     findings_limit: usize,
@@ -286,9 +294,21 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             a.iqr_factor
         );
     }
+    let outliers = match a.outliers.as_str() {
+        "iqr" => OutlierRule::Iqr { k: a.iqr_factor },
+        "trim" if a.trim_percent > 0.0 && a.trim_percent < 50.0 => OutlierRule::Trim {
+            percent: a.trim_percent,
+        },
+        "trim" => bail!(
+            "--trim-percent: expected a share above 0 and below 50, found {}",
+            a.trim_percent
+        ),
+        "none" => OutlierRule::None,
+        other => bail!("--outliers {other}: expected iqr, trim or none"),
+    };
     let options = TrsOptions {
         exclude_extremes: a.exclude_extremes,
-        extreme_iqr_factor: a.iqr_factor,
+        outliers,
         findings_limit: a.findings_limit,
         threads: a.threads.unwrap_or_else(crate::default_threads).max(1),
     };

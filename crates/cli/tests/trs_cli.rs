@@ -409,3 +409,98 @@ fn many_files_make_one_study() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no file matches this pattern"));
 }
+
+/// The outlier rules: trimming p% at each end per office, checked against a computation from
+/// the CSV (numpy-style percentiles per office, values strictly outside left out); the headline
+/// figures with the outliers equal the statistics' own; with no rule nothing is flagged.
+#[test]
+fn outlier_rules_and_headline_figures_with_and_without() {
+    let dir = tempfile::tempdir().unwrap();
+    synth(dir.path(), "3000", "0");
+    let (out, trimmed) = run(
+        dir.path(),
+        "trs.csv",
+        &[
+            "--outliers",
+            "trim",
+            "--trim-percent",
+            "5",
+            "--findings-limit",
+            "0",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_path(dir.path().join("trs.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (office, arrival, release) = (col("Office"), col("Arrival"), col("Released"));
+    let mut by_office: HashMap<String, Vec<f64>> = HashMap::new();
+    for r in reader.records() {
+        let r = r.unwrap();
+        let t = |i: usize| chrono::NaiveDateTime::parse_from_str(&r[i], "%Y-%m-%d %H:%M").unwrap();
+        let minutes = (t(release) - t(arrival)).num_seconds() as f64 / 60.0;
+        by_office
+            .entry(r[office].to_string())
+            .or_default()
+            .push(minutes);
+    }
+    let (mut kept, mut all) = (Vec::new(), Vec::new());
+    for values in by_office.values_mut() {
+        values.sort_by(f64::total_cmp);
+        let (lo, hi) = (percentile(values, 0.05), percentile(values, 0.95));
+        kept.extend(values.iter().copied().filter(|v| *v >= lo && *v <= hi));
+        all.extend(values.iter().copied());
+    }
+    kept.sort_by(f64::total_cmp);
+    all.sort_by(f64::total_cmp);
+    let headline = trimmed["headline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["from"] == "arrival" && h["to"] == "release")
+        .unwrap();
+    let without = &headline["without_outliers"];
+    assert_eq!(without["count"].as_u64().unwrap() as usize, kept.len());
+    let median = without["median_minutes"].as_f64().unwrap();
+    assert!((median - percentile(&kept, 0.5)).abs() < 1e-6, "{median}");
+    let with = &headline["with_outliers"];
+    assert_eq!(with["count"].as_u64().unwrap() as usize, all.len());
+    assert!((with["median_minutes"].as_f64().unwrap() - percentile(&all, 0.5)).abs() < 1e-6);
+    let flagged = trimmed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "extreme_value" && f["column"] == "arrival -> release")
+        .count();
+    assert_eq!(flagged, all.len() - kept.len());
+    assert_eq!(trimmed["method"]["outlier_rule"]["rule"], "trim");
+    assert!(
+        trimmed["method"]["extreme_values"]
+            .as_str()
+            .unwrap()
+            .contains("95th")
+    );
+
+    let (_, none) = run(dir.path(), "trs.csv", &["--outliers", "none"]);
+    assert!(
+        !none["findings_summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "extreme_value")
+    );
+    let h = &none["headline"][0];
+    assert_eq!(h["with_outliers"], h["without_outliers"]);
+
+    let (out, _) = run(
+        dir.path(),
+        "trs.csv",
+        &["--outliers", "trim", "--trim-percent", "60"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--trim-percent"));
+}

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use smartborder_model::{FIRST_STAMP, IntervalKind};
-use smartborder_trs::{IntervalStats, TrsReport};
+use smartborder_trs::{IntervalStats, OutlierRule, TrsReport};
 
 use crate::i18n::{Lang, Text};
 use crate::svg::{self, escape};
@@ -97,6 +97,50 @@ fn summary(report: &TrsReport, lang: Lang) -> String {
                 within.join(", ")
             ),
         };
+    }
+    if !report.headline.is_empty() && report.method.outlier_rule != OutlierRule::None {
+        let (caption, from_to, with, without) = match lang {
+            Lang::En => (
+                "Headline figures with and without the extreme values (hours)",
+                "Interval",
+                "with",
+                "without",
+            ),
+            Lang::Ru => (
+                "Основные показатели с экстремальными значениями и без них (часы)",
+                "Интервал",
+                "с ними",
+                "без них",
+            ),
+        };
+        let _ = write!(
+            s,
+            "<table id=\"headline\"><caption>{caption}</caption><thead><tr><th>{from_to}</th>\
+             <th class=\"num\">n ({with})</th><th class=\"num\">n ({without})</th>\
+             <th class=\"num\">median ({with})</th><th class=\"num\">median ({without})</th>\
+             <th class=\"num\">mean ({with})</th><th class=\"num\">mean ({without})</th>\
+             <th class=\"num\">p90 ({with})</th><th class=\"num\">p90 ({without})</th></tr></thead><tbody>"
+        );
+        for h in &report.headline {
+            let (a, b) = (&h.with_outliers, &h.without_outliers);
+            let _ = write!(
+                s,
+                "<tr><td>{} → {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&h.from),
+                escape(&h.to),
+                a.count,
+                b.count,
+                hours(a.median_minutes),
+                hours(b.median_minutes),
+                hours(a.mean_minutes),
+                hours(b.mean_minutes),
+                hours(a.p90_minutes),
+                hours(b.p90_minutes)
+            );
+        }
+        s.push_str("</tbody></table>");
     }
     if let Some(top) = report
         .bottlenecks
@@ -232,7 +276,6 @@ fn method_lines(report: &TrsReport, lang: Lang) -> Vec<String> {
         .cloned()
         .collect(),
         Lang::Ru => {
-            let k = m.extreme_iqr_factor;
             vec![
                 "d(i,k) = t(до) − t(от). Интервал учитывается для партии, если обе отметки есть и \
                  читаются и d ≥ 0; отрицательный d исключается из этого интервала и попадает в \
@@ -245,8 +288,22 @@ fn method_lines(report: &TrsReport, lang: Lang) -> Vec<String> {
                     .to_string(),
                 "Стандартное отклонение — выборочное, делитель n − 1.".to_string(),
                 format!(
-                    "Для каждого интервала и поста: значение ниже Q1 − {k}·IQR или выше Q3 + \
-                     {k}·IQR считается экстремальным (IQR = Q3 − Q1). {}",
+                    "{} {} Основные показатели приведены с ними и без них.",
+                    match m.outlier_rule {
+                        OutlierRule::Iqr { k } => format!(
+                            "Для каждого интервала и поста: значение ниже Q1 − {k}·IQR или выше \
+                             Q3 + {k}·IQR считается экстремальным (IQR = Q3 − Q1)."
+                        ),
+                        OutlierRule::Trim { percent } => format!(
+                            "Для каждого интервала и поста: значение ниже {percent}-го или выше \
+                             {}-го процентиля считается экстремальным (отсечение {percent}% с \
+                             каждой стороны).",
+                            100.0 - percent
+                        ),
+                        OutlierRule::None => "Правило для экстремальных значений не \
+                                              применяется: учитываются все длительности."
+                            .to_string(),
+                    },
                     if m.extremes_excluded {
                         "Экстремальные значения исключены из статистики."
                     } else {

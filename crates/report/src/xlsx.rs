@@ -84,6 +84,42 @@ pub(crate) fn write(report: &TrsReport, lang: Lang, path: &Path) -> Result<(), X
             lang,
         )?;
     }
+    // The total intervals with and without the extreme values, and the rule that found them.
+    let sheet = book.add_worksheet().set_name("Headline")?;
+    for (c, h) in [
+        "from",
+        "to",
+        "outliers",
+        "count",
+        "median_minutes",
+        "mean_minutes",
+        "p90_minutes",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    let mut row = 1;
+    for h in &report.headline {
+        for (label, m) in [("with", &h.with_outliers), ("without", &h.without_outliers)] {
+            sheet.write_string(row, 0, &h.from)?;
+            sheet.write_string(row, 1, &h.to)?;
+            sheet.write_string(row, 2, label)?;
+            sheet.write_number(row, 3, m.count as f64)?;
+            for (c, v) in [
+                (4, m.median_minutes),
+                (5, m.mean_minutes),
+                (6, m.p90_minutes),
+            ] {
+                if let Some(v) = v {
+                    sheet.write_number(row, c, v)?;
+                }
+            }
+            row += 1;
+        }
+    }
+    sheet.write_string(row + 1, 0, &report.method.extreme_values)?;
     let sheet = book.add_worksheet().set_name("Bottlenecks")?;
     for (c, h) in [
         "segment_by",

@@ -16,10 +16,10 @@ use crate::stats::{HISTOGRAM_EDGES_MINUTES, Summary, histogram, quantiles, summa
 /// Choices the analyst makes when running a study.
 #[derive(Debug, Clone)]
 pub struct TrsOptions {
-    /// Leave values beyond the extreme-value fences out of the statistics (default: keep them).
+    /// Leave extreme values (outliers) out of the statistics (default: keep them).
     pub exclude_extremes: bool,
-    /// k of the fences Q1 - k IQR and Q3 + k IQR.
-    pub extreme_iqr_factor: f64,
+    /// How extreme values are found.
+    pub outliers: OutlierRule,
     /// Findings listed per kind in the report (0 = all); the counts are always complete.
     pub findings_limit: usize,
     pub threads: usize,
@@ -29,11 +29,51 @@ impl Default for TrsOptions {
     fn default() -> Self {
         TrsOptions {
             exclude_extremes: false,
-            extreme_iqr_factor: 3.0,
+            outliers: OutlierRule::Iqr { k: 3.0 },
             findings_limit: 1000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
+}
+
+/// How extreme values (outliers) of an interval are found, per office (or over the whole
+/// population when the study has no office segment), as the WCO TRS Guide (version 4) asks a
+/// study to say.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum OutlierRule {
+    /// Below Q1 − k·IQR or above Q3 + k·IQR (IQR = Q3 − Q1).
+    Iqr { k: f64 },
+    /// Below the p-th or above the (100 − p)-th percentile (trimming p% at each end).
+    Trim { percent: f64 },
+    /// No value is an outlier.
+    None,
+}
+
+impl OutlierRule {
+    /// The rule in words, for the report.
+    pub fn describe(self) -> String {
+        match self {
+            OutlierRule::Iqr { k } => format!(
+                "Per interval and office: a duration below Q1 - {k} IQR or above Q3 + {k} IQR is an extreme value (IQR = Q3 - Q1)."
+            ),
+            OutlierRule::Trim { percent } => format!(
+                "Per interval and office: a duration below the {percent}th or above the {}th percentile is an extreme value (trimming {percent}% at each end).",
+                100.0 - percent
+            ),
+            OutlierRule::None => "No rule for extreme values: every duration counts.".to_string(),
+        }
+    }
+}
+
+/// The headline figures of a total interval for the whole population, with and without the
+/// extreme values, whichever the statistics use.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct HeadlineFigures {
+    pub from: String,
+    pub to: String,
+    pub with_outliers: Summary,
+    pub without_outliers: Summary,
 }
 
 /// Statistics of one interval for one segment value (or the whole population).
@@ -105,8 +145,8 @@ pub struct Method {
     pub quantiles: String,
     pub standard_deviation: String,
     pub extreme_values: String,
-    /// k of the extreme-value fences.
-    pub extreme_iqr_factor: f64,
+    /// The rule that finds extreme values.
+    pub outlier_rule: OutlierRule,
     pub extremes_excluded: bool,
     pub bottleneck_share: String,
     pub working_time_measured: bool,
@@ -135,6 +175,9 @@ pub struct TrsReport {
     pub bottlenecks: Vec<Bottleneck>,
     pub arrival_pattern: ArrivalPattern,
     pub method: Method,
+    /// The total intervals with and without the extreme values.
+    #[serde(default)]
+    pub headline: Vec<HeadlineFigures>,
 }
 
 /// Durations in seconds of one interval for every row (`MISSING` when it does not count).
@@ -335,18 +378,50 @@ fn extreme_values(
     def: &IntervalDef,
     values: &[i64],
     quartiles: &Quartiles,
-    k: f64,
+    rule: OutlierRule,
     file: &str,
     limit: usize,
 ) -> (Vec<Finding>, u64, Vec<usize>) {
-    // Fences per office from the quartiles the statistics already computed (Q1 and Q3 of the
-    // same groups), or of the whole population when the study has no office segment.
     let office = table.segments.iter().position(|s| s.name == "office");
-    let fence =
-        |q: &Option<(f64, f64)>| q.map(|(q1, q3)| (q1 - k * (q3 - q1), q3 + k * (q3 - q1), q1, q3));
-    let fences: Vec<Option<(f64, f64, f64, f64)>> = match office {
-        Some(o) => quartiles.by_segment[o].iter().map(fence).collect(),
-        None => vec![fence(&quartiles.all)],
+    // Fences per office (lower, upper, and the two quantiles they come from), or of the whole
+    // population when the study has no office segment.
+    let fences: Vec<Option<(f64, f64, f64, f64)>> = match rule {
+        OutlierRule::None => return (Vec::new(), 0, Vec::new()),
+        // From the quartiles the statistics already computed (Q1 and Q3 of the same groups).
+        OutlierRule::Iqr { k } => {
+            let fence = |q: &Option<(f64, f64)>| {
+                q.map(|(q1, q3)| (q1 - k * (q3 - q1), q3 + k * (q3 - q1), q1, q3))
+            };
+            match office {
+                Some(o) => quartiles.by_segment[o].iter().map(fence).collect(),
+                None => vec![fence(&quartiles.all)],
+            }
+        }
+        OutlierRule::Trim { percent } => {
+            let ps = [percent / 100.0, 1.0 - percent / 100.0];
+            let fence = |group: &mut [i64]| {
+                let q = quantiles(group, &ps);
+                (q[0], q[1], q[0], q[1])
+            };
+            match office {
+                Some(o) => {
+                    let column = &table.segments[o];
+                    let mut fences = vec![None; column.values.len()];
+                    let mut buffer = Vec::new();
+                    for (code, group) in
+                        grouped(values, &column.codes, column.values.len(), &mut buffer)
+                    {
+                        fences[code] = Some(fence(group));
+                    }
+                    fences
+                }
+                None => {
+                    let mut all: Vec<i64> =
+                        values.iter().copied().filter(|&v| v != MISSING).collect();
+                    vec![(!all.is_empty()).then(|| fence(&mut all))]
+                }
+            }
+        }
     };
     let office_name = |code: u32| match office {
         Some(o) => table.segments[o].values[code as usize].as_str(),
@@ -374,8 +449,33 @@ fn extreme_values(
             if limit != 0 && findings.len() >= limit {
                 continue;
             }
-            let side = if x > hi { "above Q3" } else { "below Q1" };
             let fence = if x > hi { hi } else { lo };
+            let message = match rule {
+                OutlierRule::Iqr { k } => format!(
+                    "{} ({:.1} min) for office \"{}\" (Q1 {:.1} min, Q3 {:.1} min)",
+                    if x > hi {
+                        format!("above Q3 + {k} IQR")
+                    } else {
+                        format!("below Q1 - {k} IQR")
+                    },
+                    fence / 60.0,
+                    office_name(c),
+                    q1 / 60.0,
+                    q3 / 60.0
+                ),
+                OutlierRule::Trim { percent } => format!(
+                    "{} percentile ({:.1} min) for office \"{}\"",
+                    if x > hi {
+                        format!("above the {}th", 100.0 - percent)
+                    } else {
+                        format!("below the {percent}th")
+                    },
+                    fence / 60.0,
+                    office_name(c),
+                ),
+                // Returned above: no value is flagged.
+                OutlierRule::None => String::new(),
+            };
             findings.push(Finding {
                 kind: FindingKind::ExtremeValue,
                 file: table.source(row).unwrap_or(file).to_string(),
@@ -383,14 +483,7 @@ fn extreme_values(
                 column: Some(interval.clone()),
                 consignment: Some(table.id(row).to_string()).filter(|s| !s.is_empty()),
                 value: Some(format!("{:.1} min", x / 60.0)),
-                message: format!(
-                    "{side} {} {k} IQR ({:.1} min) for office \"{}\" (Q1 {:.1} min, Q3 {:.1} min)",
-                    if x > hi { "+" } else { "-" },
-                    fence / 60.0,
-                    office_name(c),
-                    q1 / 60.0,
-                    q3 / 60.0
-                ),
+                message,
             });
         }
     }
@@ -509,6 +602,7 @@ pub fn analyze(
         Vec<IntervalStats>,
         Vec<Finding>,
         u64,
+        Option<HeadlineFigures>,
     );
     let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     // The arrival pattern is one more task beside the intervals (task number `defs.len()`).
@@ -535,10 +629,12 @@ pub fn analyze(
                         def,
                         &values,
                         &quartiles,
-                        options.extreme_iqr_factor,
+                        options.outliers,
                         input,
                         options.findings_limit,
                     );
+                    let headline = (def.kind == IntervalKind::Total)
+                        .then(|| headline_figures(&elapsed[0], &values, &flagged, design));
                     if options.exclude_extremes && !flagged.is_empty() {
                         for row in flagged {
                             values[row] = MISSING;
@@ -553,7 +649,7 @@ pub fn analyze(
                     };
                     done.lock()
                         .expect("no worker panics while holding the lock")
-                        .push((i, elapsed, histogram, working, findings, unlisted));
+                        .push((i, elapsed, histogram, working, findings, unlisted, headline));
                 }
             });
         }
@@ -565,8 +661,10 @@ pub fn analyze(
     let mut histograms = Vec::new();
     let mut findings = ingest_findings;
     let mut unlisted_extremes = 0;
-    for (_, elapsed, histogram, working, extreme, unlisted) in done {
+    let mut headline = Vec::new();
+    for (_, elapsed, histogram, working, extreme, unlisted, figures) in done {
         unlisted_extremes += unlisted;
+        headline.extend(figures);
         intervals.extend(elapsed);
         histograms.push(histogram);
         working_time_intervals.extend(working);
@@ -605,6 +703,34 @@ pub fn analyze(
             .expect("workers finished")
             .expect("the arrival pattern task ran"),
         method: method(options, design),
+        headline,
+    }
+}
+
+/// A total interval's whole-population figures with every duration (`all`, as computed) and
+/// without the rows flagged as extreme (in row order).
+fn headline_figures(
+    all: &IntervalStats,
+    values: &[i64],
+    flagged: &[usize],
+    design: &StudyDesign,
+) -> HeadlineFigures {
+    let mut next = flagged.iter().peekable();
+    let mut kept: Vec<i64> = Vec::with_capacity(values.len());
+    for (row, &v) in values.iter().enumerate() {
+        if next.peek() == Some(&&row) {
+            next.next();
+            continue;
+        }
+        if v != MISSING {
+            kept.push(v);
+        }
+    }
+    HeadlineFigures {
+        from: all.from.clone(),
+        to: all.to.clone(),
+        with_outliers: all.summary.clone(),
+        without_outliers: summarize(&mut kept, &design.targets_hours),
     }
 }
 
@@ -634,7 +760,6 @@ fn limit_findings(findings: Vec<Finding>, limit: usize) -> (Vec<FindingCount>, V
 }
 
 fn method(options: &TrsOptions, design: &StudyDesign) -> Method {
-    let k = options.extreme_iqr_factor;
     Method {
         interval_rule: "d(i,k) = t(to) - t(from). An interval counts for a consignment when both \
                         stamps are present and readable and d >= 0; a negative d is left out of \
@@ -647,15 +772,15 @@ fn method(options: &TrsOptions, design: &StudyDesign) -> Method {
             .into(),
         standard_deviation: "Sample standard deviation, divisor n - 1.".into(),
         extreme_values: format!(
-            "Per interval and office: a duration below Q1 - {k} IQR or above Q3 + {k} IQR is an \
-             extreme value (IQR = Q3 - Q1). {}",
+            "{} {} The headline figures are given with and without them.",
+            options.outliers.describe(),
             if options.exclude_extremes {
                 "Extreme values are excluded from the statistics."
             } else {
                 "Extreme values are reported and kept in the statistics."
             }
         ),
-        extreme_iqr_factor: k,
+        outlier_rule: options.outliers,
         extremes_excluded: options.exclude_extremes,
         bottleneck_share: "Share of a stage = its mean interval / the sum of the mean intervals \
                            of all consecutive stages, within the same segment."

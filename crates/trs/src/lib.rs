@@ -11,6 +11,6 @@ pub mod corridor;
 pub mod stats;
 
 pub use analysis::{
-    ArrivalPattern, Bottleneck, BottleneckStage, FindingCount, Histogram, IntervalStats, Method,
-    TrsOptions, TrsReport, analyze,
+    ArrivalPattern, Bottleneck, BottleneckStage, FindingCount, HeadlineFigures, Histogram,
+    IntervalStats, Method, OutlierRule, TrsOptions, TrsReport, analyze,
 };
