@@ -10,6 +10,7 @@ use indicatif::ProgressBar;
 use smartborder_ingest::{InputKind, Mapping, read_studies};
 use smartborder_report::{Lang, write_html, write_json, write_xlsx};
 use smartborder_synth::{TrsSynthConfig, generate_trs};
+use smartborder_trs::trends::TrendPeriod;
 use smartborder_trs::{OutlierRule, TrsOptions, TrsReport, analyze};
 
 use crate::progress::Bar;
@@ -57,6 +58,10 @@ pub struct RunArgs {
     /// p of the `trim` rule, in percent (0 < p < 50).
     #[arg(long, default_value_t = 1.0)]
     trim_percent: f64,
+    /// Trends of every interval and segment per `week` or `month` (of the interval's first
+    /// stamp), with control limits on the medians.
+    #[arg(long)]
+    trends: Option<String>,
     /// Findings listed per kind in the reports (0 = all); counts are always complete.
     #[arg(long, default_value_t = 1000)]
     findings_limit: usize,
@@ -306,9 +311,16 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         "none" => OutlierRule::None,
         other => bail!("--outliers {other}: expected iqr, trim or none"),
     };
+    let trends = match a.trends.as_deref() {
+        None => None,
+        Some("week") => Some(TrendPeriod::Week),
+        Some("month") => Some(TrendPeriod::Month),
+        Some(other) => bail!("--trends {other}: expected week or month"),
+    };
     let options = TrsOptions {
         exclude_extremes: a.exclude_extremes,
         outliers,
+        trends,
         findings_limit: a.findings_limit,
         threads: a.threads.unwrap_or_else(crate::default_threads).max(1),
     };

@@ -504,3 +504,95 @@ fn outlier_rules_and_headline_figures_with_and_without() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--trim-percent"));
 }
+
+/// Trends per month against a group-by written here: arrival -> release durations grouped by
+/// the UTC month of the arrival (local stamps turned into UTC with the row's zone), for the
+/// whole population and for one office; the control limits recomputed from the medians.
+#[test]
+fn monthly_trends_match_a_group_by() {
+    let dir = tempfile::tempdir().unwrap();
+    synth(dir.path(), "3000", "0");
+    let (out, report) = run(dir.path(), "trs.csv", &["--trends", "month"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_path(dir.path().join("trs.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (office, zone, arrival, release) =
+        (col("Office"), col("Zone"), col("Arrival"), col("Released"));
+    let mut all: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut first_office: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut office_name = None;
+    for r in reader.records() {
+        let r = r.unwrap();
+        let tz: chrono_tz::Tz = r[zone].parse().unwrap();
+        let local =
+            |i: usize| chrono::NaiveDateTime::parse_from_str(&r[i], "%Y-%m-%d %H:%M").unwrap();
+        let arrived = local(arrival)
+            .and_local_timezone(tz)
+            .earliest()
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let minutes = (local(release) - local(arrival)).num_seconds() as f64 / 60.0;
+        let month = arrived.format("%Y-%m").to_string();
+        all.entry(month.clone()).or_default().push(minutes);
+        let name = office_name
+            .get_or_insert_with(|| r[office].to_string())
+            .clone();
+        if r[office] == name {
+            first_office.entry(month).or_default().push(minutes);
+        }
+    }
+    let series = |segment_by: &str, segment: Option<&str>| {
+        report["trends"]["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| {
+                s["from"] == "arrival"
+                    && s["to"] == "release"
+                    && s["segment_by"] == segment_by
+                    && s["segment"].as_str() == segment
+            })
+            .unwrap()
+            .clone()
+    };
+    let check = |s: &Value, groups: &mut std::collections::BTreeMap<String, Vec<f64>>| {
+        let points = s["points"].as_array().unwrap();
+        assert_eq!(points.len(), groups.len());
+        let mut medians = Vec::new();
+        for (p, (month, values)) in points.iter().zip(groups.iter_mut()) {
+            values.sort_by(f64::total_cmp);
+            assert_eq!(p["period"], month.as_str());
+            assert_eq!(p["count"].as_u64().unwrap() as usize, values.len());
+            let median = percentile(values, 0.5);
+            assert!((p["median_minutes"].as_f64().unwrap() - median).abs() < 1e-6);
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            assert!((p["mean_minutes"].as_f64().unwrap() - mean).abs() < 1e-6);
+            assert!((p["p90_minutes"].as_f64().unwrap() - percentile(values, 0.9)).abs() < 1e-6);
+            if values.len() >= 10 {
+                medians.push(median);
+            }
+        }
+        if medians.len() >= 3 {
+            medians.sort_by(f64::total_cmp);
+            let center = percentile(&medians, 0.5);
+            let mut deviations: Vec<f64> = medians.iter().map(|m| (m - center).abs()).collect();
+            deviations.sort_by(f64::total_cmp);
+            let upper = center + 3.0 * 1.4826 * percentile(&deviations, 0.5);
+            assert!((s["center_minutes"].as_f64().unwrap() - center).abs() < 1e-6);
+            assert!((s["upper_limit_minutes"].as_f64().unwrap() - upper).abs() < 1e-6);
+        }
+    };
+    check(&series("all", None), &mut all);
+    let name = office_name.unwrap();
+    check(&series("office", Some(&name)), &mut first_office);
+    assert_eq!(report["trends"]["period"], "month");
+
+    let (out, _) = run(dir.path(), "trs.csv", &["--trends", "daily"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected week or month"));
+}

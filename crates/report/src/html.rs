@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use smartborder_model::{FIRST_STAMP, IntervalKind};
+use smartborder_trs::trends::{LIMIT_K, MIN_PERIOD_COUNT, TrendPeriod};
 use smartborder_trs::{IntervalStats, OutlierRule, TrsReport};
 
 use crate::i18n::{Lang, Text};
@@ -369,6 +370,49 @@ pub(crate) fn render(report: &TrsReport, lang: Lang) -> String {
         &report.targets_hours,
     ));
 
+    if let Some(trends) = &report.trends {
+        let _ = write!(
+            h,
+            "<section id=\"trends\"><h2>{}</h2><p class=note>{}</p>",
+            lang.t(Text::Trends),
+            lang.t(Text::TrendLegend)
+        );
+        // The whole population of each total interval, then of each consecutive one.
+        for series in trends.series.iter().filter(|t| t.segment_by == "all") {
+            let _ = write!(
+                h,
+                "<h3>{} → {}</h3>{}",
+                escape(&series.from),
+                escape(&series.to),
+                svg::trend_chart(series)
+            );
+            if !series.flagged.is_empty() {
+                let _ = write!(
+                    h,
+                    "<p class=note>{}: {}</p>",
+                    lang.t(Text::TrendFlagged),
+                    escape(&series.flagged.join(", "))
+                );
+            }
+        }
+        let method = match lang {
+            Lang::En => trends.method.clone(),
+            Lang::Ru => format!(
+                "По {} первой отметки интервала (UTC; недели ISO): число партий, медиана, среднее \
+                 и p90. Контрольные границы медиан: центр = медиана медиан периодов, разброс = \
+                 1,4826 × их медианное абсолютное отклонение от центра, границы = центр ± {} × \
+                 разброс; границы задают и отмечаются только периоды не менее чем с {} партиями, \
+                 ряду нужно три таких периода.",
+                match trends.period {
+                    TrendPeriod::Week => "неделям",
+                    TrendPeriod::Month => "месяцам",
+                },
+                LIMIT_K,
+                MIN_PERIOD_COUNT
+            ),
+        };
+        let _ = write!(h, "<p class=note>{}</p></section>", escape(&method));
+    }
     let _ = write!(h, "<section><h2>{}</h2>", lang.t(Text::Distributions));
     for hist in &report.histograms {
         let _ = write!(

@@ -58,6 +58,9 @@ pub enum Text {
     Segment,
     MoreFindings,
     Days,
+    Trends,
+    TrendLegend,
+    TrendFlagged,
 }
 
 impl Lang {
@@ -93,6 +96,16 @@ impl Lang {
             (Lang::Ru, Hours) => "ч",
             (Lang::En, Within) => "within",
             (Lang::Ru, Within) => "в пределах",
+            (Lang::En, Trends) => "Trends",
+            (Lang::Ru, Trends) => "Динамика",
+            (Lang::En, TrendLegend) => {
+                "Median (solid) and p90 (dashed) in hours per period of the first stamp; grey lines: centre and control limits of the medians; red: periods outside the limits."
+            }
+            (Lang::Ru, TrendLegend) => {
+                "Медиана (сплошная) и p90 (пунктир) в часах по периодам первой отметки; серые линии: центр и контрольные границы медиан; красным: периоды за границами."
+            }
+            (Lang::En, TrendFlagged) => "Periods outside the control limits",
+            (Lang::Ru, TrendFlagged) => "Периоды за контрольными границами",
             (Lang::En, Distributions) => "Distributions",
             (Lang::Ru, Distributions) => "Распределения",
             (Lang::En, BoxPlots) => "Arrival to release by segment",

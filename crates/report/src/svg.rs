@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use smartborder_trs::trends::TrendSeries;
 use smartborder_trs::{ArrivalPattern, Bottleneck, Histogram, IntervalStats};
 
 pub(crate) fn escape(s: &str) -> String {
@@ -59,6 +60,109 @@ pub(crate) fn histogram(h: &Histogram) -> String {
         r#"<text x="4" y="14" font-size="10">{max:.0}</text><line x1="{left}" y1="{:.1}" x2="{w}" y2="{:.1}" stroke="black"/></svg>"#,
         10.0 + plot_h,
         10.0 + plot_h
+    );
+    s
+}
+
+/// A trend: the median (solid) and p90 (dashed) per period in hours, the centre and control
+/// limits of the medians (grey), and the periods outside them (red points).
+pub(crate) fn trend_chart(t: &TrendSeries) -> String {
+    let (w, ht, left, bottom, top) = (640.0, 240.0, 50.0, 50.0, 10.0);
+    let n = t.points.len();
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{ht}" role="img"><title>{} -> {}</title>"#,
+        escape(&t.from),
+        escape(&t.to)
+    );
+    if n == 0 {
+        s.push_str("</svg>");
+        return s;
+    }
+    let hours = |m: f64| m / 60.0;
+    let max = t
+        .points
+        .iter()
+        .map(|p| hours(p.p90_minutes))
+        .chain(t.upper_limit_minutes.map(hours))
+        .fold(0.0_f64, f64::max)
+        .max(0.1);
+    let plot_h = ht - bottom - top;
+    let step = if n > 1 {
+        (w - left - 20.0) / (n - 1) as f64
+    } else {
+        0.0
+    };
+    let x = |i: usize| left + 10.0 + i as f64 * step;
+    let y = |h: f64| top + plot_h - (h / max).clamp(0.0, 1.0) * plot_h;
+    for limit in [
+        t.lower_limit_minutes,
+        t.center_minutes,
+        t.upper_limit_minutes,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let yy = y(hours(limit));
+        let _ = write!(
+            s,
+            r##"<line x1="{left}" y1="{yy:.1}" x2="{w}" y2="{yy:.1}" stroke="#999" stroke-dasharray="2 3"><title>{:.1} h</title></line>"##,
+            hours(limit)
+        );
+    }
+    for (values, dash) in [
+        (
+            t.points
+                .iter()
+                .map(|p| hours(p.median_minutes))
+                .collect::<Vec<_>>(),
+            "",
+        ),
+        (
+            t.points.iter().map(|p| hours(p.p90_minutes)).collect(),
+            r#" stroke-dasharray="6 4""#,
+        ),
+    ] {
+        let path: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+            .collect();
+        let _ = write!(
+            s,
+            r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2"{dash}/>"##,
+            path.join(" ")
+        );
+    }
+    let label_every = n.div_ceil(12).max(1);
+    for (i, p) in t.points.iter().enumerate() {
+        let flagged = t.flagged.contains(&p.period);
+        let _ = write!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{}"><title>{}: median {:.1} h, p90 {:.1} h, {} consignments</title></circle>"##,
+            x(i),
+            y(hours(p.median_minutes)),
+            if flagged { 5 } else { 3 },
+            if flagged { "#d62728" } else { "#1f77b4" },
+            escape(&p.period),
+            hours(p.median_minutes),
+            hours(p.p90_minutes),
+            p.count
+        );
+        if i % label_every == 0 {
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}</text>"#,
+                x(i),
+                ht - bottom + 16.0,
+                escape(&p.period)
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        r#"<text x="4" y="14" font-size="10">{max:.1} h</text><line x1="{left}" y1="{:.1}" x2="{w}" y2="{:.1}" stroke="black"/></svg>"#,
+        top + plot_h,
+        top + plot_h
     );
     s
 }

@@ -120,6 +120,55 @@ pub(crate) fn write(report: &TrsReport, lang: Lang, path: &Path) -> Result<(), X
         }
     }
     sheet.write_string(row + 1, 0, &report.method.extreme_values)?;
+    if let Some(trends) = &report.trends {
+        let sheet = book.add_worksheet().set_name("Trends")?;
+        for (c, h) in [
+            "from",
+            "to",
+            "segment_by",
+            "segment",
+            "period",
+            "count",
+            "median_minutes",
+            "mean_minutes",
+            "p90_minutes",
+            "center_minutes",
+            "lower_limit_minutes",
+            "upper_limit_minutes",
+            "flagged",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(0, c as u16, *h)?;
+        }
+        let mut row = 1;
+        for t in &trends.series {
+            for p in &t.points {
+                sheet.write_string(row, 0, &t.from)?;
+                sheet.write_string(row, 1, &t.to)?;
+                sheet.write_string(row, 2, &t.segment_by)?;
+                sheet.write_string(row, 3, t.segment.as_deref().unwrap_or(lang.t(Text::All)))?;
+                sheet.write_string(row, 4, &p.period)?;
+                sheet.write_number(row, 5, p.count as f64)?;
+                sheet.write_number(row, 6, p.median_minutes)?;
+                sheet.write_number(row, 7, p.mean_minutes)?;
+                sheet.write_number(row, 8, p.p90_minutes)?;
+                for (c, v) in [
+                    (9, t.center_minutes),
+                    (10, t.lower_limit_minutes),
+                    (11, t.upper_limit_minutes),
+                ] {
+                    if let Some(v) = v {
+                        sheet.write_number(row, c, v)?;
+                    }
+                }
+                sheet.write_boolean(row, 12, t.flagged.contains(&p.period))?;
+                row += 1;
+            }
+        }
+        sheet.write_string(row + 1, 0, &trends.method)?;
+    }
     let sheet = book.add_worksheet().set_name("Bottlenecks")?;
     for (c, h) in [
         "segment_by",

@@ -12,6 +12,7 @@ use smartborder_model::{
 };
 
 use crate::stats::{HISTOGRAM_EDGES_MINUTES, Summary, histogram, quantiles, summarize};
+use crate::trends::{self, TrendPeriod, TrendSeries, Trends, interval_trends};
 
 /// Choices the analyst makes when running a study.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct TrsOptions {
     pub exclude_extremes: bool,
     /// How extreme values are found.
     pub outliers: OutlierRule,
+    /// Trends per week or month (none by default).
+    pub trends: Option<TrendPeriod>,
     /// Findings listed per kind in the report (0 = all); the counts are always complete.
     pub findings_limit: usize,
     pub threads: usize,
@@ -30,6 +33,7 @@ impl Default for TrsOptions {
         TrsOptions {
             exclude_extremes: false,
             outliers: OutlierRule::Iqr { k: 3.0 },
+            trends: None,
             findings_limit: 1000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
@@ -178,6 +182,9 @@ pub struct TrsReport {
     /// The total intervals with and without the extreme values.
     #[serde(default)]
     pub headline: Vec<HeadlineFigures>,
+    /// Trends per week or month, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trends: Option<Trends>,
 }
 
 /// Durations in seconds of one interval for every row (`MISSING` when it does not count).
@@ -603,6 +610,7 @@ pub fn analyze(
         Vec<Finding>,
         u64,
         Option<HeadlineFigures>,
+        Vec<TrendSeries>,
     );
     let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     // The arrival pattern is one more task beside the intervals (task number `defs.len()`).
@@ -641,6 +649,10 @@ pub fn analyze(
                         }
                         (elapsed, histogram, _) = segment_stats(table, design, def, &values);
                     }
+                    // Over the durations the statistics use (extreme values out when excluded).
+                    let trend = options.trends.map_or_else(Vec::new, |period| {
+                        interval_trends(table, design, def, &values, period)
+                    });
                     let working = if design.working_hours.is_some() {
                         let w = working_durations(table, design, &values, def);
                         segment_stats(table, design, def, &w).0
@@ -649,7 +661,9 @@ pub fn analyze(
                     };
                     done.lock()
                         .expect("no worker panics while holding the lock")
-                        .push((i, elapsed, histogram, working, findings, unlisted, headline));
+                        .push((
+                            i, elapsed, histogram, working, findings, unlisted, headline, trend,
+                        ));
                 }
             });
         }
@@ -662,9 +676,11 @@ pub fn analyze(
     let mut findings = ingest_findings;
     let mut unlisted_extremes = 0;
     let mut headline = Vec::new();
-    for (_, elapsed, histogram, working, extreme, unlisted, figures) in done {
+    let mut series = Vec::new();
+    for (_, elapsed, histogram, working, extreme, unlisted, figures, trend) in done {
         unlisted_extremes += unlisted;
         headline.extend(figures);
+        series.extend(trend);
         intervals.extend(elapsed);
         histograms.push(histogram);
         working_time_intervals.extend(working);
@@ -704,6 +720,11 @@ pub fn analyze(
             .expect("the arrival pattern task ran"),
         method: method(options, design),
         headline,
+        trends: options.trends.map(|period| Trends {
+            period,
+            method: trends::method(period),
+            series,
+        }),
     }
 }
 
@@ -715,6 +736,14 @@ fn headline_figures(
     flagged: &[usize],
     design: &StudyDesign,
 ) -> HeadlineFigures {
+    if flagged.is_empty() {
+        return HeadlineFigures {
+            from: all.from.clone(),
+            to: all.to.clone(),
+            with_outliers: all.summary.clone(),
+            without_outliers: all.summary.clone(),
+        };
+    }
     let mut next = flagged.iter().peekable();
     let mut kept: Vec<i64> = Vec::with_capacity(values.len());
     for (row, &v) in values.iter().enumerate() {

@@ -9,6 +9,7 @@
 mod analysis;
 pub mod corridor;
 pub mod stats;
+pub mod trends;
 
 pub use analysis::{
     ArrivalPattern, Bottleneck, BottleneckStage, FindingCount, HeadlineFigures, Histogram,
