@@ -79,13 +79,26 @@ pub(crate) fn trend_chart(t: &TrendSeries) -> String {
         return s;
     }
     let hours = |m: f64| m / 60.0;
-    let max = t
+    // The scale follows the periods with enough consignments to count (a week with three
+    // consignments must not flatten the others); a point beyond it is drawn at the top.
+    let counted = |p: &&smartborder_trs::trends::TrendPoint| {
+        p.count >= smartborder_trs::trends::MIN_PERIOD_COUNT
+    };
+    let scaled: Vec<f64> = t
         .points
         .iter()
+        .filter(counted)
         .map(|p| hours(p.p90_minutes))
-        .chain(t.upper_limit_minutes.map(hours))
-        .fold(0.0_f64, f64::max)
-        .max(0.1);
+        .collect();
+    let max = if scaled.is_empty() {
+        t.points.iter().map(|p| hours(p.p90_minutes)).collect()
+    } else {
+        scaled
+    }
+    .into_iter()
+    .chain(t.upper_limit_minutes.map(hours))
+    .fold(0.0_f64, f64::max)
+    .max(0.1);
     let plot_h = ht - bottom - top;
     let step = if n > 1 {
         (w - left - 20.0) / (n - 1) as f64
