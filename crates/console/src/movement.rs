@@ -63,7 +63,7 @@ fn places(m: &Movement) -> Vec<(Place, &OfficeRef)> {
 }
 
 /// The movement if the person may see it; otherwise `None`, answered like an unknown MRN.
-pub(crate) async fn visible(
+async fn visible(
     state: &ConsoleState,
     signed: &Signed,
     mrn: &str,
@@ -74,7 +74,7 @@ pub(crate) async fn visible(
     Ok(found.filter(|(_, m)| signed.session.user.principal().can_see(&m.route).is_ok()))
 }
 
-pub(crate) fn not_found(lang: Lang, mrn: &str) -> Response {
+fn not_found(lang: Lang, mrn: &str) -> Response {
     pages::refusal(
         lang,
         StatusCode::NOT_FOUND,
@@ -91,7 +91,7 @@ pub async fn page(
     render(&state, &signed, &mrn, StatusCode::OK, None).await
 }
 
-pub(crate) async fn render(
+async fn render(
     state: &ConsoleState,
     signed: &Signed,
     mrn: &str,
@@ -371,31 +371,19 @@ pub async fn record(
     if let Some(refused) = signed.csrf_refusal(&f.csrf) {
         return refused;
     }
-    let failed = |status: StatusCode, message: String| {
-        let notice = html! { p.error role="alert" #event-error { (message) } };
-        render(&state, &signed, &mrn, status, Some(notice))
-    };
-    match visible(&state, &signed, &mrn).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return not_found(lang, &mrn),
-        Err(r) => return r,
-    }
-    let office = match OfficeRef::parse(&f.office) {
+    let office = match own_office(&state, &signed, &mrn, &f.office, "event-error").await {
         Ok(o) => o,
-        Err(e) => return failed(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).await,
+        Err(r) => return r,
     };
-    let user = &signed.session.user;
-    if !user.may_record_at(&office) {
-        let message = lang.t_args("not-your-office", &[("office", office.to_string().into())]);
-        return failed(StatusCode::FORBIDDEN, message).await;
-    }
     let (event, stamp) = match event_of(&f, office) {
         Ok(e) => e,
         Err((id, found)) => {
             let message = lang.t_args(id, &[("found", found.into())]);
-            return failed(StatusCode::UNPROCESSABLE_ENTITY, message).await;
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return failure(&state, &signed, &mrn, ("event-error", status, message)).await;
         }
     };
+    let user = &signed.session.user;
     let path = format!("/console/movements/{mrn}/events");
     // What the audit log keeps of the request, and what the form's nonce is bound to.
     let body = serde_json::json!({
@@ -416,19 +404,76 @@ pub async fn record(
         request_sha256: request_sha256("POST", &path, body.as_bytes()),
         body: body.into_bytes(),
     };
-    match state.writer.submit(command).await {
-        Ok(Answer::Done { .. }) => {
-            Redirect::to(&format!("/console/movements/{mrn}?recorded=1#timeline")).into_response()
-        }
-        Ok(Answer::Refused { refusal, message }) => failed(refusal_status(refusal), message).await,
-        Ok(Answer::Checkpointed { .. } | Answer::Recorded { .. }) | Err(_) => {
-            failed(StatusCode::SERVICE_UNAVAILABLE, lang.t("store-unavailable")).await
-        }
+    let answer = state.writer.submit(command).await;
+    submitted(&state, &signed, &mrn, answer, ("timeline", "event-error")).await
+}
+
+/// The movement's page again with an error notice (`id` the notice's element id).
+pub(crate) async fn failure(
+    state: &ConsoleState,
+    signed: &Signed,
+    mrn: &str,
+    (id, status, message): (&str, StatusCode, String),
+) -> Response {
+    let notice = html! { p.error role="alert" id=(id) { (message) } };
+    render(state, signed, mrn, status, Some(notice)).await
+}
+
+/// The office a form at a movement names, once the movement is the person's to see and the
+/// office theirs to record at; otherwise the answer (not found, or the page with the notice).
+pub(crate) async fn own_office(
+    state: &ConsoleState,
+    signed: &Signed,
+    mrn: &str,
+    office: &str,
+    notice: &str,
+) -> Result<OfficeRef, Response> {
+    let lang = signed.lang;
+    match visible(state, signed, mrn).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(not_found(lang, mrn)),
+        Err(r) => return Err(r),
     }
+    let office = match OfficeRef::parse(office) {
+        Ok(o) => o,
+        Err(e) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Err(failure(state, signed, mrn, (notice, status, e.to_string())).await);
+        }
+    };
+    if !signed.session.user.may_record_at(&office) {
+        let message = lang.t_args("not-your-office", &[("office", office.to_string().into())]);
+        let status = StatusCode::FORBIDDEN;
+        return Err(failure(state, signed, mrn, (notice, status, message)).await);
+    }
+    Ok(office)
+}
+
+/// The answer to a form the writer took: back to the page at `anchor`, or the page with the
+/// refusal in the notice.
+pub(crate) async fn submitted(
+    state: &ConsoleState,
+    signed: &Signed,
+    mrn: &str,
+    answer: Result<Answer, String>,
+    (anchor, notice): (&str, &str),
+) -> Response {
+    let (status, message) = match answer {
+        Ok(Answer::Done { .. } | Answer::Recorded { .. }) => {
+            return Redirect::to(&format!("/console/movements/{mrn}?recorded=1#{anchor}"))
+                .into_response();
+        }
+        Ok(Answer::Refused { refusal, message }) => (refusal_status(refusal), message),
+        Ok(Answer::Checkpointed { .. }) | Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            signed.lang.t("store-unavailable"),
+        ),
+    };
+    failure(state, signed, mrn, (notice, status, message)).await
 }
 
 /// The HTTP status of a refusal of the writer, as the API gives it.
-pub(crate) fn refusal_status(refusal: Refusal) -> StatusCode {
+fn refusal_status(refusal: Refusal) -> StatusCode {
     match refusal {
         Refusal::Forbidden => StatusCode::FORBIDDEN,
         Refusal::NotFound => StatusCode::NOT_FOUND,

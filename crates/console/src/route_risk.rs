@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -16,12 +16,12 @@ use smartborder_risk::monitoring::{Monitored, Monitoring, monitor};
 use smartborder_store::keys;
 use smartborder_store::route_risk;
 use smartborder_store::users::Role;
-use smartborder_store::writer::{Answer, Command, Request, request_sha256};
+use smartborder_store::writer::{Command, Request, request_sha256};
 use smartborder_transit::{ControlResult, Finding, Movement, OfficeRef, Principal};
 
 use crate::ConsoleState;
 use crate::i18n::Lang;
-use crate::movement::{not_found, refusal_status, render, visible};
+use crate::movement::{failure, own_office, submitted};
 use crate::pages;
 use crate::session::Signed;
 
@@ -313,31 +313,19 @@ pub async fn record(
     if let Some(refused) = signed.csrf_refusal(&f.csrf) {
         return refused;
     }
-    let failed = |status: StatusCode, message: String| {
-        let notice = html! { p.error role="alert" #control-error { (message) } };
-        render(&state, &signed, &mrn, status, Some(notice))
-    };
-    match visible(&state, &signed, &mrn).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return not_found(lang, &mrn),
-        Err(r) => return r,
-    }
-    let office = match OfficeRef::parse(&f.office) {
+    let office = match own_office(&state, &signed, &mrn, &f.office, "control-error").await {
         Ok(o) => o,
-        Err(e) => return failed(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).await,
+        Err(r) => return r,
     };
-    let user = &signed.session.user;
-    if !user.may_record_at(&office) {
-        let message = lang.t_args("not-your-office", &[("office", office.to_string().into())]);
-        return failed(StatusCode::FORBIDDEN, message).await;
-    }
     let result = match result_of(&f, office) {
         Ok(r) => r,
         Err((id, found)) => {
             let message = lang.t_args(id, &[("found", found.into())]);
-            return failed(StatusCode::UNPROCESSABLE_ENTITY, message).await;
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return failure(&state, &signed, &mrn, ("control-error", status, message)).await;
         }
     };
+    let user = &signed.session.user;
     let path = format!("/console/movements/{mrn}/controls");
     // What the audit log keeps of the request, and what the form's nonce is bound to.
     let body = serde_json::json!({
@@ -357,15 +345,8 @@ pub async fn record(
         request_sha256: request_sha256("POST", &path, body.as_bytes()),
         body: body.into_bytes(),
     };
-    match state.writer.submit(command).await {
-        Ok(Answer::Recorded { .. }) => {
-            Redirect::to(&format!("/console/movements/{mrn}?recorded=1#risk")).into_response()
-        }
-        Ok(Answer::Refused { refusal, message }) => failed(refusal_status(refusal), message).await,
-        Ok(Answer::Done { .. } | Answer::Checkpointed { .. }) | Err(_) => {
-            failed(StatusCode::SERVICE_UNAVAILABLE, lang.t("store-unavailable")).await
-        }
-    }
+    let answer = state.writer.submit(command).await;
+    submitted(&state, &signed, &mrn, answer, ("risk", "control-error")).await
 }
 
 /// The monitoring of `country`'s risk management from the movements it assessed (the

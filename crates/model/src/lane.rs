@@ -17,6 +17,17 @@ pub enum Lane {
 }
 
 impl Lane {
+    /// The lane's rank when lanes compete: red > yellow > blue > green (the most severe wins,
+    /// everywhere).
+    pub fn severity(self) -> u8 {
+        match self {
+            Lane::Green => 0,
+            Lane::Blue => 1,
+            Lane::Yellow => 2,
+            Lane::Red => 3,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Lane::Green => "green",

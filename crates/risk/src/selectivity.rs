@@ -224,15 +224,6 @@ pub struct OfficeSummary {
     pub expected: LaneRates,
 }
 
-fn severity(lane: Lane) -> u8 {
-    match lane {
-        Lane::Green => 0,
-        Lane::Blue => 1,
-        Lane::Yellow => 2,
-        Lane::Red => 3,
-    }
-}
-
 /// Step 1, the criteria: every profile that hits draws a lane; the most severe wins. The
 /// propensity is the chance that some profile's draw controls the declaration.
 fn criteria(d: &Declaration, rules: &RuleSet, score: Option<f64>, seed: u64) -> Decision {
@@ -265,7 +256,7 @@ fn criteria(d: &Declaration, rules: &RuleSet, score: Option<f64>, seed: u64) -> 
                 break;
             }
         }
-        if severity(lane) > severity(decision.lane) {
+        if lane.severity() > decision.lane.severity() {
             decision.lane = lane;
         }
         decision.review |= p.actions.review;

@@ -12,7 +12,7 @@
 //! its hits the union, and its propensity the chance that at least one item is selected,
 //! `1 - Π(1 - pᵢ)` (items are drawn independently).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +20,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use smartborder_model::Lane;
 use smartborder_risk::configuration::{LiveAssessment, RiskConfiguration};
+use smartborder_store::Store;
 use smartborder_store::route_risk::{self, QueuedAssessment};
 use smartborder_store::writer::{AssessmentRecord, Command, Request, Writer};
-use smartborder_store::{Store, risk_files};
 use smartborder_transit::Principal;
 
 use crate::risk::Configurations;
@@ -63,15 +63,6 @@ pub struct RouteAssessment<'a> {
     pub error: Option<String>,
 }
 
-fn severity(lane: Lane) -> u8 {
-    match lane {
-        Lane::Green => 0,
-        Lane::Blue => 1,
-        Lane::Yellow => 2,
-        Lane::Red => 3,
-    }
-}
-
 /// Assesses one queued movement with a compiled configuration.
 pub fn assess(
     queued: &QueuedAssessment,
@@ -93,7 +84,7 @@ pub fn assess(
     let lane = items
         .iter()
         .map(|i| i.lane)
-        .max_by_key(|l| severity(*l))
+        .max_by_key(|l| l.severity())
         .unwrap_or(Lane::Green);
     let mut hits: Vec<String> = Vec::new();
     for h in items.iter().flat_map(|i| &i.hits) {
@@ -164,44 +155,34 @@ async fn drain(
         if batch.is_empty() {
             return Ok(());
         }
-        // Whether each administration has published a configuration.
-        let mut configured: HashMap<String, bool> = HashMap::new();
         let mut assessments = Vec::with_capacity(batch.len());
         for q in batch {
-            if !configured.contains_key(&q.country) {
-                let versions = risk_files::versions(store, &q.country)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                configured.insert(q.country.clone(), !versions.is_empty());
-            }
             let now = Utc::now();
-            let (lane, body) = if !configured[&q.country] {
-                // Nothing to assess with: the entry is only taken off the queue.
-                (String::new(), None)
-            } else {
-                match configurations.get(store, &q.country).await {
-                    Ok(config) => {
-                        let q = q.clone();
-                        let (lane, body) =
-                            tokio::task::spawn_blocking(move || assess(&q, &config, now))
-                                .await
-                                .map_err(|e| e.to_string())?;
-                        (lane.as_str().to_string(), Some(body))
-                    }
-                    // Recorded as such, so that the administration sees why and the queue
-                    // moves on.
-                    Err(e) => (
-                        "unassessed".to_string(),
-                        Some(
-                            serde_json::json!({
-                                "mrn": q.mrn, "country": q.country, "office": q.office,
-                                "trigger": q.trigger, "as_of": q.as_of, "assessed_at": now,
-                                "error": e.message,
-                            })
-                            .to_string(),
-                        ),
-                    ),
+            let (lane, body) = match configurations.get(store, &q.country).await {
+                // Nothing published: nothing to assess with; the entry is only taken off the
+                // queue.
+                Ok(config) if config.versions.is_empty() => (String::new(), None),
+                Ok(config) => {
+                    let q = q.clone();
+                    let (lane, body) =
+                        tokio::task::spawn_blocking(move || assess(&q, &config, now))
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    (lane.as_str().to_string(), Some(body))
                 }
+                // Recorded as such, so that the administration sees why and the queue moves
+                // on.
+                Err(e) => (
+                    "unassessed".to_string(),
+                    Some(
+                        serde_json::json!({
+                            "mrn": q.mrn, "country": q.country, "office": q.office,
+                            "trigger": q.trigger, "as_of": q.as_of, "assessed_at": now,
+                            "error": e.message,
+                        })
+                        .to_string(),
+                    ),
+                ),
             };
             assessments.push(AssessmentRecord {
                 queue_id: q.queue_id,

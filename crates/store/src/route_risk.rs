@@ -169,6 +169,10 @@ pub async fn control_results(
         .collect()
 }
 
+/// The latest assessment `a` of each movement by the country bound as `$1`.
+const LATEST_OF_COUNTRY: &str = "a.country = $1 AND a.id = (SELECT MAX(b.id) FROM risk_assessments b \
+     WHERE b.movement_id = a.movement_id AND b.country = a.country)";
+
 /// A movement an administration assessed, for training: its goods, the office and day of the
 /// latest assessment, the propensity of that assessment, and the latest control result.
 #[derive(Debug, Clone)]
@@ -188,15 +192,13 @@ pub async fn assessed_movements(
     store: &Store,
     country: &str,
 ) -> Result<Vec<AssessedMovement>, StoreError> {
-    let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(&format!(
         "SELECT m.id, m.mrn, m.body, c.body, a.body, a.assessed_at \
-         FROM risk_assessments a \
-         JOIN movements m ON m.id = a.movement_id \
-         JOIN consignments c ON c.movement_id = a.movement_id \
-         WHERE a.country = $1 AND a.id = (SELECT MAX(b.id) FROM risk_assessments b \
-               WHERE b.movement_id = a.movement_id AND b.country = a.country) \
-         ORDER BY a.id",
-    )
+             FROM risk_assessments a \
+             JOIN movements m ON m.id = a.movement_id \
+             JOIN consignments c ON c.movement_id = a.movement_id \
+             WHERE {LATEST_OF_COUNTRY} ORDER BY a.id"
+    ))
     .bind(country)
     .fetch_all(&store.pool)
     .await?;
@@ -247,12 +249,10 @@ pub async fn monitoring_rows(
     store: &Store,
     country: &str,
 ) -> Result<Vec<MonitoringRow>, StoreError> {
-    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
         "SELECT a.movement_id, a.body, a.assessed_at FROM risk_assessments a \
-         WHERE a.country = $1 AND a.id = (SELECT MAX(b.id) FROM risk_assessments b \
-               WHERE b.movement_id = a.movement_id AND b.country = a.country) \
-         ORDER BY a.id",
-    )
+             WHERE {LATEST_OF_COUNTRY} ORDER BY a.id"
+    ))
     .bind(country)
     .fetch_all(&store.pool)
     .await?;
