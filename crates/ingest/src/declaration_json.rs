@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use smartborder_model::{Declaration, DeclarationSet};
+use smartborder_model::{Declaration, DeclarationSet, refused_in_text};
 
 use crate::declarations::{normalize_hs, parse_date};
 
@@ -97,11 +97,11 @@ fn declaration(
     };
     let text = |field: &str, value: &str| -> Result<String, JsonProblem> {
         let v = value.trim();
-        if v.is_empty() || v.len() > MAX_TEXT || v.chars().any(char::is_control) {
+        if v.is_empty() || v.len() > MAX_TEXT || v.chars().any(refused_in_text) {
             return Err(problem(
                 field,
                 format!("{value:?}"),
-                "1 to 128 characters, no control characters",
+                "1 to 128 characters, no control characters or direction overrides",
             ));
         }
         Ok(v.to_string())
@@ -179,7 +179,9 @@ mod tests {
             {"declaration_id": "D4\u0000", "date": "2021-01-04", "office": "30", "hs_code": "0808"},
             {"declaration_id": "D5", "date": "2021-01-04T10:00:00Z", "office": "30", "hs_code": "84",
              "attributes": {"colour": "red"}},
-            {"declaration_id": "D6", "date": "2021-01-04T10:00:00Z", "office": "40", "hs_code": "8471"}
+            {"declaration_id": "D6", "date": "2021-01-04T10:00:00Z", "office": "40", "hs_code": "8471"},
+            {"declaration_id": "D7", "date": "2021-01-04", "office": "30", "hs_code": "8471",
+             "importer": "I\u202eTXE"}
         ]"#,
         );
         let (set, index, problems) = declarations_from_json(&batch, &["courier".into()]);
@@ -198,7 +200,8 @@ mod tests {
                 "declarations[1].date",
                 "declarations[2].mass_kg",
                 "declarations[3].declaration_id",
-                "declarations[4].attributes.colour"
+                "declarations[4].attributes.colour",
+                "declarations[6].importer"
             ]
         );
         assert!(problems[3].expected.contains("courier"), "{}", problems[3]);

@@ -12,6 +12,7 @@ pub mod finding;
 pub mod lane;
 pub mod study;
 pub mod table;
+pub mod text;
 pub mod working_hours;
 pub mod zone;
 
@@ -26,5 +27,6 @@ pub use study::{
     StudyDesign,
 };
 pub use table::{CodeMaps, MISSING, NO_VALUE, NO_ZONE, SegmentColumn, StampTable};
+pub use text::refused_in_text;
 pub use working_hours::{WorkingHours, WorkingHoursPlan};
 pub use zone::{LocalTimeError, ZoneResolver};

@@ -3,6 +3,8 @@
 //! XML answers, so they must never hold control characters, invisible direction overrides, or
 //! anything XML 1.0 cannot carry.
 
+use smartborder_model::refused_in_text;
+
 /// The longest LRN (NCTS Phase 5: an..22).
 pub const MAX_LRN: usize = 22;
 
@@ -54,15 +56,6 @@ pub fn check_lrn(lrn: &str) -> Result<(), TextError> {
     } else {
         Err(TextError::Lrn { shown: shown(lrn) })
     }
-}
-
-/// Characters refused in free text: C0 and C1 controls other than tab, line feed and carriage
-/// return; the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
-/// U+2066-U+2069), which make text read differently from what it is; the byte order mark and
-/// the non-characters U+FFFE and U+FFFF, which XML 1.0 does not allow.
-pub fn refused_in_text(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// A free text (reason, justification, description): at most 512 characters, none refused.
