@@ -356,4 +356,40 @@ fn own_configurations_swapped_live(d: &Path, db: &str) {
     assert!(statuses.len() > 5, "{}", statuses.len());
     assert!(statuses.iter().all(|(s, _)| *s == 200), "{statuses:?}");
     assert!(statuses.iter().any(|(_, v)| *v == 1) && statuses.iter().any(|(_, v)| *v == 2));
+    drop(statuses);
+
+    // Files in force that do not compile (written past the service's check, as a build with
+    // other rules could find them): a country with nothing else gets 503 with the reason, on
+    // every request; a country with a working configuration keeps it.
+    let broken = "profile \"P\" {\n  when no_such_field = \"1\" then red }\n";
+    for (country, version) in [("GE", 1), ("KZ", 3)] {
+        execute_sql(
+            &db,
+            &format!(
+                "INSERT INTO risk_files (country, name, version, body, created_by, created_at) \
+                 VALUES ('{country}', 'profiles.risk', {version}, '{broken}', 'test', 0)"
+            ),
+        );
+    }
+    let ge = key(&db, &["--country", "GE"]);
+    for _ in 0..3 {
+        let (s, e) = assess(a, &ge, &batch);
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (503, Some("risk_configuration_invalid")),
+            "{e}"
+        );
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("GE") && message.contains("no_such_field"),
+            "{message}"
+        );
+    }
+    let until = Instant::now() + Duration::from_millis(2500);
+    while Instant::now() < until {
+        let (s, answer) = assess(a, &kz, &batch);
+        assert_eq!(s, 200, "{answer}");
+        assert_eq!(answer["versions"]["profiles.risk"], 2, "{answer}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -16,7 +16,9 @@ mod tests {
 
     #[test]
     fn controls_and_direction_overrides_are_refused_line_breaks_are_not() {
-        for c in ['\0', '\u{7}', '\u{1B}', '\u{85}', '\u{202E}', '\u{2067}', '\u{FEFF}', '\u{FFFF}'] {
+        for c in [
+            '\0', '\u{7}', '\u{1B}', '\u{85}', '\u{202E}', '\u{2067}', '\u{FEFF}', '\u{FFFF}',
+        ] {
             assert!(refused_in_text(c), "U+{:04X}", u32::from(c));
         }
         for c in ['\t', '\n', '\r', 'a', 'Ж', 'ə', '\u{200F}', '€'] {

@@ -46,9 +46,33 @@ pub(crate) struct Configurations {
 }
 
 struct Cached {
-    config: Arc<RiskConfiguration>,
+    /// The configuration in force, compiled; or, when the files in force do not compile (they
+    /// were checked when published, so only a build with other rules can get here), why, with
+    /// their versions: they are not compiled again until another version is published.
+    compiled: Compiled,
+    /// Versions published after a configuration that works, which did not compile: the working
+    /// one keeps answering, and they are not compiled again.
+    refused: Option<BTreeMap<String, i64>>,
     checked: Instant,
     compiling: bool,
+}
+
+type Compiled = Result<Arc<RiskConfiguration>, Arc<Failure>>;
+
+/// Files in force that did not compile.
+struct Failure {
+    versions: BTreeMap<String, i64>,
+    message: String,
+}
+
+impl Failure {
+    fn error(&self) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "risk_configuration_invalid",
+            self.message.clone(),
+        )
+    }
 }
 
 /// Why a publication was refused.
@@ -101,7 +125,8 @@ pub async fn publish_checked(
     Ok(new.iter().map(|f| f.name.clone()).zip(versions).collect())
 }
 
-async fn compile(store: &Store, country: &str) -> Result<RiskConfiguration, ApiError> {
+/// Compiles the files in force of `country` on a blocking thread.
+async fn compile(store: &Store, country: &str) -> Result<Compiled, ApiError> {
     let files: Vec<ConfigurationFile> = risk_files::in_force(store, country)
         .await?
         .into_iter()
@@ -111,62 +136,65 @@ async fn compile(store: &Store, country: &str) -> Result<RiskConfiguration, ApiE
             body: f.body,
         })
         .collect();
-    let country = country.to_string();
-    tokio::task::spawn_blocking(move || {
+    let versions = files.iter().map(|f| (f.name.clone(), f.version)).collect();
+    let compiled = tokio::task::spawn_blocking(move || {
         RiskConfiguration::compile(&files, &published_attribute_names())
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "risk_configuration_invalid",
-            format!("the risk configuration of {country} in force does not compile: {e}"),
-        )
-    })
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    Ok(compiled.map(Arc::new).map_err(|e| {
+        let message = format!("the risk configuration of {country} in force does not compile: {e}");
+        // Once per set of versions: they are not compiled again until another is published.
+        eprintln!("risk configuration: {message}");
+        Arc::new(Failure { versions, message })
+    }))
 }
 
 impl Configurations {
     /// The configuration in force of `country`: the one in memory unless a newer version was
-    /// published (then compiled in the background), compiled now on the first request.
+    /// published (then compiled in the background), compiled now on the first request. Files
+    /// that do not compile answer 503 with the reason until another version is published.
     pub(crate) async fn get(
         self: &Arc<Self>,
         store: &Store,
         country: &str,
     ) -> Result<Arc<RiskConfiguration>, ApiError> {
+        let answer = |c: &Compiled| c.clone().map_err(|f| f.error());
         let current = {
             let mut map = self.by_country.lock().expect("configurations");
             match map.get_mut(country) {
                 Some(c) if c.checked.elapsed() < VERSION_CHECK || c.compiling => {
-                    return Ok(c.config.clone());
+                    return answer(&c.compiled);
                 }
                 Some(c) => {
                     c.checked = Instant::now();
-                    Some(c.config.clone())
+                    Some((c.compiled.clone(), c.refused.clone()))
                 }
                 None => None,
             }
         };
-        let Some(current) = current else {
-            let config = Arc::new(compile(store, country).await?);
+        let Some((current, refused)) = current else {
+            let compiled = compile(store, country).await?;
             let mut map = self.by_country.lock().expect("configurations");
             map.insert(
                 country.to_string(),
                 Cached {
-                    config: config.clone(),
+                    compiled: compiled.clone(),
+                    refused: None,
                     checked: Instant::now(),
                     compiling: false,
                 },
             );
-            return Ok(config);
+            return answer(&compiled);
         };
         let versions = risk_files::versions(store, country).await?;
-        if versions
-            .iter()
-            .map(|(n, v)| (n, v))
-            .eq(current.versions.iter())
-        {
-            return Ok(current);
+        let compiled_versions = match &current {
+            Ok(config) => &config.versions,
+            Err(failure) => &failure.versions,
+        };
+        let same = |known: &BTreeMap<String, i64>| versions.iter().map(|(n, v)| (n, v)).eq(known);
+        if same(compiled_versions) || refused.as_ref().is_some_and(same) {
+            return answer(&current);
         }
         // A new publication: compile it apart while the current configuration answers.
         if let Some(c) = self
@@ -184,14 +212,27 @@ impl Configurations {
             if let Some(c) = map.get_mut(&country) {
                 c.compiling = false;
                 c.checked = Instant::now();
-                // A configuration that does not compile is not swapped in; the one in force
-                // keeps answering (uploads are checked before they are accepted).
-                if let Ok(config) = compiled {
-                    c.config = Arc::new(config);
+                match compiled {
+                    // Files that do not compile replace only files that did not compile either:
+                    // a configuration that works keeps answering (uploads are checked before
+                    // they are accepted, so this is the unlikely case).
+                    Ok(Err(failure)) if c.compiled.is_ok() => {
+                        c.refused = Some(failure.versions.clone());
+                    }
+                    Ok(compiled) => {
+                        c.compiled = compiled;
+                        c.refused = None;
+                    }
+                    // The store did not answer: the next request tries again.
+                    Err(_) => {
+                        c.checked = Instant::now()
+                            .checked_sub(VERSION_CHECK)
+                            .unwrap_or(c.checked)
+                    }
                 }
             }
         });
-        Ok(current)
+        answer(&current)
     }
 }
 

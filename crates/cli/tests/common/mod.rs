@@ -202,6 +202,21 @@ pub fn postgres_url() -> String {
     format!("{server}/{name}")
 }
 
+/// Runs one SQL statement on the database at `url` (SQLite or PostgreSQL), past the service:
+/// for tests that need a state the service itself never writes.
+pub fn execute_sql(url: &str, sql: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    });
+}
+
 pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("transit.db").display())
 }
