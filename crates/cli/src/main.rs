@@ -96,6 +96,10 @@ enum SynthCommand {
 enum TrsCommand {
     /// Read, verify and analyse a study; write the HTML / JSON / Excel report.
     Run(trs::RunArgs),
+    /// Compare two studies, before and after a change: differences in median and mean with
+    /// bootstrap 95% intervals, the Mann-Whitney U test, shares within targets; a report that
+    /// says where time improved, where it worsened and where the data cannot tell.
+    Compare(trs::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +112,9 @@ fn main() -> ExitCode {
         Command::Trs {
             what: TrsCommand::Run(a),
         } => trs::run(a),
+        Command::Trs {
+            what: TrsCommand::Compare(a),
+        } => trs::compare(a),
         Command::Risk { what } => risk::run(what),
         Command::Serve(a) => transit::serve(a),
         Command::Users { what } => users::run(what),

@@ -6,12 +6,18 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use indicatif::ProgressBar;
+use indicatif::{ProgressBar, ProgressStyle};
 use smartborder_ingest::{InputKind, Mapping, read_studies};
-use smartborder_report::{Lang, write_html, write_json, write_xlsx};
+use smartborder_report::{
+    Lang, write_compare_html, write_compare_json, write_compare_xlsx, write_html, write_json,
+    write_xlsx,
+};
 use smartborder_synth::{TrsSynthConfig, generate_trs};
+use smartborder_trs::compare::{
+    CompareOptions, Group, Verdict, common, groups_of_report, groups_of_study,
+};
 use smartborder_trs::trends::TrendPeriod;
-use smartborder_trs::{OutlierRule, TrsOptions, TrsReport, analyze};
+use smartborder_trs::{OutlierRule, Study, TrsOptions, TrsReport, analyze, analyze_with_samples};
 
 use crate::progress::Bar;
 
@@ -44,6 +50,23 @@ pub struct RunArgs {
     /// Treat any verification finding as an error (the reports are still written).
     #[arg(long)]
     strict: bool,
+    #[command(flatten)]
+    extremes: ExtremeArgs,
+    /// Trends of every interval and segment per `week` or `month` (of the interval's first
+    /// stamp), with control limits on the medians.
+    #[arg(long)]
+    trends: Option<String>,
+    /// Findings listed per kind in the reports (0 = all); counts are always complete.
+    #[arg(long, default_value_t = 1000)]
+    findings_limit: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// How extreme values are found and whether they count.
+#[derive(Args)]
+struct ExtremeArgs {
     /// Leave extreme values out of the statistics (they are always reported, and the headline
     /// figures are given with and without them).
     #[arg(long)]
@@ -58,16 +81,29 @@ pub struct RunArgs {
     /// p of the `trim` rule, in percent (0 < p < 50).
     #[arg(long, default_value_t = 1.0)]
     trim_percent: f64,
-    /// Trends of every interval and segment per `week` or `month` (of the interval's first
-    /// stamp), with control limits on the medians.
-    #[arg(long)]
-    trends: Option<String>,
-    /// Findings listed per kind in the reports (0 = all); counts are always complete.
-    #[arg(long, default_value_t = 1000)]
-    findings_limit: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+}
+
+impl ExtremeArgs {
+    fn rule(&self) -> Result<OutlierRule> {
+        if !(self.iqr_factor.is_finite() && self.iqr_factor > 0.0) {
+            bail!(
+                "--iqr-factor: expected a positive number, found {}",
+                self.iqr_factor
+            );
+        }
+        Ok(match self.outliers.as_str() {
+            "iqr" => OutlierRule::Iqr { k: self.iqr_factor },
+            "trim" if self.trim_percent > 0.0 && self.trim_percent < 50.0 => OutlierRule::Trim {
+                percent: self.trim_percent,
+            },
+            "trim" => bail!(
+                "--trim-percent: expected a share above 0 and below 50, found {}",
+                self.trim_percent
+            ),
+            "none" => OutlierRule::None,
+            other => bail!("--outliers {other}: expected iqr, trim or none"),
+        })
+    }
 }
 
 #[derive(Args)]
@@ -254,6 +290,17 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
 
 /// Reads, verifies and analyses a study of one or more input files.
 pub(crate) fn study(inputs: &[PathBuf], mapping: &Path, options: &TrsOptions) -> Result<TrsReport> {
+    Ok(read_and_analyse(inputs, mapping, options, false)?.0)
+}
+
+/// Reads, verifies and analyses a study; with `groups`, also each interval and segment's
+/// durations (for a comparison).
+fn read_and_analyse(
+    inputs: &[PathBuf],
+    mapping: &Path,
+    options: &TrsOptions,
+    groups: bool,
+) -> Result<(TrsReport, Vec<Group>)> {
     let mapping = Mapping::from_file(mapping)?;
     let csv_only = inputs
         .iter()
@@ -273,44 +320,177 @@ pub(crate) fn study(inputs: &[PathBuf], mapping: &Path, options: &TrsOptions) ->
     bar.finish();
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let report = analyze(
-        &shown,
-        &ingested.table,
-        &mapping.design,
-        ingested.findings,
-        ingested.consignments_read,
-        ingested.rows_read,
-        options,
-    );
+    let study = Study {
+        input: &shown,
+        table: &ingested.table,
+        design: &mapping.design,
+        consignments_read: ingested.consignments_read,
+        rows_read: ingested.rows_read,
+    };
+    let (report, groups) = if groups {
+        let (report, samples) = analyze_with_samples(&study, ingested.findings, options);
+        let groups = groups_of_study(&ingested.table, &mapping.design, &report, &samples);
+        (report, groups)
+    } else {
+        let report = analyze(
+            &shown,
+            &ingested.table,
+            &mapping.design,
+            ingested.findings,
+            ingested.consignments_read,
+            ingested.rows_read,
+            options,
+        );
+        (report, Vec::new())
+    };
     eprintln!(
-        "read and verified in {read:.1} s, analysed in {:.1} s",
+        "{shown}: read and verified in {read:.1} s, analysed in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    Ok(report)
+    Ok((report, groups))
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The study before the change: an export (.csv, .xlsx, .parquet; a pattern with `*` or
+    /// `?` in the file name for many files) read with --mapping, or a `report.json` written by
+    /// `trs run` (summaries only: no bootstrap or U test for its comparisons).
+    before: PathBuf,
+    /// The study after the change, likewise.
+    after: PathBuf,
+    /// Mapping of the exports (of both, unless --after-mapping is given).
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// Mapping of the after export, when it differs.
+    #[arg(long)]
+    after_mapping: Option<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the Excel workbook here.
+    #[arg(long)]
+    xlsx: Option<PathBuf>,
+    /// Report language: en or ru.
+    #[arg(long, default_value = "en")]
+    lang: Lang,
+    /// Bootstrap resamples per interval and segment.
+    #[arg(long, default_value_t = 1000)]
+    resamples: usize,
+    /// Seed of the bootstrap: the same seed gives the same intervals.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    #[command(flatten)]
+    extremes: ExtremeArgs,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// One side of a comparison: its name and groups.
+fn side(path: &Path, mapping: Option<&Path>, options: &TrsOptions) -> Result<(String, Vec<Group>)> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let report: TrsReport = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not a TRS report (the report.json that `trs run --json` writes)",
+                path.display()
+            )
+        })?;
+        return Ok((path.display().to_string(), groups_of_report(&report)));
+    }
+    let Some(mapping) = mapping else {
+        bail!(
+            "{}: an export needs --mapping to be read (or give a report.json)",
+            path.display()
+        );
+    };
+    let inputs = expand_patterns(&[path.to_path_buf()])?;
+    let (report, groups) = read_and_analyse(&inputs, mapping, options, true)?;
+    Ok((report.input, groups))
+}
+
+pub fn compare(a: CompareArgs) -> Result<ExitCode> {
+    if a.html.is_none() && a.json.is_none() && a.xlsx.is_none() {
+        bail!("nothing to write: give at least one of --html, --json, --xlsx");
+    }
+    if a.resamples < 100 {
+        bail!("--resamples: expected at least 100, found {}", a.resamples);
+    }
+    let threads = a.threads.unwrap_or_else(crate::default_threads).max(1);
+    let options = TrsOptions {
+        exclude_extremes: a.extremes.exclude_extremes,
+        outliers: a.extremes.rule()?,
+        trends: None,
+        findings_limit: 0,
+        threads,
+    };
+    let (before_name, before) = side(&a.before, a.mapping.as_deref(), &options)?;
+    let after_mapping = a.after_mapping.as_deref().or(a.mapping.as_deref());
+    let (after_name, after) = side(&a.after, after_mapping, &options)?;
+    let started = Instant::now();
+    let bar = ProgressBar::new(common(&before, &after) as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "comparing [{bar:40}] {pos}/{len} intervals and segments ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let report = smartborder_trs::compare::compare(
+        &before_name,
+        &after_name,
+        &before,
+        &after,
+        &CompareOptions {
+            resamples: a.resamples,
+            seed: a.seed,
+            threads,
+        },
+        &|done| bar.set_position(done as u64),
+    );
+    bar.finish_and_clear();
+    if report.comparisons.is_empty() {
+        bail!(
+            "{before_name} and {after_name} have no interval and segment in common: check that both were read with the same stages and segments"
+        );
+    }
+    if let Some(p) = &a.html {
+        write_compare_html(&report, a.lang, p)?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &a.json {
+        write_compare_json(&report, p)?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &a.xlsx {
+        write_compare_xlsx(&report, a.lang, p)?;
+        println!("wrote {}", p.display());
+    }
+    let count = |v: Verdict| report.comparisons.iter().filter(|c| c.verdict == v).count();
+    eprintln!(
+        "{} intervals and segments compared in {:.1} s: {} improved, {} worsened, {} where the data cannot tell, {} with too few consignments",
+        report.comparisons.len(),
+        started.elapsed().as_secs_f64(),
+        count(Verdict::Improved),
+        count(Verdict::Worsened),
+        count(Verdict::NoClearChange),
+        count(Verdict::TooFew)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
     if a.html.is_none() && a.json.is_none() && a.xlsx.is_none() {
         bail!("nothing to write: give at least one of --html, --json, --xlsx");
     }
-    if !(a.iqr_factor.is_finite() && a.iqr_factor > 0.0) {
-        bail!(
-            "--iqr-factor: expected a positive number, found {}",
-            a.iqr_factor
-        );
-    }
-    let outliers = match a.outliers.as_str() {
-        "iqr" => OutlierRule::Iqr { k: a.iqr_factor },
-        "trim" if a.trim_percent > 0.0 && a.trim_percent < 50.0 => OutlierRule::Trim {
-            percent: a.trim_percent,
-        },
-        "trim" => bail!(
-            "--trim-percent: expected a share above 0 and below 50, found {}",
-            a.trim_percent
-        ),
-        "none" => OutlierRule::None,
-        other => bail!("--outliers {other}: expected iqr, trim or none"),
-    };
+    let outliers = a.extremes.rule()?;
     let trends = match a.trends.as_deref() {
         None => None,
         Some("week") => Some(TrendPeriod::Week),
@@ -318,7 +498,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Some(other) => bail!("--trends {other}: expected week or month"),
     };
     let options = TrsOptions {
-        exclude_extremes: a.exclude_extremes,
+        exclude_extremes: a.extremes.exclude_extremes,
         outliers,
         trends,
         findings_limit: a.findings_limit,

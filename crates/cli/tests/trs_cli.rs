@@ -596,3 +596,284 @@ fn monthly_trends_match_a_group_by() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected week or month"));
 }
+
+/// SplitMix64, written here from the published algorithm, for the reference bootstrap.
+struct Reference(u64);
+
+impl Reference {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The synthetic study with the release (and exit) of one office's consignments two hours
+/// later.
+fn delayed(dir: &Path, office: &str, out: &str) {
+    let mut reader = csv::Reader::from_path(dir.join("trs.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let mut writer = csv::Writer::from_path(dir.join(out)).unwrap();
+    writer.write_record(&headers).unwrap();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (o, released, exit) = (col("Office"), col("Released"), col("Exit"));
+    for r in reader.records() {
+        let mut r: Vec<String> = r.unwrap().iter().map(String::from).collect();
+        if r[o] == office {
+            for c in [released, exit] {
+                if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&r[c], "%Y-%m-%d %H:%M") {
+                    r[c] = (t + chrono::Duration::hours(2))
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string();
+                }
+            }
+        }
+        writer.write_record(&r).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+/// Control-to-release minutes of one office's consignments, in file order.
+fn control_to_release(path: &Path, office: &str) -> Vec<f64> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (o, control, released) = (col("Office"), col("Control completed"), col("Released"));
+    reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[o] == office)
+        .filter_map(|r| {
+            let t = |i: usize| chrono::NaiveDateTime::parse_from_str(&r[i], "%Y-%m-%d %H:%M").ok();
+            let d = (t(released)? - t(control)?).num_seconds() as f64 / 60.0;
+            (d >= 0.0).then_some(d)
+        })
+        .collect()
+}
+
+#[test]
+fn before_and_after_comparison_matches_a_reference_bootstrap_and_u() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    synth(d, "2000", "0");
+    // Before: Poti port releases two hours late; after: Red Bridge does.
+    delayed(d, "Poti port", "before.csv");
+    delayed(d, "Red Bridge", "after.csv");
+    let compare = |before: &str, extra: &[&str]| {
+        let mut args = vec![
+            "trs",
+            "compare",
+            before,
+            "after.csv",
+            "--mapping",
+            "trs.mapping.toml",
+            "--resamples",
+            "300",
+            "--seed",
+            "11",
+            "--json",
+            "compare.json",
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
+            .args(&args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(d.join("compare.json")).unwrap()).unwrap();
+        report
+    };
+    let report = compare(
+        "before.csv",
+        &[
+            "--html",
+            "compare.html",
+            "--xlsx",
+            "compare.xlsx",
+            "--lang",
+            "ru",
+        ],
+    );
+    let comparisons = report["comparisons"].as_array().unwrap();
+    let find = |office: &str| {
+        comparisons
+            .iter()
+            .position(|c| c["from"] == "control" && c["to"] == "release" && c["segment"] == office)
+            .unwrap()
+    };
+    let verdict = |office: &str| comparisons[find(office)]["verdict"].as_str().unwrap();
+    assert_eq!(verdict("Poti port"), "improved");
+    assert_eq!(verdict("Red Bridge"), "worsened");
+    assert_eq!(verdict("Dostyk"), "no_clear_change");
+
+    // The reference bootstrap of Poti port's comparison: the same generator and seed
+    // (seed + k for the k-th comparison), medians by a full sort.
+    let k = find("Poti port");
+    let c = &comparisons[k];
+    let before = control_to_release(&d.join("before.csv"), "Poti port");
+    let after = control_to_release(&d.join("after.csv"), "Poti port");
+    assert_eq!(c["count_before"].as_u64().unwrap() as usize, before.len());
+    assert_eq!(c["count_after"].as_u64().unwrap() as usize, after.len());
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let mut rng = Reference(11 + k as u64);
+    let draw = |rng: &mut Reference, from: &[f64]| -> Vec<f64> {
+        (0..from.len())
+            .map(|_| from[((rng.next() as u128 * from.len() as u128) >> 64) as usize])
+            .collect()
+    };
+    let (mut medians, mut means) = (Vec::new(), Vec::new());
+    for _ in 0..300 {
+        let mut b = draw(&mut rng, &before);
+        let mut a = draw(&mut rng, &after);
+        means.push(mean(&a) - mean(&b));
+        medians.push(median(&mut a) - median(&mut b));
+    }
+    medians.sort_by(f64::total_cmp);
+    means.sort_by(f64::total_cmp);
+    let close = |x: &Value, y: f64| (x.as_f64().unwrap() - y).abs() < 1e-9;
+    assert!(
+        close(&c["median"]["lower_minutes"], percentile(&medians, 0.025)),
+        "{c}"
+    );
+    assert!(
+        close(&c["median"]["upper_minutes"], percentile(&medians, 0.975)),
+        "{c}"
+    );
+    assert!(
+        close(&c["mean"]["lower_minutes"], percentile(&means, 0.025)),
+        "{c}"
+    );
+    assert!(
+        close(&c["mean"]["upper_minutes"], percentile(&means, 0.975)),
+        "{c}"
+    );
+    let (mut b, mut a) = (before.clone(), after.clone());
+    assert!(close(
+        &c["median"]["difference_minutes"],
+        median(&mut a) - median(&mut b)
+    ));
+    // U: the pairs (after, before) where after is longer, ties one half, counted pair by pair.
+    let u: f64 = after
+        .iter()
+        .flat_map(|y| before.iter().map(move |x| (x, y)))
+        .map(|(x, y)| {
+            if y > x {
+                1.0
+            } else if y == x {
+                0.5
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    assert_eq!(c["mann_whitney"]["u_after"].as_f64().unwrap(), u);
+    assert!(c["mann_whitney"]["p_value"].as_f64().unwrap() < 0.001);
+    // Shares within each target, before and after, counted here.
+    for w in c["within_target"].as_array().unwrap() {
+        let limit = w["hours"].as_f64().unwrap() * 60.0;
+        let share = |v: &[f64]| v.iter().filter(|&&m| m <= limit).count() as f64 / v.len() as f64;
+        assert!(close(&w["before"], share(&before)), "{w}");
+        assert!(close(&w["after"], share(&after)), "{w}");
+    }
+
+    // The reports: Russian HTML that says where time improved; an Excel workbook.
+    let html = std::fs::read_to_string(d.join("compare.html")).unwrap();
+    assert!(
+        html.contains("lang=\"ru\"") && html.contains("улучшение") && html.contains("ухудшение")
+    );
+    assert!(
+        html.contains("Poti port") && html.contains("быстрее на 2,0 ч"),
+        "{html}"
+    );
+    assert!(
+        std::fs::read(d.join("compare.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
+
+    // The same bootstrap again: the same intervals.
+    let again = compare("before.csv", &[]);
+    assert_eq!(again["comparisons"], report["comparisons"]);
+
+    // A report.json on one side: summaries only, Welch's interval for the mean.
+    let (out, before_report) = run(d, "before.csv", &[]);
+    assert!(out.status.success());
+    let from_json = compare("before.csv.json", &[]);
+    let c = from_json["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["from"] == "control" && c["to"] == "release" && c["segment"] == "Poti port")
+        .unwrap();
+    assert_eq!(c["from_durations"], false);
+    assert!(c["mann_whitney"].is_null());
+    let summary = before_report["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["from"] == "control" && s["to"] == "release" && s["segment"] == "Poti port")
+        .unwrap()
+        .clone();
+    let (nb, sb) = (
+        summary["count"].as_f64().unwrap(),
+        summary["std_minutes"].as_f64().unwrap(),
+    );
+    let na = after.len() as f64;
+    let ma = mean(&after);
+    let sa = (after.iter().map(|x| (x - ma).powi(2)).sum::<f64>() / (na - 1.0)).sqrt();
+    let d_mean = ma - summary["mean_minutes"].as_f64().unwrap();
+    let se = (sb * sb / nb + sa * sa / na).sqrt();
+    let close6 = |x: &Value, y: f64| (x.as_f64().unwrap() - y).abs() < 1e-6;
+    assert!(
+        close6(&c["mean"]["lower_minutes"], d_mean - 1.959964 * se),
+        "{c}"
+    );
+    assert!(
+        close6(&c["mean"]["upper_minutes"], d_mean + 1.959964 * se),
+        "{c}"
+    );
+    assert_eq!(c["verdict"], "improved");
+
+    // Bad input: a report that is not one, an export without a mapping.
+    std::fs::write(d.join("bad.json"), "{\"intervals\": 3}").unwrap();
+    let out = smartborder(&[
+        "trs",
+        "compare",
+        d.join("bad.json").to_str().unwrap(),
+        d.join("after.csv").to_str().unwrap(),
+        "--json",
+        d.join("x.json").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a TRS report"));
+    let out = smartborder(&[
+        "trs",
+        "compare",
+        d.join("before.csv").to_str().unwrap(),
+        d.join("after.csv").to_str().unwrap(),
+        "--json",
+        d.join("x.json").to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs --mapping"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,6 +1,7 @@
 //! TRS reports: one self-contained HTML file (inline SVG charts, no network needed to view it),
 //! the JSON contract, and an Excel workbook; text in English or Russian.
 
+mod compare;
 mod html;
 mod i18n;
 mod svg;
@@ -11,6 +12,7 @@ use std::path::Path;
 
 pub use i18n::Lang;
 use smartborder_trs::TrsReport;
+use smartborder_trs::compare::CompareReport;
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -59,4 +61,36 @@ pub fn write_xlsx(report: &TrsReport, lang: Lang, path: &Path) -> Result<(), Rep
         path: path.display().to_string(),
         source,
     })
+}
+
+/// The before-and-after report as JSON: the serialised [`CompareReport`].
+pub fn write_compare_json(report: &CompareReport, path: &Path) -> Result<(), ReportError> {
+    write_file(path, &serde_json::to_vec_pretty(report)?)
+}
+
+/// The before-and-after report as HTML.
+pub fn render_compare_html(report: &CompareReport, lang: Lang) -> String {
+    compare::render(report, lang)
+}
+
+/// Writes the before-and-after HTML report.
+pub fn write_compare_html(
+    report: &CompareReport,
+    lang: Lang,
+    path: &Path,
+) -> Result<(), ReportError> {
+    write_file(path, render_compare_html(report, lang).as_bytes())
+}
+
+/// Writes the before-and-after Excel workbook.
+pub fn write_compare_xlsx(
+    report: &CompareReport,
+    lang: Lang,
+    path: &Path,
+) -> Result<(), ReportError> {
+    let bytes = compare::xlsx(report, lang).map_err(|source| ReportError::Excel {
+        path: path.display().to_string(),
+        source,
+    })?;
+    write_file(path, &bytes)
 }

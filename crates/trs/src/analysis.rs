@@ -600,6 +600,56 @@ pub fn analyze(
     rows_read: u64,
     options: &TrsOptions,
 ) -> TrsReport {
+    let study = Study {
+        input,
+        table,
+        design,
+        consignments_read,
+        rows_read,
+    };
+    analyze_study(&study, ingest_findings, options, false).0
+}
+
+/// A study to analyse: its stamps and design, and what was read.
+pub struct Study<'a> {
+    pub input: &'a str,
+    pub table: &'a StampTable,
+    pub design: &'a StudyDesign,
+    pub consignments_read: u64,
+    pub rows_read: u64,
+}
+
+/// The durations of one interval that its statistics rest on, per row of the table (seconds;
+/// [`MISSING`] where the interval does not count, or where the value is extreme and the
+/// options leave extreme values out).
+#[derive(Debug, Clone)]
+pub struct IntervalSample {
+    pub def: IntervalDef,
+    pub seconds: Vec<i64>,
+}
+
+/// [`analyze`], also returning each interval's durations (for a before-and-after comparison).
+pub fn analyze_with_samples(
+    study: &Study<'_>,
+    ingest_findings: Vec<Finding>,
+    options: &TrsOptions,
+) -> (TrsReport, Vec<IntervalSample>) {
+    analyze_study(study, ingest_findings, options, true)
+}
+
+fn analyze_study(
+    study: &Study<'_>,
+    ingest_findings: Vec<Finding>,
+    options: &TrsOptions,
+    keep_samples: bool,
+) -> (TrsReport, Vec<IntervalSample>) {
+    let &Study {
+        input,
+        table,
+        design,
+        consignments_read,
+        rows_read,
+    } = study;
     let defs = design.intervals();
     let next = AtomicUsize::new(0);
     type Done = (
@@ -611,6 +661,7 @@ pub fn analyze(
         u64,
         Option<HeadlineFigures>,
         Vec<TrendSeries>,
+        Option<Vec<i64>>,
     );
     let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     // The arrival pattern is one more task beside the intervals (task number `defs.len()`).
@@ -659,10 +710,12 @@ pub fn analyze(
                     } else {
                         Vec::new()
                     };
+                    let sample = keep_samples.then_some(values);
                     done.lock()
                         .expect("no worker panics while holding the lock")
                         .push((
                             i, elapsed, histogram, working, findings, unlisted, headline, trend,
+                            sample,
                         ));
                 }
             });
@@ -677,7 +730,14 @@ pub fn analyze(
     let mut unlisted_extremes = 0;
     let mut headline = Vec::new();
     let mut series = Vec::new();
-    for (_, elapsed, histogram, working, extreme, unlisted, figures, trend) in done {
+    let mut samples = Vec::new();
+    for (i, elapsed, histogram, working, extreme, unlisted, figures, trend, sample) in done {
+        if let Some(seconds) = sample {
+            samples.push(IntervalSample {
+                def: defs[i],
+                seconds,
+            });
+        }
         unlisted_extremes += unlisted;
         headline.extend(figures);
         series.extend(trend);
@@ -700,7 +760,7 @@ pub fn analyze(
             }),
         }
     }
-    TrsReport {
+    let report = TrsReport {
         input: input.to_string(),
         consignments: consignments_read,
         rows_read,
@@ -725,7 +785,8 @@ pub fn analyze(
             method: trends::method(period),
             series,
         }),
-    }
+    };
+    (report, samples)
 }
 
 /// A total interval's whole-population figures with every duration (`all`, as computed) and

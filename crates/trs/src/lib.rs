@@ -7,11 +7,13 @@
 //! consignment's other intervals still count. Each figure says how many consignments it rests on.
 
 mod analysis;
+pub mod compare;
 pub mod corridor;
 pub mod stats;
 pub mod trends;
 
 pub use analysis::{
     ArrivalPattern, Bottleneck, BottleneckStage, FindingCount, HeadlineFigures, Histogram,
-    IntervalStats, Method, OutlierRule, TrsOptions, TrsReport, analyze,
+    IntervalSample, IntervalStats, Method, OutlierRule, Study, TrsOptions, TrsReport, analyze,
+    analyze_with_samples,
 };
