@@ -35,12 +35,12 @@ fn verdict_class(v: Verdict) -> &'static str {
     }
 }
 
-/// Hours with one decimal, the decimal comma in Russian.
+/// Hours with two decimals, the decimal comma in Russian.
 fn h(minutes: Option<f64>, lang: Lang) -> String {
     minutes.map_or_else(
         || "-".to_string(),
         |m| {
-            let s = format!("{:.1}", m / 60.0);
+            let s = format!("{:.2}", m / 60.0);
             match lang {
                 Lang::En => s,
                 Lang::Ru => s.replace('.', ","),
@@ -64,55 +64,90 @@ fn group_name(c: &Comparison, lang: Lang) -> String {
     format!("{} → {} ({segment})", c.from, c.to)
 }
 
+/// The unit a sentence gives a duration in: minutes under an hour and a half, else hours.
+fn unit(minutes: f64) -> (f64, &'static str, &'static str) {
+    if minutes.abs() < 90.0 {
+        (1.0, "min", "мин")
+    } else {
+        (60.0, "h", "ч")
+    }
+}
+
+/// `value` in `per` minutes, with the precision of the unit and the decimal comma in Russian.
+fn amount(minutes: f64, per: f64, lang: Lang) -> String {
+    let s = if per == 1.0 {
+        format!("{:.0}", minutes)
+    } else {
+        format!("{:.1}", minutes / per)
+    };
+    let s = if s == "-0" || s == "-0.0" {
+        s[1..].to_string()
+    } else {
+        s
+    };
+    match lang {
+        Lang::En => s,
+        Lang::Ru => s.replace('.', ","),
+    }
+}
+
+/// A duration for a sentence: "40 min", "2.5 h".
+fn duration(minutes: f64, lang: Lang) -> String {
+    let (per, en, ru) = unit(minutes);
+    let word = match lang {
+        Lang::En => en,
+        Lang::Ru => ru,
+    };
+    format!("{} {word}", amount(minutes, per, lang))
+}
+
 /// One plain sentence about a comparison.
 pub(crate) fn sentence(c: &Comparison, lang: Lang) -> String {
     let d = &c.median;
     let name = group_name(c, lang);
-    let (before, after) = (h(d.before_minutes, lang), h(d.after_minutes, lang));
+    let shown = |m: Option<f64>| m.map_or_else(|| "-".to_string(), |m| duration(m, lang));
+    let (before, after) = (shown(d.before_minutes), shown(d.after_minutes));
     let change = d.difference_minutes.unwrap_or(0.0);
-    let amount = h(Some(change.abs()), lang);
-    let ci = match (d.lower_minutes, d.upper_minutes, lang) {
-        (Some(lo), Some(hi), Lang::En) => format!(
-            " (95% interval of the change: {} to {} h)",
-            h(Some(lo), lang),
-            h(Some(hi), lang)
-        ),
-        (Some(lo), Some(hi), Lang::Ru) => format!(
-            " (95% доверительный интервал изменения: от {} до {} ч)",
-            h(Some(lo), lang),
-            h(Some(hi), lang)
-        ),
+    let by = duration(change.abs(), lang);
+    // Both ends of the interval in the unit of the larger.
+    let ci = match (d.lower_minutes, d.upper_minutes) {
+        (Some(lo), Some(hi)) => {
+            let (per, en, ru) = unit(lo.abs().max(hi.abs()));
+            let (lo, hi) = (amount(lo, per, lang), amount(hi, per, lang));
+            match lang {
+                Lang::En => format!(" (95% interval of the change: {lo} to {hi} {en})"),
+                Lang::Ru => {
+                    format!(" (95% доверительный интервал изменения: от {lo} до {hi} {ru})")
+                }
+            }
+        }
         _ => String::new(),
     };
+    let verdict = verdict_text(c.verdict, lang);
+    let (nb, na) = (c.count_before, c.count_after);
     match lang {
         Lang::En => {
             let direction = if change < 0.0 {
-                format!("{amount} h faster")
+                format!("{by} faster")
             } else if change > 0.0 {
-                format!("{amount} h slower")
+                format!("{by} slower")
             } else {
                 "unchanged".to_string()
             };
             format!(
-                "{name}: median {before} h before, {after} h after, {direction}{ci}; {} and {} consignments: {}.",
-                c.count_before,
-                c.count_after,
-                verdict_text(c.verdict, lang)
+                "{name}: median {before} before, {after} after, {direction}{ci}; {nb} consignments before, {na} after: {verdict}."
             )
         }
         Lang::Ru => {
             let direction = if change < 0.0 {
-                format!("быстрее на {amount} ч")
+                format!("быстрее на {by}")
             } else if change > 0.0 {
-                format!("медленнее на {amount} ч")
+                format!("медленнее на {by}")
             } else {
                 "без изменений".to_string()
             };
             format!(
-                "{name}: медиана {before} ч до, {after} ч после, {direction}{ci}; партий {} и {}: {}.",
-                c.count_before,
-                c.count_after,
-                verdict_text(c.verdict, lang)
+                "{name}: медиана {before} до, {after} после, {direction}{ci}; партий до: {nb}, после: {na}: {verdict}."
             )
         }
     }
