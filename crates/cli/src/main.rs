@@ -100,6 +100,9 @@ enum TrsCommand {
     /// bootstrap 95% intervals, the Mann-Whitney U test, shares within targets; a report that
     /// says where time improved, where it worsened and where the data cannot tell.
     Compare(trs::CompareArgs),
+    /// How many consignments a study must record, per office, lane or mode, for its mean or
+    /// median to be within a margin of error: from a pilot export or an assumed spread.
+    Plan(trs::PlanArgs),
 }
 
 fn main() -> ExitCode {
@@ -115,6 +118,9 @@ fn main() -> ExitCode {
         Command::Trs {
             what: TrsCommand::Compare(a),
         } => trs::compare(a),
+        Command::Trs {
+            what: TrsCommand::Plan(a),
+        } => trs::plan(a),
         Command::Risk { what } => risk::run(what),
         Command::Serve(a) => transit::serve(a),
         Command::Users { what } => users::run(what),

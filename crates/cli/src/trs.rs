@@ -16,6 +16,9 @@ use smartborder_synth::{TrsSynthConfig, generate_trs};
 use smartborder_trs::compare::{
     CompareOptions, Group, Verdict, common, groups_of_report, groups_of_study,
 };
+use smartborder_trs::plan::{
+    Margin, Pilot, PlanRequest, Statistic, plan_from_assumption, plan_from_pilot,
+};
 use smartborder_trs::trends::TrendPeriod;
 use smartborder_trs::{OutlierRule, Study, TrsOptions, TrsReport, analyze, analyze_with_samples};
 
@@ -387,6 +390,169 @@ pub struct CompareArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// A pilot export (any format; patterns allowed), read with --mapping: each stratum's
+    /// spread comes from it.
+    #[arg(required_unless_present = "assumed_std_minutes")]
+    pilot: Vec<PathBuf>,
+    /// Mapping of the pilot.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// The interval to estimate, `FROM:TO` (stage names of the mapping).
+    #[arg(long, default_value = "arrival:release")]
+    interval: String,
+    /// `mean` or `median`.
+    #[arg(long, default_value = "median")]
+    statistic: String,
+    /// Margin of error, in minutes.
+    #[arg(
+        long,
+        required_unless_present = "margin_percent",
+        conflicts_with = "margin_percent"
+    )]
+    margin_minutes: Option<f64>,
+    /// Margin of error, in percent of each stratum's pilot estimate.
+    #[arg(long)]
+    margin_percent: Option<f64>,
+    /// Two-sided confidence level.
+    #[arg(long, default_value_t = 0.95)]
+    confidence: f64,
+    /// Stratify by this segment of the mapping (office, lane, mode ...): a sample per value.
+    #[arg(long)]
+    by: Option<String>,
+    /// Days the study will record: the finite-population correction, with each stratum's
+    /// consignments in that period estimated from the pilot's.
+    #[arg(long)]
+    study_days: Option<f64>,
+    /// Without a pilot: the standard deviation assumed for the interval, in minutes.
+    #[arg(long, conflicts_with_all = ["pilot", "by", "margin_percent", "study_days"])]
+    assumed_std_minutes: Option<f64>,
+    /// Write the plan as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Worker threads for reading the pilot (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+pub fn plan(a: PlanArgs) -> Result<ExitCode> {
+    let statistic = match a.statistic.as_str() {
+        "mean" => Statistic::Mean,
+        "median" => Statistic::Median,
+        other => bail!("--statistic {other}: expected mean or median"),
+    };
+    let margin = match (a.margin_minutes, a.margin_percent) {
+        (Some(m), _) if m.is_finite() && m > 0.0 => Margin::Minutes(m),
+        (Some(m), _) => bail!("--margin-minutes: expected a number above 0, found {m}"),
+        (None, Some(p)) if p.is_finite() && p > 0.0 && p < 100.0 => Margin::Percent(p),
+        (None, Some(p)) => {
+            bail!("--margin-percent: expected a number above 0 and below 100, found {p}")
+        }
+        (None, None) => bail!("give --margin-minutes or --margin-percent"),
+    };
+    if !(a.confidence > 0.5 && a.confidence < 1.0) {
+        bail!(
+            "--confidence: expected a level above 0.5 and below 1 (0.95), found {}",
+            a.confidence
+        );
+    }
+    if let Some(d) = a.study_days.filter(|d| !(d.is_finite() && *d > 0.0)) {
+        bail!("--study-days: expected a number of days above 0, found {d}");
+    }
+    let Some((from, to)) = a.interval.split_once(':') else {
+        bail!(
+            "--interval {}: expected FROM:TO, two stage names of the mapping",
+            a.interval
+        );
+    };
+    let request = PlanRequest {
+        statistic,
+        margin,
+        confidence: a.confidence,
+        study_days: a.study_days,
+    };
+    let plan = match a.assumed_std_minutes {
+        Some(s) if s.is_finite() && s > 0.0 => plan_from_assumption(from, to, s, &request),
+        Some(s) => bail!("--assumed-std-minutes: expected a number above 0, found {s}"),
+        None => {
+            let Some(mapping) = &a.mapping else {
+                bail!("a pilot export needs --mapping to be read");
+            };
+            let mapping = Mapping::from_file(mapping)?;
+            let inputs = expand_patterns(&a.pilot)?;
+            let bar = Bar::new(
+                inputs
+                    .iter()
+                    .all(|i| InputKind::of(i) == Some(InputKind::Csv)),
+            );
+            let threads = a.threads.unwrap_or_else(crate::default_threads).max(1);
+            let ingested =
+                read_studies(&inputs, &mapping, &bar, threads).context("reading the pilot")?;
+            bar.finish();
+            let pilot = Pilot::new(&ingested.table, &mapping.design, from, to, a.by.as_deref())?;
+            plan_from_pilot(&pilot, &request)
+        }
+    };
+    let minutes = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"));
+    println!(
+        "sampling plan: the {} of {} -> {} within {} at {}% confidence (z = {:.3}){}",
+        a.statistic,
+        plan.interval_from,
+        plan.interval_to,
+        match margin {
+            Margin::Minutes(m) => format!("{m} min"),
+            Margin::Percent(p) => format!("{p}% of each stratum's pilot {}", a.statistic),
+        },
+        a.confidence * 100.0,
+        plan.z,
+        plan.pilot_days
+            .map_or_else(String::new, |d| format!("; pilot of {d} days"))
+    );
+    println!(
+        "{:<24} {:>8} {:>11} {:>11} {:>11} {:>11} {:>10} {:>12}",
+        "stratum",
+        "pilot",
+        "median_min",
+        "mean_min",
+        "std_min",
+        "margin_min",
+        "sample",
+        "in_period"
+    );
+    for s in &plan.strata {
+        println!(
+            "{:<24} {:>8} {:>11} {:>11} {:>11} {:>11} {:>10} {:>12}{}",
+            s.stratum,
+            s.pilot_count,
+            minutes(s.pilot_median_minutes),
+            minutes(s.pilot_mean_minutes),
+            minutes(s.pilot_std_minutes),
+            minutes(s.margin_minutes),
+            s.sample.map_or_else(|| "-".to_string(), |n| n.to_string()),
+            s.expected_population
+                .map_or_else(|| "-".to_string(), |n| n.to_string()),
+            s.note
+                .as_deref()
+                .map_or_else(String::new, |n| format!("  ({n})"))
+        );
+    }
+    match (&plan.stratified_by, plan.total_sample) {
+        (Some(by), Some(n)) => println!("total over the strata by {by}: {n} consignments"),
+        (Some(by), None) => println!(
+            "total over the strata by {by}: not every stratum can be planned (see the notes)"
+        ),
+        _ => {}
+    }
+    println!("method: {}", plan.method);
+    if let Some(p) = &a.json {
+        std::fs::write(p, serde_json::to_vec_pretty(&plan)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+        println!("wrote {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One side of a comparison: its name and groups.

@@ -877,3 +877,191 @@ fn before_and_after_comparison_matches_a_reference_bootstrap_and_u() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Arrival-to-release minutes per value of a column, from the CSV (local stamps of one office
+/// share its zone).
+fn arrival_to_release_by(path: &Path, column: &str) -> HashMap<String, Vec<f64>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (by, arrival, released) = (col(column), col("Arrival"), col("Released"));
+    let mut out: HashMap<String, Vec<f64>> = HashMap::new();
+    for r in reader.records() {
+        let r = r.unwrap();
+        let t = |i: usize| chrono::NaiveDateTime::parse_from_str(&r[i], "%Y-%m-%d %H:%M").ok();
+        if let (Some(a), Some(b)) = (t(arrival), t(released)) {
+            let m = (b - a).num_seconds() as f64 / 60.0;
+            if m >= 0.0 {
+                out.entry(r[by].to_string()).or_default().push(m);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn sampling_plans_match_the_formulas_computed_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    synth(d, "2000", "0");
+    let plan = |args: &[&str]| -> Value {
+        let json = d.join("plan.json");
+        let mut all = vec!["trs", "plan"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--json", json.to_str().unwrap()]);
+        let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
+            .args(&all)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+    };
+    let z = 1.959_963_984_540_054_f64;
+    let stratum = |p: &Value, name: &str| -> Value {
+        p["strata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stratum"] == name)
+            .unwrap()
+            .clone()
+    };
+
+    // The median by lane, 30 minutes: the smallest n whose order-statistic interval, read
+    // from the pilot's quantiles, is at most 30 minutes either side; searched one n at a time.
+    let median = plan(&[
+        "trs.csv",
+        "--mapping",
+        "trs.mapping.toml",
+        "--margin-minutes",
+        "30",
+        "--by",
+        "lane",
+    ]);
+    let by_lane = arrival_to_release_by(&d.join("trs.csv"), "Lane");
+    let mut total = 0;
+    for (lane, values) in &by_lane {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let q = |p: f64| percentile(&sorted, p.clamp(0.0, 1.0));
+        let n = (1..)
+            .find(|&n: &u64| {
+                let dp = z / (2.0 * (n as f64).sqrt());
+                (q(0.5 + dp) - q(0.5 - dp)) / 2.0 <= 30.0
+            })
+            .unwrap();
+        let s = stratum(&median, lane);
+        assert_eq!(s["pilot_count"].as_u64().unwrap() as usize, values.len());
+        assert_eq!(s["sample"].as_u64().unwrap(), n, "{lane}: {s}");
+        total += n;
+    }
+    assert_eq!(median["stratified_by"], "lane");
+    assert_eq!(median["total_sample"].as_u64().unwrap(), total);
+
+    // The mean by mode within 10% of each mode's mean: n = ceil((z s / E)^2).
+    let mean = plan(&[
+        "trs.csv",
+        "--mapping",
+        "trs.mapping.toml",
+        "--margin-percent",
+        "10",
+        "--by",
+        "mode",
+        "--statistic",
+        "mean",
+    ]);
+    for (mode, v) in arrival_to_release_by(&d.join("trs.csv"), "Mode") {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<f64>() / n;
+        let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let e = m * 0.10;
+        let got = stratum(&mean, &mode);
+        assert!((got["margin_minutes"].as_f64().unwrap() - e).abs() < 1e-6);
+        assert_eq!(
+            got["sample"].as_u64().unwrap(),
+            ((z * s / e).powi(2) - 1e-9).ceil() as u64,
+            "{mode}: {got}"
+        );
+    }
+
+    // An assumed spread, no pilot: s = 120 min, E = 15 min, the mean: ceil((1.96 × 8)^2) = 246.
+    let assumed = plan(&[
+        "--assumed-std-minutes",
+        "120",
+        "--margin-minutes",
+        "15",
+        "--statistic",
+        "mean",
+    ]);
+    assert_eq!(assumed["total_sample"], 246);
+
+    // Clear errors.
+    for (args, expected) in [
+        (
+            vec![
+                "trs",
+                "plan",
+                "trs.csv",
+                "--mapping",
+                "trs.mapping.toml",
+                "--margin-minutes",
+                "30",
+                "--by",
+                "colour",
+            ],
+            "no segment \"colour\"",
+        ),
+        (
+            vec![
+                "trs",
+                "plan",
+                "trs.csv",
+                "--mapping",
+                "trs.mapping.toml",
+                "--margin-minutes",
+                "30",
+                "--interval",
+                "arrival:gone",
+            ],
+            "no stage \"gone\"",
+        ),
+        (
+            vec![
+                "trs",
+                "plan",
+                "--assumed-std-minutes",
+                "50",
+                "--margin-minutes",
+                "0",
+            ],
+            "--margin-minutes",
+        ),
+        (
+            vec![
+                "trs",
+                "plan",
+                "--assumed-std-minutes",
+                "50",
+                "--margin-minutes",
+                "5",
+                "--confidence",
+                "95",
+            ],
+            "--confidence",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
+            .args(&args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{err}");
+    }
+}

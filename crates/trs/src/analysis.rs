@@ -188,7 +188,7 @@ pub struct TrsReport {
 }
 
 /// Durations in seconds of one interval for every row (`MISSING` when it does not count).
-fn durations(table: &StampTable, def: &IntervalDef) -> Vec<i64> {
+pub(crate) fn durations(table: &StampTable, def: &IntervalDef) -> Vec<i64> {
     let at = |r: StampRef, row: usize| -> i64 {
         match r {
             StampRef::Stage(s) => table.stamps[s][row],

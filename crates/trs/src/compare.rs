@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use smartborder_model::{IntervalKind, MISSING, StampTable, StudyDesign};
 
 use crate::analysis::{IntervalSample, IntervalStats, TrsReport};
-use crate::stats::Summary;
+use crate::stats::{Summary, normal_upper_tail};
 
 /// Consignments each side needs for a comparison to say anything.
 pub const MIN_COUNT: u64 = 10;
@@ -566,24 +566,6 @@ pub fn mann_whitney(before: &[i64], after: &[i64]) -> MannWhitney {
         p_value,
         share_of_pairs_after_faster: 1.0 - u_after / (na * nb),
     }
-}
-
-/// P(Z > z) for a standard normal Z, from the complementary error function (Numerical
-/// Recipes' Chebyshev fit, relative error below 1.2e-7).
-fn normal_upper_tail(z: f64) -> f64 {
-    let x = z / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.5 * x.abs());
-    let poly = -x * x - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let erfc = t * poly.exp();
-    let erfc = if x >= 0.0 { erfc } else { 2.0 - erfc };
-    erfc / 2.0
 }
 
 #[cfg(test)]

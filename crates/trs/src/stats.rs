@@ -35,6 +35,39 @@ pub struct TargetShare {
     pub share: f64,
 }
 
+/// P(Z > z) for a standard normal Z, from the complementary error function (Numerical
+/// Recipes' Chebyshev fit, relative error below 1.2e-7).
+pub fn normal_upper_tail(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * x.abs());
+    let poly = -x * x - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * poly.exp();
+    let erfc = if x >= 0.0 { erfc } else { 2.0 - erfc };
+    erfc / 2.0
+}
+
+/// The p-quantile of the standard normal distribution (0 < p < 1), by bisection on
+/// [`normal_upper_tail`] (to 1e-10).
+pub fn normal_quantile(p: f64) -> f64 {
+    let (mut lo, mut hi) = (-40.0_f64, 40.0_f64);
+    while hi - lo > 1e-10 {
+        let mid = (lo + hi) / 2.0;
+        if 1.0 - normal_upper_tail(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
 /// Upper edges (minutes) of the histogram bins of a report; the last bin is open.
 pub const HISTOGRAM_EDGES_MINUTES: [f64; 13] = [
     5.0, 15.0, 30.0, 60.0, 120.0, 240.0, 480.0, 720.0, 1440.0, 2880.0, 4320.0, 7200.0, 10080.0,
