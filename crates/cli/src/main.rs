@@ -103,6 +103,10 @@ enum TrsCommand {
     /// How many consignments a study must record, per office, lane or mode, for its mean or
     /// median to be within a margin of error: from a pilot export or an assumed spread.
     Plan(trs::PlanArgs),
+    /// A manual collection workbook for posts without automated stamps: a sheet per post, a
+    /// row per consignment, stamp cells limited to dates and times; `trs run` reads it back
+    /// with the mapping written beside it.
+    Workbook(trs::WorkbookArgs),
 }
 
 fn main() -> ExitCode {
@@ -121,6 +125,9 @@ fn main() -> ExitCode {
         Command::Trs {
             what: TrsCommand::Plan(a),
         } => trs::plan(a),
+        Command::Trs {
+            what: TrsCommand::Workbook(a),
+        } => trs::workbook(a),
         Command::Risk { what } => risk::run(what),
         Command::Serve(a) => transit::serve(a),
         Command::Users { what } => users::run(what),

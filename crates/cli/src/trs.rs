@@ -7,7 +7,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use smartborder_ingest::{InputKind, Mapping, read_studies};
+use smartborder_ingest::{EVERY_SHEET, InputKind, Layout, Mapping, read_studies};
+use smartborder_report::collection::{
+    self, CollectionColumn, CollectionDesign, CollectionPost, ColumnKind,
+};
 use smartborder_report::{
     Lang, write_compare_html, write_compare_json, write_compare_xlsx, write_html, write_json,
     write_xlsx,
@@ -17,7 +20,7 @@ use smartborder_trs::compare::{
     CompareOptions, Group, Verdict, common, groups_of_report, groups_of_study,
 };
 use smartborder_trs::plan::{
-    Margin, Pilot, PlanRequest, Statistic, plan_from_assumption, plan_from_pilot,
+    Margin, Pilot, PlanRequest, SamplingPlan, Statistic, plan_from_assumption, plan_from_pilot,
 };
 use smartborder_trs::trends::TrendPeriod;
 use smartborder_trs::{OutlierRule, Study, TrsOptions, TrsReport, analyze, analyze_with_samples};
@@ -551,6 +554,195 @@ pub fn plan(a: PlanArgs) -> Result<ExitCode> {
         std::fs::write(p, serde_json::to_vec_pretty(&plan)?)
             .with_context(|| format!("writing {}", p.display()))?;
         println!("wrote {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct WorkbookArgs {
+    /// Mapping of the study (wide layout): the workbook has its columns.
+    #[arg(long)]
+    mapping: PathBuf,
+    /// A post: `NAME`, or `NAME=ZONE` (IANA) when the mapping reads zones from a column and the
+    /// post is not a corridor office SmartBorder knows. Repeat for each post.
+    #[arg(long = "post")]
+    posts: Vec<String>,
+    /// A plan written by `trs plan --by office --json`: a sheet per office of the plan (unless
+    /// --post names them), each with the plan's sample as its rows.
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Rows per post when no plan gives them.
+    #[arg(long, default_value_t = 100)]
+    rows: u32,
+    /// Write the workbook here (.xlsx); the mapping to read it back is written beside it
+    /// (NAME.mapping.toml).
+    #[arg(long)]
+    out: PathBuf,
+    /// Language of the instructions: en or ru.
+    #[arg(long, default_value = "en")]
+    lang: Lang,
+}
+
+/// `smartborder trs workbook`: the manual collection workbook and the mapping that reads it.
+pub fn workbook(a: WorkbookArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&a.mapping)
+        .with_context(|| format!("reading {}", a.mapping.display()))?;
+    let mapping = Mapping::from_toml(&text, &a.mapping.display().to_string())?;
+    if mapping.layout != Layout::Wide {
+        bail!(
+            "{}: the collection workbook has one row per consignment (layout = \"wide\"); this mapping is long",
+            a.mapping.display()
+        );
+    }
+    if !a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    {
+        bail!("--out {}: expected a .xlsx file", a.out.display());
+    }
+    let plan: Option<SamplingPlan> = match &a.plan {
+        Some(p) => Some(
+            serde_json::from_slice(
+                &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            )
+            .with_context(|| format!("{}: not a plan written by `trs plan --json`", p.display()))?,
+        ),
+        None => None,
+    };
+    // The segment that names the post: the working hours' office segment, else "office".
+    let office_segment = mapping
+        .design
+        .working_hours
+        .as_ref()
+        .and_then(|w| w.office_segment.clone())
+        .unwrap_or_else(|| "office".to_string());
+    let planned = |name: &str| -> Option<u32> {
+        let plan = plan.as_ref()?;
+        if plan.stratified_by.as_deref() != Some(office_segment.as_str()) {
+            return None;
+        }
+        plan.strata
+            .iter()
+            .find(|s| s.stratum == name)
+            .and_then(|s| s.sample)
+            .map(|n| n.min(u64::from(u32::MAX)) as u32)
+    };
+    let mut named: Vec<(String, Option<String>)> = a
+        .posts
+        .iter()
+        .map(|p| match p.split_once('=') {
+            Some((name, zone)) => (name.trim().to_string(), Some(zone.trim().to_string())),
+            None => (p.trim().to_string(), None),
+        })
+        .collect();
+    if named.is_empty() {
+        match &plan {
+            Some(p) if p.stratified_by.as_deref() == Some(office_segment.as_str()) => {
+                named = p
+                    .strata
+                    .iter()
+                    .filter(|s| s.stratum != "all")
+                    .map(|s| (s.stratum.clone(), None))
+                    .collect();
+            }
+            _ => bail!(
+                "no post: give --post NAME for each post, or --plan with a plan stratified by {office_segment}"
+            ),
+        }
+    }
+    let mut posts = Vec::with_capacity(named.len());
+    for (name, zone) in named {
+        if name.is_empty() {
+            bail!("--post: a post needs a name");
+        }
+        let zone = match (&mapping.timezone_column, zone) {
+            (None, _) => None,
+            (Some(_), Some(z)) => {
+                z.parse::<chrono_tz::Tz>().map_err(|_| {
+                    anyhow::anyhow!("--post {name}={z}: \"{z}\" is not an IANA time zone (Asia/Almaty)")
+                })?;
+                Some(z)
+            }
+            (Some(column), None) => Some(
+                smartborder_model::CORRIDOR_OFFICES
+                    .iter()
+                    .find(|o| o.name == name)
+                    .map(|o| o.zone.name().to_string())
+                    .with_context(|| {
+                        format!(
+                            "post \"{name}\": the mapping reads time zones from the column \"{column}\"; give the post's zone as --post \"{name}=Area/City\""
+                        )
+                    })?,
+            ),
+        };
+        let rows = planned(&name).unwrap_or(a.rows).max(1);
+        posts.push(CollectionPost { name, zone, rows });
+    }
+    let mut columns = vec![CollectionColumn {
+        header: mapping.consignment_id.clone(),
+        kind: ColumnKind::Id,
+        stage: None,
+    }];
+    for (segment, column) in mapping.design.segments.iter().zip(&mapping.segment_columns) {
+        columns.push(CollectionColumn {
+            header: column.clone(),
+            kind: if *segment == office_segment {
+                ColumnKind::Post
+            } else {
+                ColumnKind::Segment
+            },
+            stage: None,
+        });
+    }
+    if let Some(zone) = &mapping.timezone_column {
+        columns.push(CollectionColumn {
+            header: zone.clone(),
+            kind: ColumnKind::Zone,
+            stage: None,
+        });
+    }
+    for (stage, column) in mapping.design.stages.iter().zip(&mapping.stamp_columns) {
+        columns.push(CollectionColumn {
+            header: column.clone(),
+            kind: ColumnKind::Stamp,
+            stage: Some(stage.clone()),
+        });
+    }
+    // The mapping that reads it back: the study's, reading every sheet that has its columns.
+    let mapping_out = a.out.with_extension("mapping.toml");
+    let mut table: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("{}: reading the mapping again", a.mapping.display()))?;
+    if let Some(toml::Value::Table(input)) = table.get_mut("input") {
+        input.remove("delimiter");
+        input.insert("sheet".into(), toml::Value::String(EVERY_SHEET.into()));
+    }
+    let design = CollectionDesign {
+        columns,
+        posts,
+        mapping_file: mapping_out
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    };
+    let bytes = collection::workbook(&design, a.lang)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    std::fs::write(&a.out, bytes).with_context(|| format!("writing {}", a.out.display()))?;
+    let header = format!(
+        "# Reads the manual collection workbook {} (every sheet with the study's columns).\n",
+        a.out
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    );
+    std::fs::write(&mapping_out, header + &toml::to_string(&table)?)
+        .with_context(|| format!("writing {}", mapping_out.display()))?;
+    println!("wrote {}", a.out.display());
+    println!("wrote {}", mapping_out.display());
+    for (p, sheet) in design
+        .posts
+        .iter()
+        .zip(collection::sheet_names(&design.posts))
+    {
+        println!("  sheet \"{sheet}\": {} rows", p.rows);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1065,3 +1065,225 @@ fn sampling_plans_match_the_formulas_computed_here() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+#[test]
+fn a_manual_collection_workbook_is_generated_filled_and_read_back() {
+    use calamine::{Reader, open_workbook_auto};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    synth(d, "2000", "0");
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&[
+        "trs",
+        "plan",
+        "trs.csv",
+        "--mapping",
+        "trs.mapping.toml",
+        "--margin-minutes",
+        "60",
+        "--by",
+        "office",
+        "--study-days",
+        "14",
+        "--json",
+        "plan.json",
+    ]);
+    let plan: Value = serde_json::from_slice(&std::fs::read(d.join("plan.json")).unwrap()).unwrap();
+    let planned = |office: &str| {
+        plan["strata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stratum"] == office)
+            .unwrap()["sample"]
+            .as_u64()
+            .unwrap() as usize
+    };
+    let out = cli(&[
+        "trs",
+        "workbook",
+        "--mapping",
+        "trs.mapping.toml",
+        "--plan",
+        "plan.json",
+        "--out",
+        "collection.xlsx",
+        "--lang",
+        "ru",
+    ]);
+    assert!(out.contains("collection.mapping.toml"), "{out}");
+
+    // A read-me, then a sheet per office of the plan with the mapping's columns, the plan's
+    // rows, the office and its zone given by a formula once an identifier is typed.
+    let mut book = open_workbook_auto(d.join("collection.xlsx")).unwrap();
+    let sheets = book.sheet_names();
+    assert_eq!(sheets[0], "Инструкция");
+    assert!(
+        sheets.contains(&"Red Bridge".to_string())
+            && sheets.contains(&"Khorgos - Nur Zholy".to_string())
+    );
+    assert_eq!(sheets.len(), 15, "{sheets:?}");
+    let range = book.worksheet_range("Red Bridge").unwrap();
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "Declaration No",
+            "Office",
+            "Lane",
+            "Mode",
+            "Regime",
+            "OGA",
+            "Pre-arrival",
+            "AEO",
+            "Zone",
+            "Arrival",
+            "Registered",
+            "Channel assigned",
+            "Control completed",
+            "Released",
+            "Exit"
+        ]
+    );
+    let formulas = book.worksheet_formula("Red Bridge").unwrap();
+    let office_formulas: Vec<String> = formulas
+        .rows()
+        .flatten()
+        .filter(|f| f.contains("Red Bridge"))
+        .cloned()
+        .collect();
+    assert_eq!(office_formulas.len(), planned("Red Bridge"));
+    assert!(
+        office_formulas[0].contains("\"Red Bridge\""),
+        "{}",
+        office_formulas[0]
+    );
+    // The stamps accept dates and times only, on the plan's rows.
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(d.join("collection.xlsx")).unwrap()).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet2.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(xml.contains("type=\"date\""), "{xml}");
+    assert!(
+        xml.contains(&format!("J2:J{}", planned("Red Bridge") + 1)),
+        "{xml}"
+    );
+
+    // Two posts fill some rows (the workbook as an officer would leave it: typed stamps are
+    // dates, unused rows keep their empty formulas), one with a stamp that is not a date.
+    let mut filled = rust_xlsxwriter::Workbook::new();
+    filled
+        .add_worksheet()
+        .set_name("Инструкция")
+        .unwrap()
+        .write_string(0, 0, "read me")
+        .unwrap();
+    let mut expected: HashMap<&str, Vec<f64>> = HashMap::new();
+    let stamp = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    for (post, zone, n) in [
+        ("Red Bridge", "Asia/Tbilisi", 12u32),
+        ("Sarpi", "Asia/Tbilisi", 9),
+    ] {
+        let sheet = filled.add_worksheet().set_name(post).unwrap();
+        for (c, h) in header.iter().enumerate() {
+            sheet.write_string(0, c as u16, h).unwrap();
+        }
+        for r in 1..=n {
+            let minutes = 30 + 7 * r;
+            sheet.write_string(r, 0, format!("{post}-{r}")).unwrap();
+            sheet.write_string(r, 1, post).unwrap();
+            sheet.write_string(r, 2, "green").unwrap();
+            sheet.write_string(r, 8, zone).unwrap();
+            let at = |h: u16, m: u8| {
+                rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 11, 2)
+                    .unwrap()
+                    .and_hms(h, m, 0)
+                    .unwrap()
+            };
+            sheet
+                .write_datetime_with_format(r, 9, at(8, 0), &stamp)
+                .unwrap();
+            sheet
+                .write_datetime_with_format(
+                    r,
+                    13,
+                    at(8 + (minutes / 60) as u16, (minutes % 60) as u8),
+                    &stamp,
+                )
+                .unwrap();
+            expected.entry(post).or_default().push(minutes as f64);
+        }
+        // Rows not used: formulas that give empty text.
+        sheet.set_formula_result_default("");
+        for r in n + 1..n + 5 {
+            sheet
+                .write_formula(
+                    r,
+                    1,
+                    rust_xlsxwriter::Formula::new(format!("=IF($A{}=\"\",\"\",\"{post}\")", r + 1))
+                        .set_result(""),
+                )
+                .unwrap();
+        }
+        if post == "Sarpi" {
+            sheet.write_string(n + 5, 0, "Sarpi-bad").unwrap();
+            sheet.write_string(n + 5, 8, zone).unwrap();
+            sheet.write_string(n + 5, 9, "yesterday").unwrap();
+        }
+    }
+    filled.save(d.join("filled.xlsx")).unwrap();
+    cli(&[
+        "trs",
+        "run",
+        "filled.xlsx",
+        "--mapping",
+        "collection.mapping.toml",
+        "--json",
+        "filled.json",
+    ]);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(d.join("filled.json")).unwrap()).unwrap();
+    assert_eq!(report["consignments"], 22);
+    for (post, minutes) in expected {
+        let s = report["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["from"] == "arrival" && s["to"] == "release" && s["segment"] == post)
+            .unwrap_or_else(|| panic!("{post}: {}", report["intervals"]));
+        let mut sorted = minutes.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(s["count"].as_u64().unwrap() as usize, minutes.len());
+        assert!((s["median_minutes"].as_f64().unwrap() - percentile(&sorted, 0.5)).abs() < 1e-9);
+    }
+    let bad = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["consignment"] == "Sarpi-bad")
+        .unwrap_or_else(|| panic!("{}", report["findings"]));
+    assert_eq!(bad["file"], "filled.xlsx [Sarpi]", "{bad}");
+    assert_eq!(bad["line"], 15, "{bad}");
+}

@@ -70,13 +70,62 @@ pub(crate) fn open_sheet(
     Ok((range, first_row, header))
 }
 
+/// `input.sheet` that reads every sheet holding the mapping's columns as one study (a manual
+/// collection workbook: a sheet per post).
+pub const EVERY_SHEET: &str = "*";
+
+/// The sheets of a workbook whose header holds the mapping's columns, in workbook order (a
+/// read-me or a list of codes is left aside). None is an error that lists the sheets.
+pub(crate) fn data_sheets(path: &Path, mapping: &Mapping) -> Result<Vec<String>, IngestError> {
+    let file = path.display().to_string();
+    let workbook = open_workbook_auto(path).map_err(|e| IngestError::Format {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let names = workbook.sheet_names();
+    drop(workbook);
+    let mut data = Vec::new();
+    for name in &names {
+        let (_, _, header) = open_sheet(path, Some(name))?;
+        if Columns::resolve(&header, mapping, &file).is_ok() {
+            data.push(name.clone());
+        }
+    }
+    if data.is_empty() {
+        return Err(IngestError::Format {
+            file,
+            message: format!(
+                "no sheet has the mapping's columns (input.sheet = \"*\" reads every sheet that does); sheets: {}",
+                names.join(", ")
+            ),
+        });
+    }
+    Ok(data)
+}
+
 pub(crate) fn read(
     path: &Path,
     mapping: &Mapping,
     progress: &dyn Progress,
 ) -> Result<Ingested, IngestError> {
-    let file = path.display().to_string();
-    let (range, first_row, header) = open_sheet(path, mapping.sheet.as_deref())?;
+    read_sheet(
+        path,
+        mapping.sheet.as_deref(),
+        path.display().to_string(),
+        mapping,
+        progress,
+    )
+}
+
+/// Reads one sheet (`None`: the first); findings name it as `file`.
+pub(crate) fn read_sheet(
+    path: &Path,
+    sheet: Option<&str>,
+    file: String,
+    mapping: &Mapping,
+    progress: &dyn Progress,
+) -> Result<Ingested, IngestError> {
+    let (range, first_row, header) = open_sheet(path, sheet)?;
     let mut rows = range.rows();
     rows.next();
     let columns = Columns::resolve(&header, mapping, &file)?;
@@ -92,6 +141,14 @@ pub(crate) fn read(
         // Sheet rows are 1-based; the header is on `first_row + 1`.
         let line = first_row + 2 + i as u64;
         let cells: Vec<Owned> = row.iter().map(owned).collect();
+        // A row with nothing in it (a spacer, or a collection row not used yet whose formulas
+        // give empty text) is not a record.
+        if cells.iter().all(|c| {
+            matches!(c, Owned::Empty) || matches!(c, Owned::Text(t) if t.trim().is_empty())
+        }) {
+            progress.advance(1);
+            continue;
+        }
         builder.row(line, |c| match cells.get(c) {
             None | Some(Owned::Empty) => Cell::Empty,
             Some(Owned::Text(s)) => Cell::Text(s),

@@ -30,6 +30,7 @@ use std::path::Path;
 pub use declaration_mapping::DeclarationMapping;
 pub use declarations::{DeclarationsRead, RowProblem, read_declarations};
 pub use error::IngestError;
+pub use excel::EVERY_SHEET;
 pub use mapping::{Layout, Mapping};
 pub use row::Ingested;
 pub use studies::read_studies;
@@ -78,6 +79,9 @@ pub fn read_study(
 ) -> Result<Ingested, IngestError> {
     match InputKind::of(path) {
         Some(InputKind::Csv) => csv::read(path, mapping, progress, threads),
+        Some(InputKind::Excel) if mapping.sheet.as_deref() == Some(excel::EVERY_SHEET) => {
+            read_studies(&[path.to_path_buf()], mapping, progress, threads)
+        }
         Some(InputKind::Excel) => excel::read(path, mapping, progress),
         Some(InputKind::Parquet) => parquet::read(path, mapping, progress, threads),
         None => Err(IngestError::UnsupportedFile {

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use chrono::DateTime;
 use smartborder_model::{Finding, FindingKind, MISSING, StampTable};
 
-use crate::{IngestError, Ingested, Mapping, Progress, read_study};
+use crate::{IngestError, Ingested, InputKind, Mapping, Progress, excel, read_study};
 
 /// Reads `paths` (any mix of CSV, Excel and Parquet) as one study.
 pub fn read_studies(
@@ -27,15 +27,34 @@ pub fn read_studies(
     progress: &dyn Progress,
     threads: usize,
 ) -> Result<Ingested, IngestError> {
-    let mut study: Option<(Ingested, Index)> = None;
+    // The parts of the study: each file, or each data sheet of a workbook read with
+    // `input.sheet = "*"` (named "file [sheet]").
+    let mut parts: Vec<(&PathBuf, Option<String>, String)> = Vec::new();
     for path in paths {
         let file = path.display().to_string();
-        let ingested = read_study(path, mapping, progress, threads)?;
+        if InputKind::of(path) == Some(InputKind::Excel)
+            && mapping.sheet.as_deref() == Some(excel::EVERY_SHEET)
+        {
+            for sheet in excel::data_sheets(path, mapping)? {
+                let label = format!("{file} [{sheet}]");
+                parts.push((path, Some(sheet), label));
+            }
+        } else {
+            parts.push((path, None, file));
+        }
+    }
+    let many = parts.len() > 1;
+    let mut study: Option<(Ingested, Index)> = None;
+    for (path, sheet, file) in parts {
+        let ingested = match &sheet {
+            Some(sheet) => excel::read_sheet(path, Some(sheet), file.clone(), mapping, progress)?,
+            None => read_study(path, mapping, progress, threads)?,
+        };
         study = Some(match study {
             None => {
                 let mut first = ingested;
                 let index = Index::of(&first.table);
-                if paths.len() > 1 {
+                if many {
                     first.table.sources.push((0, file));
                 }
                 (first, index)

@@ -1,6 +1,7 @@
 //! TRS reports: one self-contained HTML file (inline SVG charts, no network needed to view it),
 //! the JSON contract, and an Excel workbook; text in English or Russian.
 
+pub mod collection;
 mod compare;
 mod html;
 mod i18n;
