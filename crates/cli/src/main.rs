@@ -107,6 +107,10 @@ enum TrsCommand {
     /// row per consignment, stamp cells limited to dates and times; `trs run` reads it back
     /// with the mapping written beside it.
     Workbook(trs::WorkbookArgs),
+    /// A joint border study: two administrations' exports linked by a key both record
+    /// (transit MRN, TIR carnet, container, plate within a window), one timeline across the
+    /// border, unmatched and ambiguous links as findings.
+    Joint(trs::JointArgs),
 }
 
 fn main() -> ExitCode {
@@ -128,6 +132,9 @@ fn main() -> ExitCode {
         Command::Trs {
             what: TrsCommand::Workbook(a),
         } => trs::workbook(a),
+        Command::Trs {
+            what: TrsCommand::Joint(a),
+        } => trs::joint(a),
         Command::Risk { what } => risk::run(what),
         Command::Serve(a) => transit::serve(a),
         Command::Users { what } => users::run(what),

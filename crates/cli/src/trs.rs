@@ -19,6 +19,7 @@ use smartborder_synth::{TrsSynthConfig, generate_trs};
 use smartborder_trs::compare::{
     CompareOptions, Group, Verdict, common, groups_of_report, groups_of_study,
 };
+use smartborder_trs::joint::{Side as JointSide, link};
 use smartborder_trs::plan::{
     Margin, Pilot, PlanRequest, SamplingPlan, Statistic, plan_from_assumption, plan_from_pilot,
 };
@@ -744,6 +745,182 @@ pub fn workbook(a: WorkbookArgs) -> Result<ExitCode> {
     {
         println!("  sheet \"{sheet}\": {} rows", p.rows);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct JointArgs {
+    /// The export of the administration the goods leave (A): a file or a pattern.
+    a: PathBuf,
+    /// The export of the administration they enter (B).
+    b: PathBuf,
+    /// Mapping of A's export.
+    #[arg(long)]
+    a_mapping: PathBuf,
+    /// Mapping of B's export.
+    #[arg(long)]
+    b_mapping: PathBuf,
+    /// The column of A's export holding the key both record.
+    #[arg(long)]
+    a_key: String,
+    /// The column of B's export holding it.
+    #[arg(long)]
+    b_key: String,
+    /// What the key is: `mrn` (transit MRN), `tir` (TIR carnet), `container`, or `plate`
+    /// (vehicle plate, which needs --window-hours).
+    #[arg(long, default_value = "mrn")]
+    link: String,
+    /// A partner at B must arrive within this many hours of A's last stamp.
+    #[arg(long)]
+    window_hours: Option<f64>,
+    /// A's name in the timeline (a country code).
+    #[arg(long, default_value = "A")]
+    a_name: String,
+    /// B's name in the timeline.
+    #[arg(long, default_value = "B")]
+    b_name: String,
+    /// Write the HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the Excel workbook here.
+    #[arg(long)]
+    xlsx: Option<PathBuf>,
+    /// Report language: en or ru.
+    #[arg(long, default_value = "en")]
+    lang: Lang,
+    #[command(flatten)]
+    extremes: ExtremeArgs,
+    /// Findings listed per kind in the reports (0 = all); counts are always complete.
+    #[arg(long, default_value_t = 1000)]
+    findings_limit: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// The segment a joint study reads the link key into.
+const LINK_KEY: &str = "link_key";
+
+/// Reads one side of a joint study with the key's column as one more segment.
+fn joint_side(
+    input: &Path,
+    mapping: &Path,
+    key: &str,
+    threads: usize,
+) -> Result<(smartborder_ingest::Ingested, Mapping, String)> {
+    let mut mapping = Mapping::from_file(mapping)?;
+    if mapping.design.segments.iter().any(|s| s == LINK_KEY) {
+        bail!("the mapping already has a segment named {LINK_KEY}");
+    }
+    mapping.segment_columns.push(key.to_string());
+    mapping.design.segments.push(LINK_KEY.to_string());
+    let inputs = expand_patterns(&[input.to_path_buf()])?;
+    let shown = inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bar = Bar::new(
+        inputs
+            .iter()
+            .all(|i| InputKind::of(i) == Some(InputKind::Csv)),
+    );
+    let ingested = read_studies(&inputs, &mapping, &bar, threads)
+        .with_context(|| format!("reading {shown} (key column \"{key}\")"))?;
+    bar.finish();
+    Ok((ingested, mapping, shown))
+}
+
+/// `smartborder trs joint`: a joint border study of two administrations' exports.
+pub fn joint(a: JointArgs) -> Result<ExitCode> {
+    if a.html.is_none() && a.json.is_none() && a.xlsx.is_none() {
+        bail!("nothing to write: give at least one of --html, --json, --xlsx");
+    }
+    let window = match (a.link.as_str(), a.window_hours) {
+        (_, Some(h)) if !(h.is_finite() && h > 0.0) => {
+            bail!("--window-hours: expected a number of hours above 0, found {h}")
+        }
+        ("plate", None) => bail!(
+            "--link plate: a vehicle crosses again and again; give --window-hours (the longest plausible time from A's last stamp to B's first)"
+        ),
+        ("mrn" | "tir" | "container" | "plate", h) => h.map(|h| (h * 3600.0).round() as i64),
+        (other, _) => bail!("--link {other}: expected mrn, tir, container or plate"),
+    };
+    if a.a_name == a.b_name || a.a_name.is_empty() || a.b_name.is_empty() {
+        bail!("--a-name and --b-name: expected two different names");
+    }
+    let threads = a.threads.unwrap_or_else(crate::default_threads).max(1);
+    let (ia, ma, sa) = joint_side(&a.a, &a.a_mapping, &a.a_key, threads)?;
+    let (ib, mb, sb) = joint_side(&a.b, &a.b_mapping, &a.b_key, threads)?;
+    let key_of = |m: &Mapping| m.design.segments.len() - 1;
+    let joint = link(
+        &JointSide {
+            name: &a.a_name,
+            table: &ia.table,
+            design: &ma.design,
+            key: key_of(&ma),
+            input: &sa,
+        },
+        &JointSide {
+            name: &a.b_name,
+            table: &ib.table,
+            design: &mb.design,
+            key: key_of(&mb),
+            input: &sb,
+        },
+        window,
+    );
+    let l = &joint.summary;
+    eprintln!(
+        "{} linked; {} of {} and {} of {} without a partner; {} of {} and {} of {} ambiguous; {} and {} without a key",
+        l.linked,
+        l.unmatched_a,
+        a.a_name,
+        l.unmatched_b,
+        a.b_name,
+        l.ambiguous_a,
+        a.a_name,
+        l.ambiguous_b,
+        a.b_name,
+        l.without_key_a,
+        l.without_key_b
+    );
+    if joint.table.is_empty() {
+        bail!(
+            "no consignment of {} was linked to one of {}: check --a-key / --b-key and the window",
+            a.a_name,
+            a.b_name
+        );
+    }
+    let mut findings = ia.findings;
+    findings.extend(ib.findings);
+    findings.extend(joint.findings);
+    let options = TrsOptions {
+        exclude_extremes: a.extremes.exclude_extremes,
+        outliers: a.extremes.rule()?,
+        trends: None,
+        findings_limit: a.findings_limit,
+        threads,
+    };
+    let report = analyze(
+        &format!("{} ({sa}) + {} ({sb})", a.a_name, a.b_name),
+        &joint.table,
+        &joint.design,
+        findings,
+        ia.consignments_read + ib.consignments_read,
+        ia.rows_read + ib.rows_read,
+        &options,
+    );
+    write_reports(
+        &report,
+        a.lang,
+        a.html.as_deref(),
+        a.json.as_deref(),
+        a.xlsx.as_deref(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

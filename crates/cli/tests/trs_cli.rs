@@ -1287,3 +1287,180 @@ fn a_manual_collection_workbook_is_generated_filled_and_read_back() {
     assert_eq!(bad["file"], "filled.xlsx [Sarpi]", "{bad}");
     assert_eq!(bad["line"], 15, "{bad}");
 }
+
+#[test]
+fn a_joint_border_study_links_two_exports_by_mrn() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("kz.toml"),
+        "[input]\nlayout = \"wide\"\nconsignment_id = \"Decl\"\ntimestamp_format = \"%Y-%m-%d %H:%M\"\ntimezone = \"Asia/Tashkent\"\n[stamps]\narrival = \"Arrived\"\nrelease = \"Released\"\nexit = \"Exited\"\n[segments]\noffice = \"Post\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cn.toml"),
+        "[input]\nlayout = \"wide\"\nconsignment_id = \"Entry\"\ntimestamp_format = \"%Y-%m-%d %H:%M\"\ntimezone = \"Asia/Shanghai\"\n[stamps]\narrival = \"Arrival\"\nrelease = \"Release\"\n[segments]\noffice = \"Port\"\n",
+    )
+    .unwrap();
+    // Exits at 10:00 in Tashkent (05:00 UTC); arrivals in China (UTC+8) 90, 30, 60 and 120
+    // minutes later; T5 never arrives; T6's MRN is on two Chinese entries.
+    let mut kz = String::from("Decl,Post,MRN,Arrived,Released,Exited\n");
+    for (i, mrn) in [
+        "26KZ0001", "26KZ0002", "26KZ0003", "26KZ0004", "26KZ0005", "26KZ0006",
+    ]
+    .iter()
+    .enumerate()
+    {
+        kz += &format!(
+            "K{i},Khorgos,{mrn},2026-11-0{} 07:00,2026-11-0{} 09:00,2026-11-0{} 10:00\n",
+            i + 1,
+            i + 1,
+            i + 1
+        );
+    }
+    std::fs::write(d.join("kz.csv"), kz).unwrap();
+    let mut cn = String::from("Entry,Port,Transit MRN,Arrival,Release\n");
+    for (i, (mrn, minutes)) in [
+        ("26kz-0001", 90),
+        ("26 KZ 0002", 30),
+        ("26kz0003", 60),
+        ("26KZ0004", 120),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let arrival = 13 * 60 + minutes; // 05:00 UTC = 13:00 in Shanghai
+        cn += &format!(
+            "C{i},Horgos,{mrn},2026-11-0{} {:02}:{:02},2026-11-0{} 18:00\n",
+            i + 1,
+            arrival / 60,
+            arrival % 60,
+            i + 1
+        );
+    }
+    cn += "C8,Horgos,26KZ9999,2026-11-09 14:00,2026-11-09 18:00\n";
+    cn += "C6a,Horgos,26KZ0006,2026-11-06 14:00,2026-11-06 18:00\n";
+    cn += "C6b,Horgos,26KZ0006,2026-11-07 14:00,2026-11-07 18:00\n";
+    std::fs::write(d.join("cn.csv"), cn).unwrap();
+    let out = smartborder(&[
+        "trs",
+        "joint",
+        d.join("kz.csv").to_str().unwrap(),
+        d.join("cn.csv").to_str().unwrap(),
+        "--a-mapping",
+        d.join("kz.toml").to_str().unwrap(),
+        "--b-mapping",
+        d.join("cn.toml").to_str().unwrap(),
+        "--a-key",
+        "MRN",
+        "--b-key",
+        "Transit MRN",
+        "--a-name",
+        "KZ",
+        "--b-name",
+        "CN",
+        "--json",
+        d.join("joint.json").to_str().unwrap(),
+        "--html",
+        d.join("joint.html").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("4 linked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(d.join("joint.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["stages"],
+        serde_json::json!([
+            "KZ.arrival",
+            "KZ.release",
+            "KZ.exit",
+            "CN.arrival",
+            "CN.release"
+        ])
+    );
+    let interval = |from: &str, to: &str, segment: Option<&str>| {
+        report["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["from"] == from && s["to"] == to && s["segment"].as_str() == segment)
+            .unwrap_or_else(|| panic!("{from} -> {to}: {}", report["intervals"]))
+            .clone()
+    };
+    // The crossing, across two zones: 90, 30, 60, 120 minutes.
+    let crossing = interval("KZ.exit", "CN.arrival", None);
+    assert_eq!(crossing["count"], 4);
+    assert_eq!(crossing["median_minutes"], 75.0);
+    assert_eq!(crossing["mean_minutes"], 75.0);
+    // The whole timeline, KZ's arrival (02:00 UTC) to CN's release (10:00 UTC): 8 hours.
+    assert_eq!(
+        interval("KZ.arrival", "CN.release", None)["median_minutes"],
+        480.0
+    );
+    assert_eq!(
+        interval("KZ.exit", "CN.arrival", Some("Khorgos → Horgos"))["count"],
+        4
+    );
+    let count = |kind: &str| {
+        report["findings_summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["kind"] == kind)
+            .map_or(0, |f| f["count"].as_u64().unwrap())
+    };
+    assert_eq!(count("unmatched_link"), 2);
+    assert_eq!(count("ambiguous_link"), 1);
+    let ambiguous = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "ambiguous_link")
+        .unwrap();
+    assert_eq!(ambiguous["consignment"], "K5");
+    assert_eq!(ambiguous["line"], 7);
+    assert!(
+        ambiguous["message"].as_str().unwrap().contains("C6a, C6b"),
+        "{ambiguous}"
+    );
+    let stranger = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "unmatched_link" && f["consignment"] == "C8")
+        .unwrap();
+    assert!(
+        stranger["file"].as_str().unwrap().ends_with("cn.csv"),
+        "{stranger}"
+    );
+
+    // A plate needs a window.
+    let out = smartborder(&[
+        "trs",
+        "joint",
+        "kz.csv",
+        "cn.csv",
+        "--a-mapping",
+        "kz.toml",
+        "--b-mapping",
+        "cn.toml",
+        "--a-key",
+        "MRN",
+        "--b-key",
+        "Transit MRN",
+        "--link",
+        "plate",
+        "--json",
+        "x.json",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--window-hours"));
+}

@@ -33,10 +33,15 @@ pub enum FindingKind {
     DuplicateStamp,
     /// An interval beyond the extreme-value fences of its interval and office.
     ExtremeValue,
+    /// Joint border study: a consignment of one side with no partner on the other.
+    UnmatchedLink,
+    /// Joint border study: a consignment with more than one possible partner (or one claimed
+    /// by more than one); it is left out of the joint timeline.
+    AmbiguousLink,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 11] = [
+    pub const ALL: [FindingKind; 13] = [
         FindingKind::MalformedRow,
         FindingKind::MissingConsignmentId,
         FindingKind::UnparseableStamp,
@@ -48,6 +53,8 @@ impl FindingKind {
         FindingKind::UnknownStage,
         FindingKind::DuplicateStamp,
         FindingKind::ExtremeValue,
+        FindingKind::UnmatchedLink,
+        FindingKind::AmbiguousLink,
     ];
 
     /// The snake_case name used in JSON and on the command line.
@@ -64,6 +71,8 @@ impl FindingKind {
             FindingKind::UnknownStage => "unknown_stage",
             FindingKind::DuplicateStamp => "duplicate_stamp",
             FindingKind::ExtremeValue => "extreme_value",
+            FindingKind::UnmatchedLink => "unmatched_link",
+            FindingKind::AmbiguousLink => "ambiguous_link",
         }
     }
 }

@@ -207,6 +207,12 @@ impl Lang {
                 ExtremeValue => {
                     "Значение за пределами Q1 − k·IQR … Q3 + k·IQR для интервала и поста."
                 }
+                UnmatchedLink => {
+                    "Совместное исследование: для партии нет пары на другой стороне границы."
+                }
+                AmbiguousLink => {
+                    "Совместное исследование: у партии несколько возможных пар; она исключена из общей шкалы."
+                }
             }),
         }
     }
@@ -236,6 +242,10 @@ impl Lang {
             (Lang::Ru, DuplicateStamp) => "Повтор отметки времени",
             (Lang::En, ExtremeValue) => "Extreme value",
             (Lang::Ru, ExtremeValue) => "Экстремальное значение",
+            (Lang::En, UnmatchedLink) => "No partner across the border",
+            (Lang::Ru, UnmatchedLink) => "Нет пары за границей",
+            (Lang::En, AmbiguousLink) => "Ambiguous link across the border",
+            (Lang::Ru, AmbiguousLink) => "Неоднозначная связь через границу",
         }
     }
 }

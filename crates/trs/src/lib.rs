@@ -9,6 +9,7 @@
 mod analysis;
 pub mod compare;
 pub mod corridor;
+pub mod joint;
 pub mod plan;
 pub mod stats;
 pub mod trends;
