@@ -818,3 +818,150 @@ fn an_analyst_publishes_configuration_files() {
         "{table}"
     );
 }
+
+/// A supervisor makes a sampling plan from a pilot export in the console: the same samples as
+/// `smartborder trs plan`; an officer may not.
+#[test]
+fn a_supervisor_makes_the_sampling_plan_the_cli_makes() {
+    let world = World::new();
+    world.user(
+        "kz.supervisor",
+        &["--role", "supervisor", "--country", "KZ"],
+    );
+    world.user(
+        "kz.officer",
+        &[
+            "--role",
+            "officer",
+            "--country",
+            "KZ",
+            "--office",
+            "KZ000101",
+        ],
+    );
+    let addr = world.addr();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = bin()
+        .args([
+            "synth",
+            "trs",
+            "--consignments",
+            "1500",
+            "--format",
+            "csv",
+            "--out",
+        ])
+        .arg(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args([
+            "trs",
+            "plan",
+            "trs.csv",
+            "--mapping",
+            "trs.mapping.toml",
+            "--margin-minutes",
+            "45",
+            "--by",
+            "lane",
+            "--json",
+            "plan.json",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("plan.json")).unwrap()).unwrap();
+
+    let supervisor = sign_in(addr, "kz.supervisor");
+    let (status, _, page) = http_raw(
+        addr,
+        "GET",
+        "/console/trs/plan",
+        None,
+        None,
+        &[("Cookie", &supervisor.cookie)],
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"plan-form\""));
+    let boundary = "----smartborder-plan-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("csrf", supervisor.csrf.as_str()),
+        ("statistic", "median"),
+        ("margin_minutes", "45"),
+        ("confidence", "0.95"),
+        ("by", "lane"),
+        ("study_days", ""),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file) in [("mapping", "trs.mapping.toml"), ("pilot", "trs.csv")] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(&std::fs::read(d.join(file)).unwrap());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let (status, _, page) = http_raw(
+        addr,
+        "POST",
+        "/console/trs/plan",
+        None,
+        Some((&content_type, &body)),
+        &[("Cookie", &supervisor.cookie)],
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{page}");
+    let table = between(&page, "<table id=\"plan\">", "</table>");
+    for s in cli["strata"].as_array().unwrap() {
+        let row = format!(
+            "<td>{}</td><td class=\"num\">{}</td>",
+            s["stratum"].as_str().unwrap(),
+            s["pilot_count"]
+        );
+        let at = table
+            .find(&row)
+            .unwrap_or_else(|| panic!("{row} in {table}"));
+        let cells = between(&table[at..], &row, "</tr>");
+        assert!(
+            cells.contains(&format!("<td class=\"num\">{}</td>", s["sample"])),
+            "{cells} {s}"
+        );
+    }
+    let total = between(&page, "<p id=\"plan-total\">", "</p>");
+    assert!(total.contains(&cli["total_sample"].to_string()), "{total}");
+
+    // An officer records at the border; plans are not theirs.
+    let officer = sign_in(addr, "kz.officer");
+    let (status, _, _) = http_raw(
+        addr,
+        "GET",
+        "/console/trs/plan",
+        None,
+        None,
+        &[("Cookie", &officer.cookie)],
+    )
+    .unwrap();
+    assert_eq!(status, 403);
+}

@@ -25,6 +25,7 @@ pub mod session;
 mod sign_in;
 mod training;
 mod trs;
+mod trs_plan;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -84,6 +85,12 @@ pub fn router(store: Store, writer: Writer) -> Router {
             "/console/trs",
             get(trs::list)
                 .post(trs::start)
+                .layer(axum::extract::DefaultBodyLimit::max(trs::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/console/trs/plan",
+            get(trs_plan::show)
+                .post(trs_plan::make)
                 .layer(axum::extract::DefaultBodyLimit::max(trs::MAX_UPLOAD_BYTES)),
         )
         .route("/console/trs/{id}", get(trs::study))

@@ -31,7 +31,7 @@ pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
 pub type Running = Arc<Mutex<HashMap<String, (u64, u64)>>>;
 
 /// Who runs studies: not officers (they record at the border) nor account admins.
-fn may_run(role: Role) -> bool {
+pub(crate) fn may_run(role: Role) -> bool {
     matches!(role, Role::Supervisor | Role::Analyst | Role::Coordinator)
 }
 
@@ -60,6 +60,7 @@ pub async fn list(State(state): State<ConsoleState>, signed: Signed) -> Response
     };
     let content = html! {
         @if may_run(signed.session.user.role) {
+            p { a #plan-link href="/console/trs/plan" { (lang.t("nav-plan")) } }
             h2 { (lang.t("study-new")) }
             form.card #study-form method="post" action="/console/trs" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(signed.session.csrf);

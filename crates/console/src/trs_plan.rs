@@ -1,0 +1,294 @@
+//! Sampling plans in the console (`smartborder trs plan`): a pilot export and its mapping in, the
+//! consignments to record per office, lane or mode out, with the method in words.
+
+use std::path::Path as FilePath;
+
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use smartborder_ingest::{InputKind, Mapping, read_study};
+use smartborder_trs::plan::{Margin, Pilot, PlanRequest, SamplingPlan, Statistic, plan_from_pilot};
+
+use crate::ConsoleState;
+use crate::i18n::Lang;
+use crate::pages;
+use crate::session::{Signed, same_secret};
+use crate::trs::{may_run, save};
+
+/// The form, with the values last given.
+fn form(signed: &Signed, given: &Given) -> Markup {
+    let lang = signed.lang;
+    html! {
+        form.card #plan-form method="post" action="/console/trs/plan" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(signed.session.csrf);
+            p {
+                label for="plan-pilot" { (lang.t("plan-pilot")) }
+                input #plan-pilot name="pilot" type="file" required accept=".csv,.xlsx,.xls,.parquet";
+            }
+            p {
+                label for="plan-mapping" { (lang.t("study-mapping")) }
+                input #plan-mapping name="mapping" type="file" required accept=".toml";
+            }
+            p {
+                label for="plan-statistic" { (lang.t("plan-statistic")) }
+                select #plan-statistic name="statistic" {
+                    option value="median" selected[given.statistic == "median"] { (lang.t("plan-median")) }
+                    option value="mean" selected[given.statistic == "mean"] { (lang.t("plan-mean")) }
+                }
+            }
+            p {
+                label for="plan-margin" { (lang.t("plan-margin")) }
+                input #plan-margin name="margin_minutes" type="number" min="0.1" step="any" required value=(given.margin);
+            }
+            p {
+                label for="plan-confidence" { (lang.t("plan-confidence")) }
+                select #plan-confidence name="confidence" {
+                    @for c in ["0.90", "0.95", "0.99"] {
+                        option value=(c) selected[given.confidence == c] { (c) }
+                    }
+                }
+            }
+            p {
+                label for="plan-by" { (lang.t("plan-by")) }
+                input #plan-by name="by" value=(given.by) placeholder="office";
+            }
+            p {
+                label for="plan-days" { (lang.t("plan-days")) }
+                input #plan-days name="study_days" type="number" min="1" step="any" value=(given.study_days);
+            }
+            p { button type="submit" { (lang.t("plan-make")) } }
+        }
+    }
+}
+
+/// What the form was given.
+struct Given {
+    statistic: String,
+    margin: String,
+    confidence: String,
+    by: String,
+    study_days: String,
+}
+
+impl Default for Given {
+    fn default() -> Self {
+        Given {
+            statistic: "median".into(),
+            margin: "30".into(),
+            confidence: "0.95".into(),
+            by: "office".into(),
+            study_days: String::new(),
+        }
+    }
+}
+
+async fn page(state: &ConsoleState, signed: &Signed, status: StatusCode, body: Markup) -> Response {
+    pages::signed_page(state, signed, &signed.lang.t("plan-title"), status, body).await
+}
+
+/// `GET /console/trs/plan`.
+pub async fn show(State(state): State<ConsoleState>, signed: Signed) -> Response {
+    let lang = signed.lang;
+    if !may_run(signed.session.user.role) {
+        return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("study-not-allowed"));
+    }
+    let body = html! {
+        p { (lang.t("plan-intro")) }
+        (form(&signed, &Given::default()))
+    };
+    page(&state, &signed, StatusCode::OK, body).await
+}
+
+fn table(lang: Lang, plan: &SamplingPlan) -> Markup {
+    let minutes = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"));
+    html! {
+        table #plan {
+            thead { tr {
+                th scope="col" { (lang.t("plan-stratum")) }
+                th scope="col" .num { (lang.t("plan-pilot-count")) }
+                th scope="col" .num { (lang.t("plan-median-minutes")) }
+                th scope="col" .num { (lang.t("plan-std-minutes")) }
+                th scope="col" .num { (lang.t("plan-sample")) }
+                th scope="col" .num { (lang.t("plan-in-period")) }
+                th scope="col" { (lang.t("plan-note")) }
+            } }
+            tbody {
+                @for s in &plan.strata {
+                    tr {
+                        td { (s.stratum) }
+                        td.num { (s.pilot_count) }
+                        td.num { (minutes(s.pilot_median_minutes)) }
+                        td.num { (minutes(s.pilot_std_minutes)) }
+                        td.num { (s.sample.map_or_else(|| "-".to_string(), |n| n.to_string())) }
+                        td.num { (s.expected_population.map_or_else(|| "-".to_string(), |n| n.to_string())) }
+                        td { (s.note.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+        @if let Some(n) = plan.total_sample {
+            p #plan-total { (lang.t_args("plan-total", &[("n", (n as i64).into())])) }
+        }
+        p.note { (plan.method) }
+    }
+}
+
+/// `POST /console/trs/plan` (multipart: csrf, pilot, mapping, statistic, margin_minutes,
+/// confidence, by, study_days): the plan under the form.
+pub async fn make(
+    State(state): State<ConsoleState>,
+    signed: Signed,
+    mut multipart: Multipart,
+) -> Response {
+    let lang = signed.lang;
+    if !may_run(signed.session.user.role) {
+        return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("study-not-allowed"));
+    }
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return pages::refusal(lang, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let mut given = Given::default();
+    let (mut csrf, mut mapping_text) = (String::new(), String::new());
+    let mut pilot = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return pages::refusal(lang, StatusCode::BAD_REQUEST, &e.body_text()),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "pilot" {
+            let file_name = field.file_name().unwrap_or("pilot").to_string();
+            let extension = FilePath::new(&file_name)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let path = dir.path().join(format!("pilot.{extension}"));
+            if InputKind::of(&path).is_none() {
+                let message = lang.t_args("study-format", &[("file", file_name.as_str().into())]);
+                return pages::refusal(lang, StatusCode::UNPROCESSABLE_ENTITY, &message);
+            }
+            if let Err(message) = save(field, &path).await {
+                return pages::refusal(lang, StatusCode::BAD_REQUEST, &message);
+            }
+            pilot = Some(path);
+            continue;
+        }
+        let text = field.text().await.unwrap_or_default();
+        match name.as_str() {
+            "csrf" => csrf = text,
+            "mapping" => mapping_text = text,
+            "statistic" => given.statistic = text,
+            "margin_minutes" => given.margin = text.trim().to_string(),
+            "confidence" => given.confidence = text.trim().to_string(),
+            "by" => given.by = text.trim().to_string(),
+            "study_days" => given.study_days = text.trim().to_string(),
+            _ => {}
+        }
+    }
+    if !same_secret(&csrf, &signed.session.csrf) {
+        return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("csrf-refused"));
+    }
+    let refused = |message: String| {
+        let body = html! {
+            p.error role="alert" { (lang.t("plan-refused")) ": " (message) }
+            (form(&signed, &given))
+        };
+        (StatusCode::UNPROCESSABLE_ENTITY, body)
+    };
+    let outcome = (|| -> Result<SamplingPlan, String> {
+        let Some(pilot) = &pilot else {
+            return Err(lang.t("study-no-export"));
+        };
+        let statistic = match given.statistic.as_str() {
+            "mean" => Statistic::Mean,
+            _ => Statistic::Median,
+        };
+        let margin: f64 = given
+            .margin
+            .parse()
+            .ok()
+            .filter(|m: &f64| m.is_finite() && *m > 0.0)
+            .ok_or_else(|| {
+                lang.t_args(
+                    "plan-bad-number",
+                    &[
+                        ("field", lang.t("plan-margin").into()),
+                        ("found", given.margin.clone().into()),
+                    ],
+                )
+            })?;
+        let confidence: f64 = given
+            .confidence
+            .parse()
+            .ok()
+            .filter(|c: &f64| *c > 0.5 && *c < 1.0)
+            .ok_or_else(|| {
+                lang.t_args(
+                    "plan-bad-number",
+                    &[
+                        ("field", lang.t("plan-confidence").into()),
+                        ("found", given.confidence.clone().into()),
+                    ],
+                )
+            })?;
+        let study_days = match given.study_days.as_str() {
+            "" => None,
+            d => Some(
+                d.parse()
+                    .ok()
+                    .filter(|d: &f64| d.is_finite() && *d > 0.0)
+                    .ok_or_else(|| {
+                        lang.t_args(
+                            "plan-bad-number",
+                            &[
+                                ("field", lang.t("plan-days").into()),
+                                ("found", d.to_string().into()),
+                            ],
+                        )
+                    })?,
+            ),
+        };
+        let mapping = Mapping::from_toml(&mapping_text, "mapping").map_err(|e| e.to_string())?;
+        let ingested = read_study(pilot, &mapping, &NoProgress, 1).map_err(|e| e.to_string())?;
+        let (from, to) = (
+            mapping.design.stages[mapping.design.arrival_stage()].clone(),
+            mapping.design.stages[mapping.design.release_stage()].clone(),
+        );
+        let by = (!given.by.is_empty()).then_some(given.by.as_str());
+        let pilot = Pilot::new(&ingested.table, &mapping.design, &from, &to, by)
+            .map_err(|e| e.to_string())?;
+        Ok(plan_from_pilot(
+            &pilot,
+            &PlanRequest {
+                statistic,
+                margin: Margin::Minutes(margin),
+                confidence,
+                study_days,
+            },
+        ))
+    })();
+    let (status, body) = match outcome {
+        Ok(plan) => (
+            StatusCode::OK,
+            html! {
+                h2 { (lang.t_args("plan-heading", &[("from", plan.interval_from.clone().into()), ("to", plan.interval_to.clone().into())])) }
+                (table(lang, &plan))
+                (form(&signed, &given))
+            },
+        ),
+        Err(message) => refused(message),
+    };
+    page(&state, &signed, status, body).await
+}
+
+/// The pilot is read on the request (a pilot is small); no progress to show.
+struct NoProgress;
+
+impl smartborder_ingest::Progress for NoProgress {
+    fn start(&self, _total: u64) {}
+    fn advance(&self, _done: u64) {}
+}
