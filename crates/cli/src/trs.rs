@@ -7,10 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use smartborder_ingest::{EVERY_SHEET, InputKind, Layout, Mapping, read_studies};
-use smartborder_report::collection::{
-    self, CollectionColumn, CollectionDesign, CollectionPost, ColumnKind,
-};
+use smartborder_ingest::{InputKind, Mapping, read_studies};
+use smartborder_report::collection;
 use smartborder_report::{
     Lang, write_compare_html, write_compare_json, write_compare_xlsx, write_html, write_json,
     write_xlsx,
@@ -589,12 +587,6 @@ pub fn workbook(a: WorkbookArgs) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&a.mapping)
         .with_context(|| format!("reading {}", a.mapping.display()))?;
     let mapping = Mapping::from_toml(&text, &a.mapping.display().to_string())?;
-    if mapping.layout != Layout::Wide {
-        bail!(
-            "{}: the collection workbook has one row per consignment (layout = \"wide\"); this mapping is long",
-            a.mapping.display()
-        );
-    }
     if !a
         .out
         .extension()
@@ -611,130 +603,23 @@ pub fn workbook(a: WorkbookArgs) -> Result<ExitCode> {
         ),
         None => None,
     };
-    // The segment that names the post: the working hours' office segment, else "office".
-    let office_segment = mapping
-        .design
-        .working_hours
-        .as_ref()
-        .and_then(|w| w.office_segment.clone())
-        .unwrap_or_else(|| "office".to_string());
-    let planned = |name: &str| -> Option<u32> {
-        let plan = plan.as_ref()?;
-        if plan.stratified_by.as_deref() != Some(office_segment.as_str()) {
-            return None;
-        }
-        plan.strata
-            .iter()
-            .find(|s| s.stratum == name)
-            .and_then(|s| s.sample)
-            .map(|n| n.min(u64::from(u32::MAX)) as u32)
-    };
-    let mut named: Vec<(String, Option<String>)> = a
-        .posts
-        .iter()
-        .map(|p| match p.split_once('=') {
-            Some((name, zone)) => (name.trim().to_string(), Some(zone.trim().to_string())),
-            None => (p.trim().to_string(), None),
-        })
-        .collect();
-    if named.is_empty() {
-        match &plan {
-            Some(p) if p.stratified_by.as_deref() == Some(office_segment.as_str()) => {
-                named = p
-                    .strata
-                    .iter()
-                    .filter(|s| s.stratum != "all")
-                    .map(|s| (s.stratum.clone(), None))
-                    .collect();
-            }
-            _ => bail!(
-                "no post: give --post NAME for each post, or --plan with a plan stratified by {office_segment}"
-            ),
-        }
-    }
-    let mut posts = Vec::with_capacity(named.len());
-    for (name, zone) in named {
-        if name.is_empty() {
-            bail!("--post: a post needs a name");
-        }
-        let zone = match (&mapping.timezone_column, zone) {
-            (None, _) => None,
-            (Some(_), Some(z)) => {
-                z.parse::<chrono_tz::Tz>().map_err(|_| {
-                    anyhow::anyhow!("--post {name}={z}: \"{z}\" is not an IANA time zone (Asia/Almaty)")
-                })?;
-                Some(z)
-            }
-            (Some(column), None) => Some(
-                smartborder_model::CORRIDOR_OFFICES
-                    .iter()
-                    .find(|o| o.name == name)
-                    .map(|o| o.zone.name().to_string())
-                    .with_context(|| {
-                        format!(
-                            "post \"{name}\": the mapping reads time zones from the column \"{column}\"; give the post's zone as --post \"{name}=Area/City\""
-                        )
-                    })?,
-            ),
-        };
-        let rows = planned(&name).unwrap_or(a.rows).max(1);
-        posts.push(CollectionPost { name, zone, rows });
-    }
-    let mut columns = vec![CollectionColumn {
-        header: mapping.consignment_id.clone(),
-        kind: ColumnKind::Id,
-        stage: None,
-    }];
-    for (segment, column) in mapping.design.segments.iter().zip(&mapping.segment_columns) {
-        columns.push(CollectionColumn {
-            header: column.clone(),
-            kind: if *segment == office_segment {
-                ColumnKind::Post
-            } else {
-                ColumnKind::Segment
-            },
-            stage: None,
-        });
-    }
-    if let Some(zone) = &mapping.timezone_column {
-        columns.push(CollectionColumn {
-            header: zone.clone(),
-            kind: ColumnKind::Zone,
-            stage: None,
-        });
-    }
-    for (stage, column) in mapping.design.stages.iter().zip(&mapping.stamp_columns) {
-        columns.push(CollectionColumn {
-            header: column.clone(),
-            kind: ColumnKind::Stamp,
-            stage: Some(stage.clone()),
-        });
-    }
-    // The mapping that reads it back: the study's, reading every sheet that has its columns.
     let mapping_out = a.out.with_extension("mapping.toml");
-    let mut table: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("{}: reading the mapping again", a.mapping.display()))?;
-    if let Some(toml::Value::Table(input)) = table.get_mut("input") {
-        input.remove("delimiter");
-        input.insert("sheet".into(), toml::Value::String(EVERY_SHEET.into()));
-    }
-    let design = CollectionDesign {
-        columns,
-        posts,
-        mapping_file: mapping_out
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-    };
+    let mapping_name = mapping_out
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let (design, mapping_text) = collection::design_from_mapping(
+        &mapping,
+        &text,
+        &a.posts,
+        plan.as_ref(),
+        a.rows,
+        &mapping_name,
+    )
+    .with_context(|| format!("{}", a.mapping.display()))?;
     let bytes = collection::workbook(&design, a.lang)
         .with_context(|| format!("writing {}", a.out.display()))?;
     std::fs::write(&a.out, bytes).with_context(|| format!("writing {}", a.out.display()))?;
-    let header = format!(
-        "# Reads the manual collection workbook {} (every sheet with the study's columns).\n",
-        a.out
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    );
-    std::fs::write(&mapping_out, header + &toml::to_string(&table)?)
+    std::fs::write(&mapping_out, mapping_text)
         .with_context(|| format!("writing {}", mapping_out.display()))?;
     println!("wrote {}", a.out.display());
     println!("wrote {}", mapping_out.display());

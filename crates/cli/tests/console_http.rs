@@ -951,6 +951,38 @@ fn a_supervisor_makes_the_sampling_plan_the_cli_makes() {
     }
     let total = between(&page, "<p id=\"plan-total\">", "</p>");
     assert!(total.contains(&cli["total_sample"].to_string()), "{total}");
+    assert!(page.contains("id=\"workbook-form\""));
+
+    // The collection workbook for two posts, and the mapping that reads it back.
+    let mapping = std::fs::read_to_string(d.join("trs.mapping.toml")).unwrap();
+    let workbook = |posts: &str, what: &str| {
+        let form = format!(
+            "csrf={}&mapping={}&plan={}&posts={}&rows=20&what={what}",
+            supervisor.csrf,
+            form_encode(&mapping),
+            form_encode(&cli.to_string()),
+            form_encode(posts)
+        );
+        let (status, head, _) = http_raw(
+            addr,
+            "POST",
+            "/console/trs/workbook",
+            None,
+            Some(("application/x-www-form-urlencoded", form.as_bytes())),
+            &[("Cookie", &supervisor.cookie)],
+        )
+        .unwrap();
+        (status, head)
+    };
+    let (status, head) = workbook("Red Bridge; Sarpi", "xlsx");
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("collection.xlsx"), "{head}");
+    let (status, head) = workbook("Red Bridge; Sarpi", "mapping");
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("collection.mapping.toml"), "{head}");
+    // A post SmartBorder does not know needs its zone.
+    let (status, _) = workbook("Nowhere", "xlsx");
+    assert_eq!(status, 422);
 
     // An officer records at the border; plans are not theirs.
     let officer = sign_in(addr, "kz.officer");

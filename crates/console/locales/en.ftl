@@ -201,6 +201,13 @@ plan-total = In all: { $n } consignments.
 plan-refused = No plan
 plan-bad-number = { $field }: "{ $found }" is not a valid value
 nav-plan = Sampling plan
+workbook-title = Manual collection workbook
+workbook-intro = For posts without automated stamps: a sheet per post with the rows this plan asks for, stamp cells that accept only dates and times, and the mapping that reads the filled workbook back as a study.
+workbook-posts = Posts (separated by ";"; empty: the offices of the plan; NAME=Area/City for a post SmartBorder does not know)
+workbook-rows = Rows per post when the plan does not give them
+workbook-download = Download the workbook (Excel)
+workbook-mapping = Download the mapping that reads it
+workbook-refused = No workbook
 download-xlsx = Report (Excel)
 
 nav-risk = Risk profiles

@@ -93,6 +93,7 @@ pub fn router(store: Store, writer: Writer) -> Router {
                 .post(trs_plan::make)
                 .layer(axum::extract::DefaultBodyLimit::max(trs::MAX_UPLOAD_BYTES)),
         )
+        .route("/console/trs/workbook", post(trs_plan::workbook))
         .route("/console/trs/{id}", get(trs::study))
         .route("/console/trs/{id}/{file}", get(trs::report))
         .route("/console/risk", get(risk::page))

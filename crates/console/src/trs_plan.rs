@@ -3,11 +3,15 @@
 
 use std::path::Path as FilePath;
 
+use axum::Form;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use serde::Deserialize;
 use smartborder_ingest::{InputKind, Mapping, read_study};
+use smartborder_report::Lang as ReportLang;
+use smartborder_report::collection;
 use smartborder_trs::plan::{Margin, Pilot, PlanRequest, SamplingPlan, Statistic, plan_from_pilot};
 
 use crate::ConsoleState;
@@ -277,12 +281,141 @@ pub async fn make(
             html! {
                 h2 { (lang.t_args("plan-heading", &[("from", plan.interval_from.clone().into()), ("to", plan.interval_to.clone().into())])) }
                 (table(lang, &plan))
+                (workbook_form(&signed, &mapping_text, &plan))
                 (form(&signed, &given))
             },
         ),
         Err(message) => refused(message),
     };
     page(&state, &signed, status, body).await
+}
+
+/// The collection workbook of the plan: its offices as sheets (when stratified by office), the
+/// plan's rows; and the mapping that reads it back.
+fn workbook_form(signed: &Signed, mapping_text: &str, plan: &SamplingPlan) -> Markup {
+    let lang = signed.lang;
+    let plan_json = serde_json::to_string(plan).unwrap_or_default();
+    html! {
+        h2 { (lang.t("workbook-title")) }
+        p { (lang.t("workbook-intro")) }
+        form.card #workbook-form method="post" action="/console/trs/workbook" {
+            input type="hidden" name="csrf" value=(signed.session.csrf);
+            input type="hidden" name="mapping" value=(mapping_text);
+            input type="hidden" name="plan" value=(plan_json);
+            p {
+                label for="workbook-posts" { (lang.t("workbook-posts")) }
+                input #workbook-posts name="posts" placeholder="Red Bridge; New Post=Asia/Almaty";
+            }
+            p {
+                label for="workbook-rows" { (lang.t("workbook-rows")) }
+                input #workbook-rows name="rows" type="number" min="1" value="100";
+            }
+            p {
+                button type="submit" name="what" value="xlsx" { (lang.t("workbook-download")) }
+                " "
+                button type="submit" name="what" value="mapping" { (lang.t("workbook-mapping")) }
+            }
+        }
+    }
+}
+
+/// The workbook form's fields.
+#[derive(Deserialize)]
+pub struct WorkbookForm {
+    csrf: String,
+    mapping: String,
+    plan: String,
+    #[serde(default)]
+    posts: String,
+    #[serde(default)]
+    rows: String,
+    what: String,
+}
+
+/// `POST /console/trs/workbook`: the collection workbook (`what=xlsx`) or the mapping that reads
+/// it back (`what=mapping`), as a download.
+pub async fn workbook(signed: Signed, Form(f): Form<WorkbookForm>) -> Response {
+    let lang = signed.lang;
+    if !may_run(signed.session.user.role) {
+        return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("study-not-allowed"));
+    }
+    if !same_secret(&f.csrf, &signed.session.csrf) {
+        return pages::refusal(lang, StatusCode::FORBIDDEN, &lang.t("csrf-refused"));
+    }
+    let refused = |message: String| {
+        pages::refusal(
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("{}: {message}", lang.t("workbook-refused")),
+        )
+    };
+    let mapping = match Mapping::from_toml(&f.mapping, "mapping") {
+        Ok(m) => m,
+        Err(e) => return refused(e.to_string()),
+    };
+    let plan: Option<SamplingPlan> = serde_json::from_str(&f.plan).ok();
+    let posts: Vec<String> = f
+        .posts
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect();
+    let rows = f
+        .rows
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(100)
+        .clamp(1, 100_000);
+    let (design, mapping_out) = match collection::design_from_mapping(
+        &mapping,
+        &f.mapping,
+        &posts,
+        plan.as_ref(),
+        rows,
+        "collection.mapping.toml",
+    ) {
+        Ok(d) => d,
+        Err(e) => return refused(e.to_string()),
+    };
+    let attachment = |name: &str| {
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+            .unwrap_or(HeaderValue::from_static("attachment"))
+    };
+    if f.what == "mapping" {
+        return (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment("collection.mapping.toml"),
+                ),
+            ],
+            mapping_out,
+        )
+            .into_response();
+    }
+    let report_lang = lang.tag().parse::<ReportLang>().unwrap_or(ReportLang::En);
+    match tokio::task::spawn_blocking(move || collection::workbook(&design, report_lang)).await {
+        Ok(Ok(bytes)) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ),
+                ),
+                (header::CONTENT_DISPOSITION, attachment("collection.xlsx")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => refused(e.to_string()),
+        Err(e) => refused(e.to_string()),
+    }
 }
 
 /// The pilot is read on the request (a pilot is small); no progress to show.

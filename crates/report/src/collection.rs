@@ -9,6 +9,10 @@ use rust_xlsxwriter::{
     Workbook, Worksheet, XlsxError,
 };
 
+use smartborder_ingest::{EVERY_SHEET, Layout, Mapping};
+use smartborder_model::CORRIDOR_OFFICES;
+use smartborder_trs::plan::SamplingPlan;
+
 use crate::i18n::Lang;
 
 /// What a column of a post's sheet holds.
@@ -51,6 +55,157 @@ pub struct CollectionDesign {
     pub posts: Vec<CollectionPost>,
     /// The file name of the mapping to read it back with.
     pub mapping_file: String,
+}
+
+/// Why a collection workbook cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CollectionError {
+    #[error(
+        "the collection workbook has one row per consignment (layout = \"wide\"); this mapping is long"
+    )]
+    LongLayout,
+    #[error("no post: name the posts, or give a plan stratified by {0}")]
+    NoPost(String),
+    #[error("a post needs a name")]
+    EmptyPost,
+    #[error("post \"{post}\": \"{zone}\" is not an IANA time zone (Asia/Almaty)")]
+    BadZone { post: String, zone: String },
+    #[error(
+        "post \"{post}\": the mapping reads time zones from the column \"{column}\"; give the post's zone as \"{post}=Area/City\""
+    )]
+    NoZone { post: String, column: String },
+    #[error("the mapping: {0}")]
+    Mapping(String),
+}
+
+/// The workbook of a study's mapping for `posts` (`NAME` or `NAME=ZONE`; none: the offices of
+/// `plan` when it is stratified by offices), each with the plan's sample as its rows, else
+/// `rows`; and the mapping that reads it back (the study's, with `sheet = "*"`), as text.
+/// `mapping_file` is that mapping's file name, which the instructions give.
+pub fn design_from_mapping(
+    mapping: &Mapping,
+    mapping_text: &str,
+    posts: &[String],
+    plan: Option<&SamplingPlan>,
+    rows: u32,
+    mapping_file: &str,
+) -> Result<(CollectionDesign, String), CollectionError> {
+    if mapping.layout != Layout::Wide {
+        return Err(CollectionError::LongLayout);
+    }
+    // The segment that names the post: the working hours' office segment, else "office".
+    let office_segment = mapping
+        .design
+        .working_hours
+        .as_ref()
+        .and_then(|w| w.office_segment.clone())
+        .unwrap_or_else(|| "office".to_string());
+    let by_offices = plan.filter(|p| p.stratified_by.as_deref() == Some(office_segment.as_str()));
+    let planned = |name: &str| -> Option<u32> {
+        by_offices?
+            .strata
+            .iter()
+            .find(|s| s.stratum == name)
+            .and_then(|s| s.sample)
+            .map(|n| n.min(u64::from(u32::MAX)) as u32)
+    };
+    let mut named: Vec<(String, Option<String>)> = posts
+        .iter()
+        .map(|p| match p.split_once('=') {
+            Some((name, zone)) => (name.trim().to_string(), Some(zone.trim().to_string())),
+            None => (p.trim().to_string(), None),
+        })
+        .collect();
+    if named.is_empty() {
+        let Some(plan) = by_offices else {
+            return Err(CollectionError::NoPost(office_segment));
+        };
+        named = plan
+            .strata
+            .iter()
+            .filter(|s| s.stratum != "all")
+            .map(|s| (s.stratum.clone(), None))
+            .collect();
+    }
+    let mut collection_posts = Vec::with_capacity(named.len());
+    for (name, zone) in named {
+        if name.is_empty() {
+            return Err(CollectionError::EmptyPost);
+        }
+        let zone = match (&mapping.timezone_column, zone) {
+            (None, _) => None,
+            (Some(_), Some(z)) => {
+                if z.parse::<chrono_tz::Tz>().is_err() {
+                    return Err(CollectionError::BadZone {
+                        post: name,
+                        zone: z,
+                    });
+                }
+                Some(z)
+            }
+            (Some(column), None) => Some(
+                CORRIDOR_OFFICES
+                    .iter()
+                    .find(|o| o.name == name)
+                    .map(|o| o.zone.name().to_string())
+                    .ok_or_else(|| CollectionError::NoZone {
+                        post: name.clone(),
+                        column: column.clone(),
+                    })?,
+            ),
+        };
+        let rows = planned(&name).unwrap_or(rows).max(1);
+        collection_posts.push(CollectionPost { name, zone, rows });
+    }
+    let mut columns = vec![CollectionColumn {
+        header: mapping.consignment_id.clone(),
+        kind: ColumnKind::Id,
+        stage: None,
+    }];
+    for (segment, column) in mapping.design.segments.iter().zip(&mapping.segment_columns) {
+        columns.push(CollectionColumn {
+            header: column.clone(),
+            kind: if *segment == office_segment {
+                ColumnKind::Post
+            } else {
+                ColumnKind::Segment
+            },
+            stage: None,
+        });
+    }
+    if let Some(zone) = &mapping.timezone_column {
+        columns.push(CollectionColumn {
+            header: zone.clone(),
+            kind: ColumnKind::Zone,
+            stage: None,
+        });
+    }
+    for (stage, column) in mapping.design.stages.iter().zip(&mapping.stamp_columns) {
+        columns.push(CollectionColumn {
+            header: column.clone(),
+            kind: ColumnKind::Stamp,
+            stage: Some(stage.clone()),
+        });
+    }
+    // The mapping that reads it back: the study's, reading every sheet that has its columns.
+    let mut table: toml::Table =
+        toml::from_str(mapping_text).map_err(|e| CollectionError::Mapping(e.to_string()))?;
+    if let Some(toml::Value::Table(input)) = table.get_mut("input") {
+        input.remove("delimiter");
+        input.insert("sheet".into(), toml::Value::String(EVERY_SHEET.into()));
+    }
+    let text = toml::to_string(&table).map_err(|e| CollectionError::Mapping(e.to_string()))?;
+    let mapping_out = format!(
+        "# Reads a manual collection workbook (every sheet with the study's columns).\n{text}"
+    );
+    Ok((
+        CollectionDesign {
+            columns,
+            posts: collection_posts,
+            mapping_file: mapping_file.to_string(),
+        },
+        mapping_out,
+    ))
 }
 
 /// A sheet name Excel accepts (at most 31 characters, none of `[]:*?/\`), unique among `taken`.
