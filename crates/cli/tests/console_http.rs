@@ -817,6 +817,8 @@ fn an_analyst_publishes_configuration_files() {
         table.contains("<td>selectivity.toml</td>") && table.contains("<td>ge-bands.csv</td>"),
         "{table}"
     );
+    // Who published them, by login.
+    assert!(table.contains("<td>ge.analyst · "), "{table}");
 }
 
 /// A supervisor makes a sampling plan from a pilot export in the console: the same samples as

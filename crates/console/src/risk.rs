@@ -192,7 +192,7 @@ async fn render(
             @match published {
                 Some(f) => (lang.t_args("profiles-version", &[
                     ("version", f.version.into()),
-                    ("by", f.created_by.clone().into()),
+                    ("by", f.published_by.clone().into()),
                     ("at", lang.utc_time(DateTime::from_timestamp_micros(f.created_at).unwrap_or_default()).into()),
                 ])),
                 None => (lang.t("profiles-example")),
@@ -243,7 +243,7 @@ fn files_in_force(lang: Lang, signed: &Signed, files: &[RiskFile]) -> Markup {
                     @for f in files {
                         tr {
                             td { (f.name) } td.num { (f.version) }
-                            td { (f.created_by) " · " (lang.utc_time(DateTime::from_timestamp_micros(f.created_at).unwrap_or_default())) }
+                            td { (f.published_by) " · " (lang.utc_time(DateTime::from_timestamp_micros(f.created_at).unwrap_or_default())) }
                         }
                     }
                 }

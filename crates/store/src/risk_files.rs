@@ -14,7 +14,11 @@ pub struct RiskFile {
     pub name: String,
     pub version: i64,
     pub body: String,
+    /// Who published it: a console account's id, or the name the CLI was given (`--by`).
     pub created_by: String,
+    /// The same person as people read it: the account's login when a console account
+    /// published it, else `created_by`.
+    pub published_by: String,
     pub created_at: i64,
 }
 
@@ -80,15 +84,16 @@ pub(crate) fn file_record(country: &str, name: &str, version: i64, body: &str) -
     }
 }
 
-type FileRow = (String, String, i64, String, String, i64);
+type FileRow = (String, String, i64, String, String, String, i64);
 
-fn file((country, name, version, body, created_by, created_at): FileRow) -> RiskFile {
+fn file((country, name, version, body, created_by, published_by, created_at): FileRow) -> RiskFile {
     RiskFile {
         country,
         name,
         version,
         body,
         created_by,
+        published_by,
         created_at,
     }
 }
@@ -100,8 +105,9 @@ pub async fn latest(
     name: &str,
 ) -> Result<Option<RiskFile>, StoreError> {
     let row: Option<FileRow> = sqlx::query_as(
-        "SELECT country, name, version, body, created_by, created_at FROM risk_files \
-         WHERE country = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
+        "SELECT f.country, f.name, f.version, f.body, f.created_by, COALESCE(u.login, f.created_by), \
+         f.created_at FROM risk_files f LEFT JOIN users u ON u.id = f.created_by \
+         WHERE f.country = $1 AND f.name = $2 ORDER BY f.version DESC LIMIT 1",
     )
     .bind(country)
     .bind(name)
@@ -113,7 +119,8 @@ pub async fn latest(
 /// The version in force of every file of an administration, by name.
 pub async fn in_force(store: &Store, country: &str) -> Result<Vec<RiskFile>, StoreError> {
     let rows: Vec<FileRow> = sqlx::query_as(
-        "SELECT f.country, f.name, f.version, f.body, f.created_by, f.created_at FROM risk_files f \
+        "SELECT f.country, f.name, f.version, f.body, f.created_by, COALESCE(u.login, f.created_by), \
+         f.created_at FROM risk_files f LEFT JOIN users u ON u.id = f.created_by \
          WHERE f.country = $1 AND f.version = (SELECT MAX(g.version) FROM risk_files g WHERE g.country = f.country AND g.name = f.name) \
          ORDER BY f.name",
     )
