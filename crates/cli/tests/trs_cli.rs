@@ -802,6 +802,14 @@ fn before_and_after_comparison_matches_a_reference_bootstrap_and_u() {
         html.contains("Poti port") && html.contains("быстрее на 2,0 ч"),
         "{html}"
     );
+    // The forest plot of the median changes: a dot per interval of all consignments.
+    let figure = html.split("id=\"median-changes\"").nth(1).unwrap();
+    let figure = figure.split("</figure>").next().unwrap();
+    let all_rows = comparisons
+        .iter()
+        .filter(|c| c["segment_by"] == "all")
+        .count();
+    assert_eq!(figure.matches("<circle").count(), all_rows);
     assert!(
         std::fs::read(d.join("compare.xlsx"))
             .unwrap()

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use smartborder_trs::compare::{CompareReport, Comparison, Verdict};
 
 use crate::i18n::Lang;
-use crate::svg::escape;
+use crate::svg::{ChangeRow, change_chart, escape};
 use crate::tables::{Cell, Sheet, workbook};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
@@ -197,6 +197,40 @@ pub fn render(report: &CompareReport, lang: Lang) -> String {
         );
     }
     s.push_str("</ul>");
+    // The median's change of each interval, all consignments, as a forest plot.
+    let rows: Vec<ChangeRow> = report
+        .comparisons
+        .iter()
+        .filter(|c| c.segment_by == "all")
+        .filter_map(|c| {
+            Some(ChangeRow {
+                label: format!("{} → {}", c.from, c.to),
+                change: c.median.difference_minutes?,
+                interval: c.median.lower_minutes.zip(c.median.upper_minutes),
+                colour: match c.verdict {
+                    Verdict::Improved => "#1a7f37",
+                    Verdict::Worsened => "#b42318",
+                    Verdict::NoClearChange | Verdict::TooFew => "#888",
+                },
+            })
+        })
+        .collect();
+    if !rows.is_empty() {
+        let _ = write!(
+            s,
+            "<figure id=\"median-changes\">{}<figcaption class=\"note\">{}</figcaption></figure>",
+            change_chart(
+                &rows,
+                t("faster", "быстрее"),
+                t("slower", "медленнее"),
+                (t("min", "мин"), t("h", "ч"))
+            ),
+            t(
+                "Change in the median of each interval (after − before), with its 95% interval.",
+                "Изменение медианы каждого интервала (после − до) с 95% доверительным интервалом."
+            )
+        );
+    }
     let segments: Vec<&Comparison> = report
         .comparisons
         .iter()

@@ -369,3 +369,113 @@ pub(crate) fn heatmap(p: &ArrivalPattern, days: &str, hours_unit: &str) -> Strin
     s.push_str("</svg>");
     s
 }
+
+/// One row of a change chart: its label, the change and its 95% interval (minutes, negative =
+/// faster), and the colour of its verdict.
+pub(crate) struct ChangeRow {
+    pub label: String,
+    pub change: f64,
+    pub interval: Option<(f64, f64)>,
+    pub colour: &'static str,
+}
+
+/// A forest plot of changes: a row per interval, the change as a dot and its interval as a
+/// whisker, around a zero line; left of zero is faster. The axis is in minutes under an hour
+/// and a half of change, else in hours.
+pub(crate) fn change_chart(
+    rows: &[ChangeRow],
+    faster: &str,
+    slower: &str,
+    (minutes, hours): (&'static str, &'static str),
+) -> String {
+    let (label_w, plot_w, row_h, top, bottom) = (300.0, 420.0, 22.0, 10.0, 40.0);
+    let w = label_w + plot_w + 20.0;
+    let ht = top + rows.len() as f64 * row_h + bottom;
+    let max = rows
+        .iter()
+        .flat_map(|r| {
+            let (lo, hi) = r.interval.unwrap_or((r.change, r.change));
+            [r.change.abs(), lo.abs(), hi.abs()]
+        })
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    // Round ticks: tens of minutes, or whole hours.
+    let (max, per, unit) = if max < 90.0 {
+        ((max / 10.0).ceil() * 10.0, 1.0, minutes)
+    } else {
+        ((max / 60.0).ceil() * 60.0, 60.0, hours)
+    };
+    let x = |m: f64| label_w + plot_w / 2.0 + (m / max).clamp(-1.0, 1.0) * plot_w / 2.0;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{ht}" role="img"><title>{}</title>"#,
+        escape(&format!("{faster} / {slower}"))
+    );
+    let axis_y = top + rows.len() as f64 * row_h;
+    for k in [-1.0, -0.5, 0.0, 0.5, 1.0] {
+        let xx = x(k * max);
+        let _ = write!(
+            s,
+            r##"<line x1="{xx:.1}" y1="{top}" x2="{xx:.1}" y2="{axis_y}" stroke="{}" stroke-dasharray="{}"/><text x="{xx:.1}" y="{:.1}" font-size="11" text-anchor="middle">{}</text>"##,
+            if k == 0.0 { "#444" } else { "#ddd" },
+            if k == 0.0 { "none" } else { "2 3" },
+            axis_y + 14.0,
+            format_change(k * max / per, unit, per == 1.0)
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#1a7f37">← {}</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#b42318">{} →</text>"##,
+        label_w,
+        axis_y + 30.0,
+        escape(faster),
+        label_w + plot_w,
+        axis_y + 30.0,
+        escape(slower)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let yy = top + i as f64 * row_h + row_h / 2.0;
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{}</text>"#,
+            label_w - 8.0,
+            yy + 4.0,
+            escape(&r.label)
+        );
+        if let Some((lo, hi)) = r.interval {
+            let _ = write!(
+                s,
+                r#"<line x1="{:.1}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="{}" stroke-width="2"/>"#,
+                x(lo),
+                x(hi),
+                r.colour
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<circle cx="{:.1}" cy="{yy:.1}" r="4" fill="{}"><title>{}</title></circle>"#,
+            x(r.change),
+            r.colour,
+            escape(&format_change(r.change / per, unit, per == 1.0))
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn format_change(v: f64, unit: &str, whole: bool) -> String {
+    let s = if whole {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    };
+    let s = if s
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    };
+    format!("{s} {unit}")
+}
