@@ -1042,6 +1042,20 @@ fn sampling_plans_match_the_formulas_computed_here() {
             vec![
                 "trs",
                 "plan",
+                "trs.csv",
+                "--mapping",
+                "trs.mapping.toml",
+                "--margin-minutes",
+                "30",
+                "--interval",
+                "release:arrival",
+            ],
+            "must come before",
+        ),
+        (
+            vec![
+                "trs",
+                "plan",
                 "--assumed-std-minutes",
                 "50",
                 "--margin-minutes",

@@ -252,6 +252,8 @@ pub enum PlanError {
     UnknownSegment(String, String),
     #[error("the pilot has no consignment with both stamps of {0} -> {1}")]
     Empty(String, String),
+    #[error("{0} -> {1}: the first stage must come before the second in the process ({2})")]
+    Order(String, String, String),
 }
 
 /// A pilot's durations of one interval: for the whole population and for each value of the
@@ -281,6 +283,13 @@ impl Pilot {
                 .ok_or_else(|| PlanError::UnknownStage(name.into(), design.stages.join(", ")))
         };
         let (f, t) = (stage(from)?, stage(to)?);
+        if f >= t {
+            return Err(PlanError::Order(
+                from.into(),
+                to.into(),
+                design.stages.join(" -> "),
+            ));
+        }
         let def = IntervalDef {
             from: StampRef::Stage(f),
             to: StampRef::Stage(t),
