@@ -106,21 +106,21 @@ pub fn groups_of_study(
             .iter()
             .filter(|s| s.from == from && s.to == to)
         {
-            let column = table
-                .segments
-                .iter()
-                .find(|c| stats.segment.is_some() && c.name == stats.segment_by);
-            let code = column.and_then(|c| {
-                let value = stats.segment.as_deref()?;
-                c.values.iter().position(|v| v == value)
-            });
-            let seconds: Vec<i64> = match (column, code) {
-                (Some(c), Some(code)) => rows
-                    .iter()
-                    .filter(|&&r| c.codes[r] == code as u32)
-                    .map(|&r| sample.seconds[r])
-                    .collect(),
-                _ => rows.iter().map(|&r| sample.seconds[r]).collect(),
+            let seconds: Vec<i64> = match &stats.segment {
+                None => rows.iter().map(|&r| sample.seconds[r]).collect(),
+                Some(value) => {
+                    let column = table.segments.iter().find(|c| c.name == stats.segment_by);
+                    let code = column.and_then(|c| c.values.iter().position(|v| v == value));
+                    match (column, code) {
+                        (Some(c), Some(code)) => rows
+                            .iter()
+                            .filter(|&&r| c.codes[r] == code as u32)
+                            .map(|&r| sample.seconds[r])
+                            .collect(),
+                        // Not in this table: no duration (the report's figure says 0 too).
+                        _ => Vec::new(),
+                    }
+                }
             };
             out.push(Group::of(stats, Some(seconds)));
         }
