@@ -40,18 +40,8 @@ pub struct RunArgs {
     /// study per route; each report file name gets the route before its extension.
     #[arg(long, conflicts_with_all = ["input", "mapping"])]
     from_transit: Option<String>,
-    /// Write the HTML report here.
-    #[arg(long)]
-    html: Option<PathBuf>,
-    /// Write the JSON report here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write the Excel workbook here.
-    #[arg(long)]
-    xlsx: Option<PathBuf>,
-    /// Report language: en or ru.
-    #[arg(long, default_value = "en")]
-    lang: Lang,
+    #[command(flatten)]
+    out: ReportArgs,
     /// Treat any verification finding as an error (the reports are still written).
     #[arg(long)]
     strict: bool,
@@ -67,6 +57,32 @@ pub struct RunArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// Where the reports go, and in which language.
+#[derive(Args)]
+struct ReportArgs {
+    /// Write the HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the Excel workbook here.
+    #[arg(long)]
+    xlsx: Option<PathBuf>,
+    /// Report language: en or ru.
+    #[arg(long, default_value = "en")]
+    lang: Lang,
+}
+
+impl ReportArgs {
+    fn require_one(&self) -> Result<()> {
+        if self.html.is_none() && self.json.is_none() && self.xlsx.is_none() {
+            bail!("nothing to write: give at least one of --html, --json, --xlsx");
+        }
+        Ok(())
+    }
 }
 
 /// How extreme values are found and whether they count.
@@ -227,10 +243,10 @@ fn corridor(db: &str, a: &RunArgs, options: &TrsOptions) -> Result<ExitCode> {
         println!("route {}: {} movements", s.route, s.table.len());
         write_reports(
             &report,
-            a.lang,
-            tagged(a.html.as_deref(), &tag).as_deref(),
-            tagged(a.json.as_deref(), &tag).as_deref(),
-            tagged(a.xlsx.as_deref(), &tag).as_deref(),
+            a.out.lang,
+            tagged(a.out.html.as_deref(), &tag).as_deref(),
+            tagged(a.out.json.as_deref(), &tag).as_deref(),
+            tagged(a.out.xlsx.as_deref(), &tag).as_deref(),
         )?;
     }
     Ok(ExitCode::SUCCESS)
@@ -298,6 +314,28 @@ pub(crate) fn study(inputs: &[PathBuf], mapping: &Path, options: &TrsOptions) ->
     Ok(read_and_analyse(inputs, mapping, options, false)?.0)
 }
 
+/// Reads the files of one study with a progress bar; returns it and the files' names as shown.
+fn read_inputs(
+    inputs: &[PathBuf],
+    mapping: &Mapping,
+    threads: usize,
+) -> Result<(smartborder_ingest::Ingested, String)> {
+    let shown = inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bar = Bar::new(
+        inputs
+            .iter()
+            .all(|i| InputKind::of(i) == Some(InputKind::Csv)),
+    );
+    let ingested =
+        read_studies(inputs, mapping, &bar, threads).with_context(|| format!("reading {shown}"))?;
+    bar.finish();
+    Ok((ingested, shown))
+}
+
 /// Reads, verifies and analyses a study; with `groups`, also each interval and segment's
 /// durations (for a comparison).
 fn read_and_analyse(
@@ -307,22 +345,8 @@ fn read_and_analyse(
     groups: bool,
 ) -> Result<(TrsReport, Vec<Group>)> {
     let mapping = Mapping::from_file(mapping)?;
-    let csv_only = inputs
-        .iter()
-        .all(|i| InputKind::of(i) == Some(InputKind::Csv));
-    let bar = Bar::new(csv_only);
     let started = Instant::now();
-    let shown = match inputs {
-        [one] => one.display().to_string(),
-        many => many
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    };
-    let ingested = read_studies(inputs, &mapping, &bar, options.threads)
-        .with_context(|| format!("reading {shown}"))?;
-    bar.finish();
+    let (ingested, shown) = read_inputs(inputs, &mapping, options.threads)?;
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let study = Study {
@@ -369,18 +393,8 @@ pub struct CompareArgs {
     /// Mapping of the after export, when it differs.
     #[arg(long)]
     after_mapping: Option<PathBuf>,
-    /// Write the HTML report here.
-    #[arg(long)]
-    html: Option<PathBuf>,
-    /// Write the JSON report here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write the Excel workbook here.
-    #[arg(long)]
-    xlsx: Option<PathBuf>,
-    /// Report language: en or ru.
-    #[arg(long, default_value = "en")]
-    lang: Lang,
+    #[command(flatten)]
+    out: ReportArgs,
     /// Bootstrap resamples per interval and segment.
     #[arg(long, default_value_t = 1000)]
     resamples: usize,
@@ -485,15 +499,9 @@ pub fn plan(a: PlanArgs) -> Result<ExitCode> {
             };
             let mapping = Mapping::from_file(mapping)?;
             let inputs = expand_patterns(&a.pilot)?;
-            let bar = Bar::new(
-                inputs
-                    .iter()
-                    .all(|i| InputKind::of(i) == Some(InputKind::Csv)),
-            );
             let threads = a.threads.unwrap_or_else(crate::default_threads).max(1);
-            let ingested =
-                read_studies(&inputs, &mapping, &bar, threads).context("reading the pilot")?;
-            bar.finish();
+            let (ingested, _) =
+                read_inputs(&inputs, &mapping, threads).context("reading the pilot")?;
             let pilot = Pilot::new(&ingested.table, &mapping.design, from, to, a.by.as_deref())?;
             plan_from_pilot(&pilot, &request)
         }
@@ -664,18 +672,8 @@ pub struct JointArgs {
     /// B's name in the timeline.
     #[arg(long, default_value = "B")]
     b_name: String,
-    /// Write the HTML report here.
-    #[arg(long)]
-    html: Option<PathBuf>,
-    /// Write the JSON report here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write the Excel workbook here.
-    #[arg(long)]
-    xlsx: Option<PathBuf>,
-    /// Report language: en or ru.
-    #[arg(long, default_value = "en")]
-    lang: Lang,
+    #[command(flatten)]
+    out: ReportArgs,
     #[command(flatten)]
     extremes: ExtremeArgs,
     /// Findings listed per kind in the reports (0 = all); counts are always complete.
@@ -703,27 +701,14 @@ fn joint_side(
     mapping.segment_columns.push(key.to_string());
     mapping.design.segments.push(LINK_KEY.to_string());
     let inputs = expand_patterns(&[input.to_path_buf()])?;
-    let shown = inputs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let bar = Bar::new(
-        inputs
-            .iter()
-            .all(|i| InputKind::of(i) == Some(InputKind::Csv)),
-    );
-    let ingested = read_studies(&inputs, &mapping, &bar, threads)
-        .with_context(|| format!("reading {shown} (key column \"{key}\")"))?;
-    bar.finish();
+    let (ingested, shown) =
+        read_inputs(&inputs, &mapping, threads).with_context(|| format!("key column \"{key}\""))?;
     Ok((ingested, mapping, shown))
 }
 
 /// `smartborder trs joint`: a joint border study of two administrations' exports.
 pub fn joint(a: JointArgs) -> Result<ExitCode> {
-    if a.html.is_none() && a.json.is_none() && a.xlsx.is_none() {
-        bail!("nothing to write: give at least one of --html, --json, --xlsx");
-    }
+    a.out.require_one()?;
     let window = match (a.link.as_str(), a.window_hours) {
         (_, Some(h)) if !(h.is_finite() && h > 0.0) => {
             bail!("--window-hours: expected a number of hours above 0, found {h}")
@@ -801,10 +786,10 @@ pub fn joint(a: JointArgs) -> Result<ExitCode> {
     );
     write_reports(
         &report,
-        a.lang,
-        a.html.as_deref(),
-        a.json.as_deref(),
-        a.xlsx.as_deref(),
+        a.out.lang,
+        a.out.html.as_deref(),
+        a.out.json.as_deref(),
+        a.out.xlsx.as_deref(),
     )?;
     Ok(ExitCode::SUCCESS)
 }
@@ -837,9 +822,7 @@ fn side(path: &Path, mapping: Option<&Path>, options: &TrsOptions) -> Result<(St
 }
 
 pub fn compare(a: CompareArgs) -> Result<ExitCode> {
-    if a.html.is_none() && a.json.is_none() && a.xlsx.is_none() {
-        bail!("nothing to write: give at least one of --html, --json, --xlsx");
-    }
+    a.out.require_one()?;
     if a.resamples < 100 {
         bail!("--resamples: expected at least 100, found {}", a.resamples);
     }
@@ -881,16 +864,16 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
             "{before_name} and {after_name} have no interval and segment in common: check that both were read with the same stages and segments"
         );
     }
-    if let Some(p) = &a.html {
-        write_compare_html(&report, a.lang, p)?;
+    if let Some(p) = &a.out.html {
+        write_compare_html(&report, a.out.lang, p)?;
         println!("wrote {}", p.display());
     }
-    if let Some(p) = &a.json {
+    if let Some(p) = &a.out.json {
         write_compare_json(&report, p)?;
         println!("wrote {}", p.display());
     }
-    if let Some(p) = &a.xlsx {
-        write_compare_xlsx(&report, a.lang, p)?;
+    if let Some(p) = &a.out.xlsx {
+        write_compare_xlsx(&report, a.out.lang, p)?;
         println!("wrote {}", p.display());
     }
     let count = |v: Verdict| report.comparisons.iter().filter(|c| c.verdict == v).count();
@@ -907,9 +890,7 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
 }
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
-    if a.html.is_none() && a.json.is_none() && a.xlsx.is_none() {
-        bail!("nothing to write: give at least one of --html, --json, --xlsx");
-    }
+    a.out.require_one()?;
     let outliers = a.extremes.rule()?;
     let trends = match a.trends.as_deref() {
         None => None,
@@ -935,10 +916,10 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let report = study(&inputs, mapping, &options)?;
     write_reports(
         &report,
-        a.lang,
-        a.html.as_deref(),
-        a.json.as_deref(),
-        a.xlsx.as_deref(),
+        a.out.lang,
+        a.out.html.as_deref(),
+        a.out.json.as_deref(),
+        a.out.xlsx.as_deref(),
     )?;
     let findings: u64 = report.findings_summary.iter().map(|f| f.count).sum();
     eprintln!(

@@ -77,6 +77,32 @@ fn sign_in(addr: SocketAddr, login: &str) -> Session {
     Session { cookie, csrf }
 }
 
+/// A multipart form: its content type and body (fields, then files as (field, file name, bytes)).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----smartborder-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 fn between(text: &str, start: &str, end: &str) -> String {
     text.split(start)
         .nth(1)
@@ -224,23 +250,10 @@ fn an_analyst_backtests_an_uploaded_history() {
     world.user("kz.analyst", &["--role", "analyst", "--country", "KZ"]);
     let addr = world.addr();
     let analyst = sign_in(addr, "kz.analyst");
-    let boundary = "----smartborder-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in [("csrf", analyst.csrf.as_str()), ("split", "")] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"history\"; filename=\"kcs-2020.csv\"\r\nContent-Type: text/csv\r\n\r\n{history}\r\n--{boundary}--\r\n"
-        )
-        .as_bytes(),
+    let (content_type, body) = multipart(
+        &[("csrf", analyst.csrf.as_str()), ("split", "")],
+        &[("history", "kcs-2020.csv", history.as_bytes())],
     );
-    let content_type = format!("multipart/form-data; boundary={boundary}");
     let (status, _, page) = http_raw(
         addr,
         "POST",
@@ -766,24 +779,17 @@ fn an_analyst_publishes_configuration_files() {
     let addr = world.addr();
     let analyst = sign_in(addr, "ge.analyst");
     let upload = |files: &[(&str, &str)]| {
-        let boundary = "----smartborder-files-boundary";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
-            analyst.csrf
-        );
-        for (name, text) in files {
-            body.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{text}\r\n"
-            ));
-        }
-        body.push_str(&format!("--{boundary}--\r\n"));
-        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let files: Vec<(&str, &str, &[u8])> = files
+            .iter()
+            .map(|(name, text)| ("files", *name, text.as_bytes()))
+            .collect();
+        let (content_type, body) = multipart(&[("csrf", analyst.csrf.as_str())], &files);
         let (status, _, page) = http_raw(
             addr,
             "POST",
             "/console/risk/files",
             None,
-            Some((&content_type, body.as_bytes())),
+            Some((&content_type, &body)),
             &[("Cookie", &analyst.cookie)],
         )
         .unwrap();
@@ -899,32 +905,24 @@ fn a_supervisor_makes_the_sampling_plan_the_cli_makes() {
     .unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("id=\"plan-form\""));
-    let boundary = "----smartborder-plan-boundary";
-    let mut body = Vec::new();
-    for (name, value) in [
-        ("csrf", supervisor.csrf.as_str()),
-        ("statistic", "median"),
-        ("margin_minutes", "45"),
-        ("confidence", "0.95"),
-        ("by", "lane"),
-        ("study_days", ""),
-    ] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    for (name, file) in [("mapping", "trs.mapping.toml"), ("pilot", "trs.csv")] {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(&std::fs::read(d.join(file)).unwrap());
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let (mapping, pilot) = (
+        std::fs::read(d.join("trs.mapping.toml")).unwrap(),
+        std::fs::read(d.join("trs.csv")).unwrap(),
+    );
+    let (content_type, body) = multipart(
+        &[
+            ("csrf", supervisor.csrf.as_str()),
+            ("statistic", "median"),
+            ("margin_minutes", "45"),
+            ("confidence", "0.95"),
+            ("by", "lane"),
+            ("study_days", ""),
+        ],
+        &[
+            ("mapping", "trs.mapping.toml", &mapping),
+            ("pilot", "trs.csv", &pilot),
+        ],
+    );
     let (status, _, page) = http_raw(
         addr,
         "POST",

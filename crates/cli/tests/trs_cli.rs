@@ -57,6 +57,21 @@ fn run(dir: &Path, input: &str, extra: &[&str]) -> (std::process::Output, Value)
     (out, report)
 }
 
+/// Runs the binary in `dir`, asserts it succeeded, and returns its standard output.
+fn succeed_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// numpy.percentile(..., method="linear"), written independently of the engine.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * p;
@@ -677,16 +692,7 @@ fn before_and_after_comparison_matches_a_reference_bootstrap_and_u() {
             "compare.json",
         ];
         args.extend_from_slice(extra);
-        let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
-            .args(&args)
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeed_in(d, &args);
         let report: Value =
             serde_json::from_slice(&std::fs::read(d.join("compare.json")).unwrap()).unwrap();
         report
@@ -917,16 +923,7 @@ fn sampling_plans_match_the_formulas_computed_here() {
         let mut all = vec!["trs", "plan"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--json", json.to_str().unwrap()]);
-        let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
-            .args(&all)
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeed_in(d, &all);
         serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
     };
     let z = 1.959_963_984_540_054_f64;
@@ -1094,19 +1091,7 @@ fn a_manual_collection_workbook_is_generated_filled_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     synth(d, "2000", "0");
-    let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_smartborder"))
-            .args(args)
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let cli = |args: &[&str]| succeed_in(d, args);
     cli(&[
         "trs",
         "plan",

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate};
 use maud::{Markup, html};
 use serde::Deserialize;
 use smartborder_ingest::declaration_mapping::KCS_MAPPING;
-use smartborder_ingest::{DeclarationMapping, InputKind, NoProgress, read_declarations};
+use smartborder_ingest::{DeclarationMapping, NoProgress, read_declarations};
 use smartborder_risk::configuration::{
     ConfigurationFile, RiskConfiguration, check_file_name, with_new_files,
 };
@@ -616,23 +616,10 @@ pub async fn run(
         match field.name().unwrap_or("") {
             "csrf" => csrf = field.text().await.unwrap_or_default(),
             "split" => split = field.text().await.unwrap_or_default(),
-            "history" => {
-                let name = field.file_name().unwrap_or("history").to_string();
-                let extension = FilePath::new(&name)
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                let path = dir.path().join(format!("history.{extension}"));
-                if InputKind::of(&path).is_none() {
-                    let message = lang.t_args("study-format", &[("file", name.as_str().into())]);
-                    return refused(StatusCode::UNPROCESSABLE_ENTITY, message);
-                }
-                if let Err(message) = crate::trs::save(field, &path).await {
-                    return refused(StatusCode::BAD_REQUEST, message);
-                }
-                history = Some((path, name));
-            }
+            "history" => match crate::trs::save_export(field, dir.path(), "history", lang).await {
+                Ok(saved) => history = Some(saved),
+                Err((status, message)) => return refused(status, message),
+            },
             _ => {}
         }
     }

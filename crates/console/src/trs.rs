@@ -178,26 +178,13 @@ pub async fn start(
                 Ok(t) => mapping_text = t,
                 Err(e) => return failed(lang, StatusCode::BAD_REQUEST, e.body_text()),
             },
-            "export" => {
-                // Keep the file's extension: it tells the reader the format.
-                let file_name = field.file_name().unwrap_or("export").to_string();
-                let extension = FilePath::new(&file_name)
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                let path = dir.path().join(format!("export.{extension}"));
-                if InputKind::of(&path).is_none() {
-                    let message =
-                        lang.t_args("study-format", &[("file", file_name.as_str().into())]);
-                    return failed(lang, StatusCode::UNPROCESSABLE_ENTITY, message);
+            "export" => match save_export(field, dir.path(), "export", lang).await {
+                Ok((path, file_name)) => {
+                    export_name = file_name;
+                    export = Some(path);
                 }
-                export_name = file_name;
-                match save(field, &path).await {
-                    Ok(()) => export = Some(path),
-                    Err(message) => return failed(lang, StatusCode::BAD_REQUEST, message),
-                }
-            }
+                Err((status, message)) => return failed(lang, status, message),
+            },
             _ => {}
         }
     }
@@ -255,8 +242,33 @@ pub async fn start(
     Redirect::to(&format!("/console/trs/{id}")).into_response()
 }
 
+/// Saves an uploaded export in `dir` as `stem` with the extension of its file name (which
+/// tells the reader the format); returns the path and the file's name as uploaded.
+pub(crate) async fn save_export(
+    field: axum::extract::multipart::Field<'_>,
+    dir: &FilePath,
+    stem: &str,
+    lang: Lang,
+) -> Result<(PathBuf, String), (StatusCode, String)> {
+    let file_name = field.file_name().unwrap_or(stem).to_string();
+    let extension = FilePath::new(&file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let path = dir.join(format!("{stem}.{extension}"));
+    if InputKind::of(&path).is_none() {
+        let message = lang.t_args("study-format", &[("file", file_name.as_str().into())]);
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, message));
+    }
+    save(field, &path)
+        .await
+        .map_err(|message| (StatusCode::BAD_REQUEST, message))?;
+    Ok((path, file_name))
+}
+
 /// Streams an uploaded file to disk.
-pub(crate) async fn save(
+async fn save(
     mut field: axum::extract::multipart::Field<'_>,
     path: &FilePath,
 ) -> Result<(), String> {

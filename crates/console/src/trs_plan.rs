@@ -1,7 +1,7 @@
 //! Sampling plans in the console (`smartborder trs plan`): a pilot export and its mapping in, the
 //! consignments to record per office, lane or mode out, with the method in words.
 
-use std::path::Path as FilePath;
+use std::path::{Path as FilePath, PathBuf};
 
 use axum::Form;
 use axum::extract::{Multipart, State};
@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
-use smartborder_ingest::{InputKind, Mapping, read_study};
+use smartborder_ingest::{Mapping, NoProgress, read_study};
 use smartborder_report::Lang as ReportLang;
 use smartborder_report::collection;
 use smartborder_trs::plan::{Margin, Pilot, PlanRequest, SamplingPlan, Statistic, plan_from_pilot};
@@ -18,7 +18,7 @@ use crate::ConsoleState;
 use crate::i18n::Lang;
 use crate::pages;
 use crate::session::{Signed, same_secret};
-use crate::trs::{may_run, save};
+use crate::trs::{may_run, save_export};
 
 /// The form, with the values last given.
 fn form(signed: &Signed, given: &Given) -> Markup {
@@ -164,21 +164,10 @@ pub async fn make(
         };
         let name = field.name().unwrap_or("").to_string();
         if name == "pilot" {
-            let file_name = field.file_name().unwrap_or("pilot").to_string();
-            let extension = FilePath::new(&file_name)
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            let path = dir.path().join(format!("pilot.{extension}"));
-            if InputKind::of(&path).is_none() {
-                let message = lang.t_args("study-format", &[("file", file_name.as_str().into())]);
-                return pages::refusal(lang, StatusCode::UNPROCESSABLE_ENTITY, &message);
+            match save_export(field, dir.path(), "pilot", lang).await {
+                Ok((path, _)) => pilot = Some(path),
+                Err((status, message)) => return pages::refusal(lang, status, &message),
             }
-            if let Err(message) = save(field, &path).await {
-                return pages::refusal(lang, StatusCode::BAD_REQUEST, &message);
-            }
-            pilot = Some(path);
             continue;
         }
         let text = field.text().await.unwrap_or_default();
@@ -203,78 +192,47 @@ pub async fn make(
         };
         (StatusCode::UNPROCESSABLE_ENTITY, body)
     };
-    let outcome = (|| -> Result<SamplingPlan, String> {
-        let Some(pilot) = &pilot else {
-            return Err(lang.t("study-no-export"));
-        };
+    let number = |key: &str, text: &str, ok: fn(f64) -> bool| -> Result<f64, String> {
+        text.parse::<f64>().ok().filter(|v| ok(*v)).ok_or_else(|| {
+            lang.t_args(
+                "plan-bad-number",
+                &[
+                    ("field", lang.t(key).into()),
+                    ("found", text.to_string().into()),
+                ],
+            )
+        })
+    };
+    let asked = (|| -> Result<(PathBuf, PlanRequest), String> {
+        let pilot = pilot.clone().ok_or_else(|| lang.t("study-no-export"))?;
         let statistic = match given.statistic.as_str() {
             "mean" => Statistic::Mean,
             _ => Statistic::Median,
         };
-        let margin: f64 = given
-            .margin
-            .parse()
-            .ok()
-            .filter(|m: &f64| m.is_finite() && *m > 0.0)
-            .ok_or_else(|| {
-                lang.t_args(
-                    "plan-bad-number",
-                    &[
-                        ("field", lang.t("plan-margin").into()),
-                        ("found", given.margin.clone().into()),
-                    ],
-                )
-            })?;
-        let confidence: f64 = given
-            .confidence
-            .parse()
-            .ok()
-            .filter(|c: &f64| *c > 0.5 && *c < 1.0)
-            .ok_or_else(|| {
-                lang.t_args(
-                    "plan-bad-number",
-                    &[
-                        ("field", lang.t("plan-confidence").into()),
-                        ("found", given.confidence.clone().into()),
-                    ],
-                )
-            })?;
+        let margin = number("plan-margin", &given.margin, |m| m.is_finite() && m > 0.0)?;
+        let confidence = number("plan-confidence", &given.confidence, |c| c > 0.5 && c < 1.0)?;
         let study_days = match given.study_days.as_str() {
             "" => None,
-            d => Some(
-                d.parse()
-                    .ok()
-                    .filter(|d: &f64| d.is_finite() && *d > 0.0)
-                    .ok_or_else(|| {
-                        lang.t_args(
-                            "plan-bad-number",
-                            &[
-                                ("field", lang.t("plan-days").into()),
-                                ("found", d.to_string().into()),
-                            ],
-                        )
-                    })?,
-            ),
+            d => Some(number("plan-days", d, |d| d.is_finite() && d > 0.0)?),
         };
-        let mapping = Mapping::from_toml(&mapping_text, "mapping").map_err(|e| e.to_string())?;
-        let ingested = read_study(pilot, &mapping, &NoProgress, 1).map_err(|e| e.to_string())?;
-        let (from, to) = (
-            mapping.design.stages[mapping.design.arrival_stage()].clone(),
-            mapping.design.stages[mapping.design.release_stage()].clone(),
-        );
-        let by = (!given.by.is_empty()).then_some(given.by.as_str());
-        let pilot = Pilot::new(&ingested.table, &mapping.design, &from, &to, by)
-            .map_err(|e| e.to_string())?;
-        Ok(plan_from_pilot(
-            &pilot,
-            &PlanRequest {
-                statistic,
-                margin: Margin::Minutes(margin),
-                confidence,
-                study_days,
-            },
-        ))
+        let request = PlanRequest {
+            statistic,
+            margin: Margin::Minutes(margin),
+            confidence,
+            study_days,
+        };
+        Ok((pilot, request))
     })();
+    // Reading the pilot is file work: on a blocking thread.
+    let outcome = match asked {
+        Err(message) => Err(message),
+        Ok((pilot, request)) => {
+            let (text, by) = (mapping_text.clone(), given.by.clone());
+            tokio::task::spawn_blocking(move || plan_of(&pilot, &text, &by, &request))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+        }
+    };
     let (status, body) = match outcome {
         Ok(plan) => (
             StatusCode::OK,
@@ -418,10 +376,22 @@ pub async fn workbook(signed: Signed, Form(f): Form<WorkbookForm>) -> Response {
     }
 }
 
-/// The pilot is read on the request (a pilot is small); no progress to show.
-struct NoProgress;
-
-impl smartborder_ingest::Progress for NoProgress {
-    fn start(&self, _total: u64) {}
-    fn advance(&self, _done: u64) {}
+/// The plan of a pilot export, of its arrival-to-release interval, stratified by `by` (empty:
+/// the whole population).
+fn plan_of(
+    pilot: &FilePath,
+    mapping_text: &str,
+    by: &str,
+    request: &PlanRequest,
+) -> Result<SamplingPlan, String> {
+    let mapping = Mapping::from_toml(mapping_text, "mapping").map_err(|e| e.to_string())?;
+    let ingested = read_study(pilot, &mapping, &NoProgress, 1).map_err(|e| e.to_string())?;
+    let design = &mapping.design;
+    let (from, to) = (
+        &design.stages[design.arrival_stage()],
+        &design.stages[design.release_stage()],
+    );
+    let by = (!by.is_empty()).then_some(by);
+    let pilot = Pilot::new(&ingested.table, design, from, to, by).map_err(|e| e.to_string())?;
+    Ok(plan_from_pilot(&pilot, request))
 }

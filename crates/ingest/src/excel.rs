@@ -62,12 +62,17 @@ pub(crate) fn open_sheet(
         .worksheet_range(&sheet)
         .map_err(|e| format_err(format!("sheet \"{sheet}\": {e}")))?;
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let header: Vec<String> = range
+    let header = header_of(&range);
+    Ok((range, first_row, header))
+}
+
+/// The trimmed texts of a sheet's first row.
+fn header_of(range: &Range<Data>) -> Vec<String> {
+    range
         .rows()
         .next()
         .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
-        .unwrap_or_default();
-    Ok((range, first_row, header))
+        .unwrap_or_default()
 }
 
 /// `input.sheet` that reads every sheet holding the mapping's columns as one study (a manual
@@ -78,16 +83,19 @@ pub const EVERY_SHEET: &str = "*";
 /// read-me or a list of codes is left aside). None is an error that lists the sheets.
 pub(crate) fn data_sheets(path: &Path, mapping: &Mapping) -> Result<Vec<String>, IngestError> {
     let file = path.display().to_string();
-    let workbook = open_workbook_auto(path).map_err(|e| IngestError::Format {
+    let format_err = |message: String| IngestError::Format {
         file: file.clone(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    // One opening of the workbook for every sheet's header.
+    let mut workbook = open_workbook_auto(path).map_err(|e| format_err(e.to_string()))?;
     let names = workbook.sheet_names();
-    drop(workbook);
     let mut data = Vec::new();
     for name in &names {
-        let (_, _, header) = open_sheet(path, Some(name))?;
-        if Columns::resolve(&header, mapping, &file).is_ok() {
+        let range = workbook
+            .worksheet_range(name)
+            .map_err(|e| format_err(format!("sheet \"{name}\": {e}")))?;
+        if Columns::resolve(&header_of(&range), mapping, &file).is_ok() {
             data.push(name.clone());
         }
     }

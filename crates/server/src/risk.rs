@@ -98,16 +98,7 @@ pub async fn publish_checked(
     country: &str,
     new: &[ConfigurationFile],
 ) -> Result<Vec<(String, i64)>, PublishError> {
-    let in_force: Vec<ConfigurationFile> = risk_files::in_force(store, country)
-        .await?
-        .into_iter()
-        .map(|f| ConfigurationFile {
-            name: f.name,
-            version: f.version,
-            body: f.body,
-        })
-        .collect();
-    let files = with_new_files(in_force, new);
+    let files = with_new_files(files_in_force(store, country).await?, new);
     let checked = tokio::task::spawn_blocking(move || {
         RiskConfiguration::compile(&files, &published_attribute_names()).map(|_| ())
     })
@@ -125,9 +116,12 @@ pub async fn publish_checked(
     Ok(new.iter().map(|f| f.name.clone()).zip(versions).collect())
 }
 
-/// Compiles the files in force of `country` on a blocking thread.
-async fn compile(store: &Store, country: &str) -> Result<Compiled, ApiError> {
-    let files: Vec<ConfigurationFile> = risk_files::in_force(store, country)
+/// The files in force of `country`, as the configuration compiles them.
+async fn files_in_force(
+    store: &Store,
+    country: &str,
+) -> Result<Vec<ConfigurationFile>, StoreError> {
+    Ok(risk_files::in_force(store, country)
         .await?
         .into_iter()
         .map(|f| ConfigurationFile {
@@ -135,7 +129,12 @@ async fn compile(store: &Store, country: &str) -> Result<Compiled, ApiError> {
             version: f.version,
             body: f.body,
         })
-        .collect();
+        .collect())
+}
+
+/// Compiles the files in force of `country` on a blocking thread.
+async fn compile(store: &Store, country: &str) -> Result<Compiled, ApiError> {
+    let files = files_in_force(store, country).await?;
     let versions = files.iter().map(|f| (f.name.clone(), f.version)).collect();
     let compiled = tokio::task::spawn_blocking(move || {
         RiskConfiguration::compile(&files, &published_attribute_names())

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use smartborder_model::{IntervalKind, MISSING, StampTable, StudyDesign};
 
 use crate::analysis::{IntervalSample, IntervalStats, TrsReport};
-use crate::stats::{Summary, normal_upper_tail};
+use crate::stats::{Summary, normal_upper_tail, quantile_sorted};
 
 /// Consignments each side needs for a comparison to say anything.
 pub const MIN_COUNT: u64 = 10;
@@ -221,10 +221,15 @@ pub fn method(options: &CompareOptions) -> String {
 
 /// The intervals and segments found in both studies (how many comparisons [`compare`] makes).
 pub fn common(before: &[Group], after: &[Group]) -> usize {
+    pairs(before, after).len()
+}
+
+/// Each group of `before` with the group of `after` of the same interval and segment.
+fn pairs<'g>(before: &'g [Group], after: &'g [Group]) -> Vec<(&'g Group, &'g Group)> {
     before
         .iter()
-        .filter(|b| after.iter().any(|a| a.key() == b.key()))
-        .count()
+        .filter_map(|b| after.iter().find(|a| a.key() == b.key()).map(|a| (b, a)))
+        .collect()
 }
 
 /// Compares the groups of two studies, each interval and segment found in both; `progress`
@@ -241,10 +246,7 @@ pub fn compare(
         Some(v) => format!("{} → {}, {} = {v}", g.from, g.to, g.segment_by),
         None => format!("{} → {}", g.from, g.to),
     };
-    let pairs: Vec<(&Group, &Group)> = before
-        .iter()
-        .filter_map(|b| after.iter().find(|a| a.key() == b.key()).map(|a| (b, a)))
-        .collect();
+    let pairs = pairs(before, after);
     let only_before = before
         .iter()
         .filter(|b| !after.iter().any(|a| a.key() == b.key()))
@@ -510,13 +512,10 @@ fn interval(v: &mut [f64]) -> (Option<f64>, Option<f64>) {
         return (None, None);
     }
     v.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        let h = (v.len() - 1) as f64 * p;
-        let k = h.floor() as usize;
-        let next = v.get(k + 1).copied().unwrap_or(v[k]);
-        v[k] + (h - k as f64) * (next - v[k])
-    };
-    (Some(q(0.025)), Some(q(0.975)))
+    (
+        Some(quantile_sorted(v, 0.025)),
+        Some(quantile_sorted(v, 0.975)),
+    )
 }
 
 /// The Mann–Whitney U test of `after` against `before` (see the module's documentation).

@@ -24,7 +24,7 @@ use smartborder_model::{
 };
 
 use crate::analysis::durations;
-use crate::stats::{normal_quantile, quantiles};
+use crate::stats::{normal_quantile, quantile_sorted, quantiles};
 
 /// The largest sample a plan considers.
 pub const MAX_SAMPLE: u64 = 100_000_000;
@@ -210,13 +210,8 @@ pub fn stratum_plan(
 /// most `e_seconds`; `None` when even [`MAX_SAMPLE`] does not reach it or the pilot does not
 /// spread.
 fn median_sample(sorted: &[i64], z: f64, e_seconds: f64) -> Option<u64> {
-    let quantile = |p: f64| -> f64 {
-        let p = p.clamp(0.0, 1.0);
-        let h = (sorted.len() - 1) as f64 * p;
-        let k = h.floor() as usize;
-        let next = sorted.get(k + 1).copied().unwrap_or(sorted[k]) as f64;
-        sorted[k] as f64 + (h - k as f64) * (next - sorted[k] as f64)
-    };
+    let values: Vec<f64> = sorted.iter().map(|&v| v as f64).collect();
+    let quantile = |p: f64| quantile_sorted(&values, p);
     let half_width = |n: u64| {
         let d = z / (2.0 * (n as f64).sqrt());
         (quantile(0.5 + d) - quantile(0.5 - d)) / 2.0

@@ -85,6 +85,18 @@ pub fn histogram(values: &[i64]) -> Vec<u64> {
     counts
 }
 
+/// Q(p) of values already sorted ascending (linear between closest ranks, as everywhere), p
+/// clamped to [0, 1]; NaN when there are none.
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let Some(&last) = sorted.last() else {
+        return f64::NAN;
+    };
+    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let k = h.floor() as usize;
+    let next = sorted.get(k + 1).copied().unwrap_or(last);
+    sorted[k] + (h - k as f64) * (next - sorted[k])
+}
+
 /// Quantiles of `values` for ascending probabilities `ps`, by selection; reorders `values`.
 pub fn quantiles(values: &mut [i64], ps: &[f64]) -> Vec<f64> {
     let n = values.len();
