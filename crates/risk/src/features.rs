@@ -27,6 +27,7 @@
 //! come from the other folds). Declarations scored later get the rates of the whole training
 //! history.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::Datelike;
@@ -102,7 +103,7 @@ pub struct CategoryKey {
 }
 
 /// A key part resolved against a declaration set.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BoundPart {
     Field(DeclarationField),
     Hs(usize),
@@ -110,20 +111,119 @@ enum BoundPart {
 }
 
 impl BoundPart {
-    /// Appends the part's value to `buf`; false when the declaration has no value.
-    fn write(self, d: &Declaration, buf: &mut String) -> bool {
-        let value = match self {
+    /// The part's value in a declaration; `None` when the declaration has none.
+    fn value(self, d: &Declaration) -> Option<&str> {
+        match self {
             BoundPart::Field(f) => f.text(d),
             BoundPart::Hs(n) => (d.hs_code.len() >= n).then(|| d.hs_prefix(n)),
             BoundPart::Attribute(i) => i.and_then(|i| d.attributes.get(i)?.as_deref()),
-        };
-        match value {
-            Some(v) => {
-                buf.push_str(v);
-                true
-            }
-            None => false,
         }
+    }
+}
+
+/// The category of every declaration of a set under a part or a key, interned: `of[i]`
+/// indexes `names`, `u32::MAX` when the declaration has no value. Categories are numbered in
+/// the order of their first declaration, so the numbering does not depend on hashing.
+#[derive(Debug, Clone)]
+struct Interned {
+    of: Vec<u32>,
+    names: Vec<String>,
+}
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+impl Interned {
+    fn part(part: BoundPart, set: &DeclarationSet) -> Interned {
+        let mut ids: FastMap<&str, u32> = FastMap::default();
+        let mut names = Vec::new();
+        let of = set
+            .declarations
+            .iter()
+            .map(|d| match part.value(d) {
+                None => u32::MAX,
+                Some(v) => *ids.entry(v).or_insert_with(|| {
+                    names.push(v.to_string());
+                    (names.len() - 1) as u32
+                }),
+            })
+            .collect();
+        Interned { of, names }
+    }
+
+    /// The crossed categories of two interned parts (names joined by a unit separator).
+    fn cross(&self, other: &Interned) -> Interned {
+        let mut ids: FastMap<(u32, u32), u32> = FastMap::default();
+        let mut pairs = Vec::new();
+        let of = self
+            .of
+            .iter()
+            .zip(&other.of)
+            .map(|(&a, &b)| {
+                if a == u32::MAX || b == u32::MAX {
+                    return u32::MAX;
+                }
+                *ids.entry((a, b)).or_insert_with(|| {
+                    pairs.push((a, b));
+                    (pairs.len() - 1) as u32
+                })
+            })
+            .collect();
+        let names = pairs
+            .into_iter()
+            .map(|(a, b)| {
+                format!(
+                    "{}\u{1f}{}",
+                    self.names[a as usize], other.names[b as usize]
+                )
+            })
+            .collect();
+        Interned { of, names }
+    }
+}
+
+/// Each distinct part of a set of keys, interned once over a declaration set: keys that share
+/// a part (importer, office x importer, importer x HS6 ...) read the declarations once, and
+/// crossed keys pair small integers instead of building strings.
+struct PartTable<'a> {
+    set: &'a DeclarationSet,
+    parts: Vec<BoundPart>,
+    values: Vec<Interned>,
+}
+
+impl<'a> PartTable<'a> {
+    fn new<'k>(
+        keys: impl Iterator<Item = &'k [KeyPart]>,
+        set: &'a DeclarationSet,
+        threads: usize,
+    ) -> PartTable<'a> {
+        let mut parts = Vec::new();
+        for key in keys {
+            for p in bind(key, &set.attributes) {
+                if !parts.contains(&p) {
+                    parts.push(p);
+                }
+            }
+        }
+        let values = on_threads(&parts, threads, |&p| Interned::part(p, set));
+        PartTable { set, parts, values }
+    }
+
+    /// The categories of a key over the set (none for a key without parts).
+    fn key(&self, parts: &[KeyPart]) -> Cow<'_, Interned> {
+        let interned = |p: BoundPart| match self.parts.iter().position(|&q| q == p) {
+            Some(i) => Cow::Borrowed(&self.values[i]),
+            None => Cow::Owned(Interned::part(p, self.set)),
+        };
+        let mut bound = bind(parts, &self.set.attributes).into_iter();
+        let Some(first) = bound.next() else {
+            return Cow::Owned(Interned {
+                of: vec![u32::MAX; self.set.declarations.len()],
+                names: Vec::new(),
+            });
+        };
+        bound.fold(interned(first), |key, p| {
+            Cow::Owned(key.cross(&interned(p)))
+        })
     }
 }
 
@@ -340,6 +440,7 @@ impl FeatureEncoder {
             order: &order,
             rows: &rows,
             first_day,
+            categories: PartTable::new(candidates.iter().map(|k| k.1.as_slice()), set, threads),
         };
         let fitted: Vec<Option<(CategoryKey, Vec<Vec<f64>>)>> =
             on_threads(&candidates, threads, |(name, parts, context)| {
@@ -376,6 +477,7 @@ impl FeatureEncoder {
             order: &order,
             rows: &rows,
             first_day: self.first_day,
+            categories: PartTable::new(self.keys.iter().map(|k| k.parts.as_slice()), set, threads),
         };
         let per_key: Vec<Vec<Vec<f64>>> = on_threads(&self.keys, threads, |key| {
             key_columns(key, &job, self.base_rate, self.smoothing)
@@ -432,6 +534,8 @@ struct Job<'a> {
     rows: &'a [usize],
     /// The first day of the training history.
     first_day: i32,
+    /// The parts of the keys, interned over the set.
+    categories: PartTable<'a>,
 }
 
 fn day_number(d: &Declaration) -> i32 {
@@ -521,33 +625,6 @@ fn replay(
     (columns, state)
 }
 
-/// The category of every declaration of the set under a key (interned), `u32::MAX` when a
-/// part is absent; and the categories' names.
-fn intern(parts: &[BoundPart], set: &DeclarationSet) -> (Vec<u32>, Vec<String>) {
-    let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut names = Vec::new();
-    let mut buf = String::new();
-    let of = set
-        .declarations
-        .iter()
-        .map(|d| {
-            if !category(parts, d, &mut buf) {
-                return u32::MAX;
-            }
-            match ids.get(buf.as_str()) {
-                Some(&id) => id,
-                None => {
-                    let id = names.len() as u32;
-                    ids.insert(buf.clone(), id);
-                    names.push(buf.clone());
-                    id
-                }
-            }
-        })
-        .collect();
-    (of, names)
-}
-
 /// The out-of-fold setting of a fit: each row's fold, the history's rate without each fold,
 /// and the smoothing m.
 struct Folds<'a> {
@@ -566,8 +643,8 @@ fn fit_key(
     folds: &Folds<'_>,
 ) -> Option<(CategoryKey, Vec<Vec<f64>>)> {
     let (fold, fold_base, smoothing) = (folds.fold, folds.base, folds.smoothing);
-    let bound = bind(parts, &job.set.attributes);
-    let (category_of, names) = intern(&bound, job.set);
+    let interned = job.categories.key(parts);
+    let (category_of, names) = (&interned.of, &interned.names);
     if names.is_empty() {
         return None;
     }
@@ -604,7 +681,7 @@ fn fit_key(
     let (context_columns, state) = replay(
         context,
         job,
-        &category_of,
+        category_of,
         &|_| Seen::default(),
         names.len(),
     );
@@ -616,7 +693,7 @@ fn fit_key(
         .filter(|(_, t)| t.0 > 0.0)
         .map(|(c, t)| (c.clone(), *t))
         .collect();
-    let seen = names.into_iter().zip(state).collect();
+    let seen = names.iter().cloned().zip(state).collect();
     Some((
         CategoryKey {
             name: name.to_string(),
@@ -636,8 +713,8 @@ fn smoothed(illicit: f64, inspected: f64, base_rate: f64, m: f64) -> f64 {
 
 /// A fitted key's columns for a set scored after training.
 fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, m: f64) -> Vec<Vec<f64>> {
-    let bound = bind(&key.parts, &job.set.attributes);
-    let (category_of, names) = intern(&bound, job.set);
+    let interned = job.categories.key(&key.parts);
+    let (category_of, names) = (&interned.of, &interned.names);
     let rates: Vec<f64> = names
         .iter()
         .map(|c| {
@@ -659,7 +736,7 @@ fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, m: f64) -> Vec<
             .copied()
             .unwrap_or_default()
     };
-    let (context_columns, _) = replay(key.context, job, &category_of, &start, names.len());
+    let (context_columns, _) = replay(key.context, job, category_of, &start, names.len());
     let mut columns = vec![rate];
     columns.extend(context_columns);
     columns
@@ -676,21 +753,6 @@ fn bind(parts: &[KeyPart], attributes: &[String]) -> Vec<BoundPart> {
             KeyPart::Attribute(a) => BoundPart::Attribute(attributes.iter().position(|x| x == a)),
         })
         .collect()
-}
-
-/// Writes the category of a key into `buf` (parts joined by a unit separator); false when a
-/// part is absent.
-fn category(parts: &[BoundPart], d: &Declaration, buf: &mut String) -> bool {
-    buf.clear();
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            buf.push('\u{1f}');
-        }
-        if !p.write(d, buf) {
-            return false;
-        }
-    }
-    true
 }
 
 #[cfg(test)]
@@ -753,6 +815,59 @@ mod tests {
             .position(|n| n == name)
             .unwrap_or_else(|| panic!("{name}"));
         &cols.columns[k]
+    }
+
+    #[test]
+    fn crossed_categories_are_the_joined_values_numbered_by_first_declaration() {
+        let (mut s, _) = set(60);
+        s.declarations[5].importer = None;
+        s.declarations[6].origin = None;
+        let keys = [
+            vec![
+                KeyPart::Field("importer".into()),
+                KeyPart::Hs(6),
+                KeyPart::Field("origin".into()),
+            ],
+            vec![KeyPart::Attribute("tax_type".into())],
+            vec![],
+        ];
+        let table = PartTable::new(keys[..2].iter().map(Vec::as_slice), &s, 2);
+        // Computed here by joining the values as text, the way a reader of the model file sees
+        // the categories.
+        let d = &s.declarations;
+        let joined: Vec<Option<String>> = d
+            .iter()
+            .map(|d| {
+                Some(format!(
+                    "{}\u{1f}{}\u{1f}{}",
+                    d.importer.as_deref()?,
+                    d.hs_prefix(6),
+                    d.origin.as_deref()?
+                ))
+            })
+            .collect();
+        let mut names: Vec<String> = Vec::new();
+        let of: Vec<u32> = joined
+            .iter()
+            .map(|j| match j {
+                None => u32::MAX,
+                Some(j) => match names.iter().position(|n| n == j) {
+                    Some(i) => i as u32,
+                    None => {
+                        names.push(j.clone());
+                        (names.len() - 1) as u32
+                    }
+                },
+            })
+            .collect();
+        let crossed = table.key(&keys[0]);
+        assert_eq!((&crossed.of, &crossed.names), (&of, &names));
+        assert_eq!(crossed.of[5], u32::MAX);
+        assert_eq!(crossed.of[6], u32::MAX);
+        assert_eq!(table.key(&keys[1]).names, ["T0", "T1"]);
+        // A part outside the table is read on demand; a key without parts has no categories.
+        assert_eq!(table.key(&[KeyPart::Hs(2)]).names, ["01", "02"]);
+        assert!(table.key(&keys[2]).of.iter().all(|&c| c == u32::MAX));
     }
 
     #[test]
