@@ -3,6 +3,7 @@
 //! `hs_code`, `mass_kg`, ...) and the attributes by name. Each declaration is checked on its
 //! own: a bad one is reported by its position and field, and the others are still read.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -11,15 +12,18 @@ use smartborder_model::{Declaration, DeclarationSet, refused_in_text};
 
 use crate::declarations::{normalize_hs, parse_date};
 
-/// One declaration as sent. Amounts are numbers; codes are text.
+/// One declaration as sent. Amounts are numbers; codes are text. The texts that are only read
+/// (date, commodity code, attribute names) borrow from the request body when they can.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeclarationJson {
+pub struct DeclarationJson<'a> {
     pub declaration_id: String,
     /// `YYYY-MM-DD`, or an instant whose first ten characters are.
-    pub date: String,
+    #[serde(borrow)]
+    pub date: Cow<'a, str>,
     pub office: String,
-    pub hs_code: String,
+    #[serde(borrow)]
+    pub hs_code: Cow<'a, str>,
     pub regime: Option<String>,
     pub declarant: Option<String>,
     pub importer: Option<String>,
@@ -32,8 +36,35 @@ pub struct DeclarationJson {
     pub fob_value: Option<f64>,
     pub taxes: Option<f64>,
     pub tax_rate_percent: Option<f64>,
-    #[serde(default)]
-    pub attributes: BTreeMap<String, String>,
+    #[serde(default, borrow)]
+    pub attributes: BTreeMap<AttributeName<'a>, String>,
+}
+
+/// The name of an attribute in a declaration's `attributes`, borrowed from the request body
+/// unless it was written with escapes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AttributeName<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for AttributeName<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl<'de> serde::de::Visitor<'de> for Name {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an attribute name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        deserializer.deserialize_str(Name).map(AttributeName)
+    }
 }
 
 /// What was wrong with one declaration of a batch.
@@ -62,9 +93,9 @@ pub const MAX_TEXT: usize = 128;
 
 /// Turns a batch into a declaration set whose attributes are `attributes` (in that order).
 /// Returns the set of the declarations that were readable, the batch index of each, and the
-/// problems of the others.
+/// problems of the others. The batch is taken by value so that its texts move into the set.
 pub fn declarations_from_json(
-    batch: &[DeclarationJson],
+    batch: Vec<DeclarationJson<'_>>,
     attributes: &[String],
 ) -> (DeclarationSet, Vec<usize>, Vec<JsonProblem>) {
     let mut set = DeclarationSet {
@@ -72,7 +103,7 @@ pub fn declarations_from_json(
         declarations: Vec::with_capacity(batch.len()),
     };
     let (mut index, mut problems) = (Vec::new(), Vec::new());
-    for (i, d) in batch.iter().enumerate() {
+    for (i, d) in batch.into_iter().enumerate() {
         match declaration(i, d, attributes) {
             Ok(d) => {
                 set.declarations.push(d);
@@ -84,9 +115,26 @@ pub fn declarations_from_json(
     (set, index, problems)
 }
 
+/// What an identifier or code must be.
+const TEXT_RULE: &str = "1 to 128 characters, no control characters or direction overrides";
+
+/// An identifier or code without its surrounding spaces; the value as given when it breaks
+/// [`TEXT_RULE`].
+fn checked_text(value: String) -> Result<String, String> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > MAX_TEXT || v.chars().any(refused_in_text) {
+        return Err(value);
+    }
+    Ok(if v.len() == value.len() {
+        value
+    } else {
+        v.to_string()
+    })
+}
+
 fn declaration(
     i: usize,
-    d: &DeclarationJson,
+    d: DeclarationJson<'_>,
     attributes: &[String],
 ) -> Result<Declaration, JsonProblem> {
     let problem = |field: &str, found: String, expected: &str| JsonProblem {
@@ -95,19 +143,11 @@ fn declaration(
         found,
         expected: expected.to_string(),
     };
-    let text = |field: &str, value: &str| -> Result<String, JsonProblem> {
-        let v = value.trim();
-        if v.is_empty() || v.len() > MAX_TEXT || v.chars().any(refused_in_text) {
-            return Err(problem(
-                field,
-                format!("{value:?}"),
-                "1 to 128 characters, no control characters or direction overrides",
-            ));
-        }
-        Ok(v.to_string())
+    let text = |field: &str, value: String| -> Result<String, JsonProblem> {
+        checked_text(value).map_err(|v| problem(field, format!("{v:?}"), TEXT_RULE))
     };
-    let optional = |field: &str, value: &Option<String>| -> Result<Option<String>, JsonProblem> {
-        value.as_deref().map(|v| text(field, v)).transpose()
+    let optional = |field: &str, value: Option<String>| -> Result<Option<String>, JsonProblem> {
+        value.map(|v| text(field, v)).transpose()
     };
     let amount = |field: &str, value: Option<f64>| -> Result<Option<f64>, JsonProblem> {
         match value {
@@ -127,27 +167,30 @@ fn declaration(
         )
     })?;
     let mut values = vec![None; attributes.len()];
-    for (name, value) in &d.attributes {
-        let k = attributes.iter().position(|a| a == name).ok_or_else(|| {
-            problem(
-                &format!("attributes.{name}"),
+    for (name, value) in d.attributes {
+        let name = name.0;
+        let field = || format!("attributes.{name}");
+        let Some(k) = attributes.iter().position(|a| *a == name) else {
+            return Err(problem(
+                &field(),
                 format!("{name:?}"),
                 &format!("one of the attributes {}", attributes.join(", ")),
-            )
-        })?;
-        values[k] = Some(text(&format!("attributes.{name}"), value)?);
+            ));
+        };
+        values[k] =
+            Some(checked_text(value).map_err(|v| problem(&field(), format!("{v:?}"), TEXT_RULE))?);
     }
     Ok(Declaration {
-        id: text("declaration_id", &d.declaration_id)?,
+        id: text("declaration_id", d.declaration_id)?,
         date,
-        office: text("office", &d.office)?,
-        regime: optional("regime", &d.regime)?,
-        declarant: optional("declarant", &d.declarant)?,
-        importer: optional("importer", &d.importer)?,
-        seller: optional("seller", &d.seller)?,
+        office: text("office", d.office)?,
+        regime: optional("regime", d.regime)?,
+        declarant: optional("declarant", d.declarant)?,
+        importer: optional("importer", d.importer)?,
+        seller: optional("seller", d.seller)?,
         hs_code,
-        origin: optional("origin", &d.origin)?,
-        departure: optional("departure", &d.departure)?,
+        origin: optional("origin", d.origin)?,
+        departure: optional("departure", d.departure)?,
         quantity: amount("quantity", d.quantity)?,
         mass_kg: amount("mass_kg", d.mass_kg)?,
         value: amount("value", d.value)?,
@@ -163,7 +206,7 @@ fn declaration(
 mod tests {
     use super::*;
 
-    fn parse(json: &str) -> Vec<DeclarationJson> {
+    fn parse(json: &str) -> Vec<DeclarationJson<'_>> {
         serde_json::from_str(json).unwrap()
     }
 
@@ -184,7 +227,7 @@ mod tests {
              "importer": "I\u202eTXE"}
         ]"#,
         );
-        let (set, index, problems) = declarations_from_json(&batch, &["courier".into()]);
+        let (set, index, problems) = declarations_from_json(batch, &["courier".into()]);
         assert_eq!(index, vec![0, 5]);
         let d = &set.declarations[0];
         assert_eq!(

@@ -170,7 +170,10 @@ impl RiskConfiguration {
     /// Assesses a batch of declarations, each on its own (the lane of one does not depend on
     /// the others; see [`decide`]), on up to `threads` threads.
     pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Vec<LiveAssessment> {
-        let assessed = self.model.as_ref().map(|m| (m, m.assess(set, threads)));
+        let mut assessed = self
+            .model
+            .as_ref()
+            .map(|m| m.assess_with_reasons(set, threads, REASONS));
         // Without a trained model, the anomaly model's score (no reasons: it has no additive
         // contributions).
         let anomalous = match (&assessed, &self.anomaly) {
@@ -182,43 +185,45 @@ impl RiskConfiguration {
             .step_by(CHUNK)
             .map(|start| (start, (start + CHUNK).min(n)))
             .collect();
-        on_threads(&chunks, threads, |&(start, end)| {
-            let mut buffer = Vec::new();
+        let decisions = on_threads(&chunks, threads, |&(start, end)| {
             (start..end)
                 .map(|i| {
-                    let d = &set.declarations[i];
                     let score = match (&assessed, &anomalous) {
-                        (Some((_, a)), _) => Some(a.scores[i]),
+                        (Some(a), _) => Some(a[i].0),
                         (None, Some(s)) => Some(s[i]),
                         (None, None) => None,
                     };
-                    let decision = decide(d, &self.rules, score, &self.plan);
-                    let reasons = assessed
-                        .as_ref()
-                        .map_or_else(Vec::new, |(m, a)| m.reasons(a, i, REASONS, &mut buffer));
-                    LiveAssessment {
-                        declaration_id: d.id.clone(),
-                        lane: decision.lane,
-                        review: decision.review,
+                    (
                         score,
-                        hits: decision
-                            .reasons
-                            .iter()
-                            .filter_map(|r| match r {
-                                Reason::Profile { id, .. } => Some(id.clone()),
-                                _ => None,
-                            })
-                            .collect(),
-                        selection: decision.reasons,
-                        reasons,
-                        propensity: decision.propensity,
-                    }
+                        decide(&set.declarations[i], &self.rules, score, &self.plan),
+                    )
                 })
                 .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect()
+        });
+        decisions
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, (score, decision))| LiveAssessment {
+                declaration_id: set.declarations[i].id.clone(),
+                lane: decision.lane,
+                review: decision.review,
+                score,
+                hits: decision
+                    .reasons
+                    .iter()
+                    .filter_map(|r| match r {
+                        Reason::Profile { id, .. } => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                selection: decision.reasons,
+                reasons: assessed
+                    .as_mut()
+                    .map_or_else(Vec::new, |a| std::mem::take(&mut a[i].1)),
+                propensity: decision.propensity,
+            })
+            .collect()
     }
 }
 

@@ -90,6 +90,11 @@ pub struct Seen {
     pub log_vpk_n: u32,
 }
 
+/// What a fitted key knows of each category, by the category's name. Looked up for every
+/// category of every batch scored, so hashed with a fast fixed hasher: the names come from the
+/// training history, not from the request.
+pub type CategoryMap<V> = HashMap<String, V, foldhash::fast::FixedState>;
+
 /// A category key and its training statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryKey {
@@ -97,9 +102,9 @@ pub struct CategoryKey {
     pub parts: Vec<KeyPart>,
     pub context: Context,
     /// Inspected declarations of each category: (weight, weight of the non-compliant ones).
-    pub stats: HashMap<String, (f64, f64)>,
+    pub stats: CategoryMap<(f64, f64)>,
     /// Every declaration of each category in the training history.
-    pub seen: HashMap<String, Seen>,
+    pub seen: CategoryMap<Seen>,
 }
 
 /// A key part resolved against a declaration set.
@@ -678,13 +683,8 @@ fn fit_key(
         let own = per_fold[c as usize][fold[i] as usize];
         rate[k] = smoothed(y - own.1, w - own.0, fold_base[fold[i] as usize], smoothing);
     }
-    let (context_columns, state) = replay(
-        context,
-        job,
-        category_of,
-        &|_| Seen::default(),
-        names.len(),
-    );
+    let (context_columns, state) =
+        replay(context, job, category_of, &|_| Seen::default(), names.len());
     let mut columns = vec![rate];
     columns.extend(context_columns);
     let stats = names

@@ -115,7 +115,14 @@ impl Booster {
     /// `contributions` (length `feature_count`); returns the bias. Bias plus contributions equal
     /// [`Booster::raw_score`].
     pub fn contributions(&self, x: &[f64], contributions: &mut [f64]) -> f64 {
-        let mut bias = self.init;
+        self.score_and_contributions(x, contributions).1
+    }
+
+    /// [`Booster::contributions`] and the raw score in one walk of the trees: returns the raw
+    /// score (summed leaf by leaf as [`Booster::raw_score`] sums it, so the two agree to the
+    /// bit) and the bias.
+    pub fn score_and_contributions(&self, x: &[f64], contributions: &mut [f64]) -> (f64, f64) {
+        let (mut bias, mut leaves) = (self.init, 0.0);
         for t in &self.trees {
             let mut n = &t.nodes[0];
             bias += n.value;
@@ -129,8 +136,9 @@ impl Booster {
                 contributions[n.feature as usize] += child.value - n.value;
                 n = child;
             }
+            leaves += n.value;
         }
-        bias
+        (self.init + leaves, bias)
     }
 
     /// Trains like [`Booster::train`], measuring after each tree the weighted log-loss on a

@@ -14,6 +14,9 @@ use crate::gbdt::{BoostParams, Booster, Validation, sigmoid};
 use crate::metrics::{TargetingMetrics, targeting_metrics};
 use crate::threads::on_threads;
 
+/// Declarations explained together on one thread.
+const REASON_CHUNK: usize = 512;
+
 /// The `format` field of a model file.
 pub const MODEL_FORMAT: &str = "smartborder-risk-model";
 /// The version of the model file this build writes and reads.
@@ -564,17 +567,9 @@ impl RiskModel {
     /// The features and scores of every declaration of a set, on `threads` threads (the set is
     /// replayed after the training history, see [`FeatureEncoder::columns`]).
     pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Assessment {
-        let columns = self.encoder.columns(set, threads).columns;
-        let width = columns.len();
-        let n = set.declarations.len();
-        let mut matrix = vec![0.0; n * width];
-        for (f, column) in columns.iter().enumerate() {
-            for (i, v) in column.iter().enumerate() {
-                matrix[i * width + f] = *v;
-            }
-        }
-        let mut scores = vec![0.0; n];
-        let per = n.div_ceil(threads.max(1)).max(1);
+        let (matrix, width) = self.matrix(set, threads);
+        let mut scores = vec![0.0; set.declarations.len()];
+        let per = scores.len().div_ceil(threads.max(1)).max(1);
         std::thread::scope(|s| {
             for (rows, out) in matrix
                 .chunks(per * width.max(1))
@@ -592,6 +587,56 @@ impl RiskModel {
             matrix,
             width,
         }
+    }
+
+    /// The score of every declaration of a set and the `k` features that moved it most
+    /// (largest magnitude first, ties in feature order), as [`RiskModel::explain`] lists them:
+    /// what a live answer gives. The trees are walked once per declaration for both.
+    pub fn assess_with_reasons(
+        &self,
+        set: &DeclarationSet,
+        threads: usize,
+        k: usize,
+    ) -> Vec<(f64, Vec<Contribution>)> {
+        let (matrix, width) = self.matrix(set, threads);
+        let n = set.declarations.len();
+        let chunks: Vec<(usize, usize)> = (0..n)
+            .step_by(REASON_CHUNK)
+            .map(|start| (start, (start + REASON_CHUNK).min(n)))
+            .collect();
+        let mut buffer = Vec::new();
+        let explain = |i: usize, buffer: &mut Vec<f64>| {
+            buffer.clear();
+            buffer.resize(width, 0.0);
+            let x = &matrix[i * width..(i + 1) * width];
+            let (raw, _) = self.booster.score_and_contributions(x, buffer);
+            (sigmoid(raw), self.top_contributions(buffer, k))
+        };
+        if threads <= 1 {
+            return (0..n).map(|i| explain(i, &mut buffer)).collect();
+        }
+        on_threads(&chunks, threads, |&(start, end)| {
+            let mut buffer = Vec::new();
+            (start..end)
+                .map(|i| explain(i, &mut buffer))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The feature values of every declaration of a set, row after row, and the row width.
+    fn matrix(&self, set: &DeclarationSet, threads: usize) -> (Vec<f64>, usize) {
+        let columns = self.encoder.columns(set, threads).columns;
+        let width = columns.len();
+        let mut matrix = vec![0.0; set.declarations.len() * width];
+        for (f, column) in columns.iter().enumerate() {
+            for (i, v) in column.iter().enumerate() {
+                matrix[i * width + f] = *v;
+            }
+        }
+        (matrix, width)
     }
 
     /// Probabilities of non-compliance for every declaration of a set, on `threads` threads.
@@ -623,22 +668,13 @@ impl RiskModel {
         }
     }
 
-    /// The `k` features that moved the `i`-th declaration's score most (largest magnitude
-    /// first, ties in feature order), as [`RiskModel::explain`] lists them, without naming the
-    /// others: what a live answer gives as reasons. `buffer` is reused between calls.
-    pub fn reasons(
-        &self,
-        a: &Assessment,
-        i: usize,
-        k: usize,
-        buffer: &mut Vec<f64>,
-    ) -> Vec<Contribution> {
-        let x = a.features(i);
-        buffer.clear();
-        buffer.resize(x.len(), 0.0);
-        self.booster.contributions(x, buffer);
-        let mut top: Vec<usize> = (0..buffer.len()).filter(|&f| buffer[f] != 0.0).collect();
-        let by_size = |a: &usize, b: &usize| buffer[*b].abs().total_cmp(&buffer[*a].abs());
+    /// The `k` largest contributions (by magnitude, ties in feature order), named.
+    fn top_contributions(&self, contributions: &[f64], k: usize) -> Vec<Contribution> {
+        let mut top: Vec<usize> = (0..contributions.len())
+            .filter(|&f| contributions[f] != 0.0)
+            .collect();
+        let by_size =
+            |a: &usize, b: &usize| contributions[*b].abs().total_cmp(&contributions[*a].abs());
         if top.len() > k {
             top.select_nth_unstable_by(k, by_size);
             top.truncate(k);
@@ -647,7 +683,7 @@ impl RiskModel {
         top.into_iter()
             .map(|f| Contribution {
                 feature: self.feature_names[f].clone(),
-                log_odds: buffer[f],
+                log_odds: contributions[f],
             })
             .collect()
     }

@@ -131,13 +131,14 @@ fn learns_the_pattern_and_round_trips_through_its_file() {
     let i = test.declarations.iter().position(|x| x.id == d.id).unwrap();
     let e = model.explain(&assessed, i);
     // The live API's reasons are explain's first five, for every declaration.
-    let mut buffer = Vec::new();
-    for j in 0..test.declarations.len() {
-        let all = model.explain(&assessed, j).contributions;
-        assert_eq!(
-            model.reasons(&assessed, j, 5, &mut buffer),
-            all[..all.len().min(5)]
-        );
+    for threads in [1, 2] {
+        let live = model.assess_with_reasons(&test, threads, 5);
+        assert_eq!(live.len(), test.declarations.len());
+        for (j, (score, reasons)) in live.iter().enumerate() {
+            let all = model.explain(&assessed, j).contributions;
+            assert_eq!(reasons, &all[..all.len().min(5)]);
+            assert_eq!(score.to_bits(), scores[j].to_bits());
+        }
     }
     let raw = e.bias + e.contributions.iter().map(|c| c.log_odds).sum::<f64>();
     assert!((1.0 / (1.0 + (-raw).exp()) - scores[i]).abs() < 1e-12);

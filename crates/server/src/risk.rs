@@ -237,11 +237,13 @@ impl Configurations {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AssessBody {
-    declarations: Vec<DeclarationJson>,
+struct AssessBody<'a> {
+    #[serde(borrow)]
+    declarations: Vec<DeclarationJson<'a>>,
 }
 
-/// `POST /api/v1/risk/assess`.
+/// `POST /api/v1/risk/assess`. The body is read, checked and assessed on a blocking thread: a
+/// batch of thousands of declarations is CPU work that must not hold an async worker.
 pub(crate) async fn assess(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -250,24 +252,24 @@ pub(crate) async fn assess(
     let (_, principal) = caller(&state, &headers).await?;
     let country = administration(principal)?;
     let body = body_bytes(body, MAX_ASSESS_BODY_BYTES)?;
-    let b: AssessBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "request body: {e} (expected {{\"declarations\": [...]}})"
-        ))
-    })?;
-    if b.declarations.is_empty() || b.declarations.len() > MAX_BATCH {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_batch",
-            format!(
-                "declarations: found {}, expected 1 to {MAX_BATCH}",
-                b.declarations.len()
-            ),
-        ));
-    }
     let config = state.risk.get(&state.store, &country).await?;
     let answer = tokio::task::spawn_blocking(move || {
-        let (set, index, problems) = declarations_from_json(&b.declarations, &config.attributes);
+        let b: AssessBody = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "request body: {e} (expected {{\"declarations\": [...]}})"
+            ))
+        })?;
+        if b.declarations.is_empty() || b.declarations.len() > MAX_BATCH {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_batch",
+                format!(
+                    "declarations: found {}, expected 1 to {MAX_BATCH}",
+                    b.declarations.len()
+                ),
+            ));
+        }
+        let (set, index, problems) = declarations_from_json(b.declarations, &config.attributes);
         let threads = if set.declarations.len() >= 1000 { 2 } else { 1 };
         let assessments = config
             .assess(&set, threads)
@@ -290,10 +292,10 @@ pub(crate) async fn assess(
             assessments,
             problems,
         })
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
     Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
 }
 
