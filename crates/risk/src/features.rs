@@ -393,6 +393,23 @@ impl FeatureEncoder {
         seed: u64,
         threads: usize,
     ) -> (FeatureEncoder, FeatureColumns, Vec<usize>) {
+        let (mut fits, rows) = Self::fit_smoothings(set, labels, &[smoothing], seed, threads);
+        let (encoder, columns) = fits.swap_remove(0);
+        (encoder, columns, rows)
+    }
+
+    /// [`FeatureEncoder::fit`] for several smoothings m at once, one encoder and its features
+    /// per smoothing: the categories, the replay of the history and the counts per fold do not
+    /// depend on m, so they are computed once and only the rates are computed per smoothing.
+    /// `smoothings` must not be empty.
+    pub fn fit_smoothings(
+        set: &DeclarationSet,
+        labels: &Labels<'_>,
+        smoothings: &[f64],
+        seed: u64,
+        threads: usize,
+    ) -> (Vec<(FeatureEncoder, FeatureColumns)>, Vec<usize>) {
+        assert!(!smoothings.is_empty(), "at least one smoothing");
         assert_eq!(
             set.declarations.len(),
             labels.labels.len(),
@@ -447,34 +464,55 @@ impl FeatureEncoder {
             first_day,
             categories: PartTable::new(candidates.iter().map(|k| k.1.as_slice()), set, threads),
         };
-        let fitted: Vec<Option<(CategoryKey, Vec<Vec<f64>>)>> =
+        let fitted: Vec<Option<FittedKey>> =
             on_threads(&candidates, threads, |(name, parts, context)| {
                 let folds = Folds {
                     fold: &fold,
                     base: &fold_base,
+                };
+                fit_key(name, parts, *context, &job, labels, &folds, smoothings)
+            });
+        let (keys, per_key): (Vec<CategoryKey>, Vec<_>) = fitted
+            .into_iter()
+            .flatten()
+            .map(|f| (f.key, (f.rates, f.context)))
+            .unzip();
+        let columns = per_smoothing(plain_columns(set, &rows), per_key, smoothings.len());
+        let fits = smoothings
+            .iter()
+            .zip(columns)
+            .map(|(&smoothing, columns)| {
+                let encoder = FeatureEncoder {
+                    keys: keys.clone(),
+                    base_rate,
+                    first_day,
                     smoothing,
                 };
-                fit_key(name, parts, *context, &job, labels, &folds)
-            });
-        let mut encoder = FeatureEncoder {
-            keys: Vec::new(),
-            base_rate,
-            first_day,
-            smoothing,
-        };
-        let mut columns = plain_columns(set, &rows);
-        for (key, cols) in fitted.into_iter().flatten() {
-            encoder.keys.push(key);
-            columns.extend(cols);
-        }
-        let names = encoder.feature_names();
-        (encoder, FeatureColumns { names, columns }, rows)
+                let names = encoder.feature_names();
+                (encoder, FeatureColumns { names, columns })
+            })
+            .collect();
+        (fits, rows)
     }
 
     /// The features of every declaration of a set scored after training: rates of the whole
     /// training history; label-free features from the training history and then the set's
     /// own earlier days.
     pub fn columns(&self, set: &DeclarationSet, threads: usize) -> FeatureColumns {
+        self.columns_smoothings(set, &[self.smoothing], threads)
+            .swap_remove(0)
+    }
+
+    /// [`FeatureEncoder::columns`] as if the encoder had been fitted with each of `smoothings`
+    /// (the rates change, nothing else): what validation compares. `smoothings` must not be
+    /// empty.
+    pub fn columns_smoothings(
+        &self,
+        set: &DeclarationSet,
+        smoothings: &[f64],
+        threads: usize,
+    ) -> Vec<FeatureColumns> {
+        assert!(!smoothings.is_empty(), "at least one smoothing");
         let order = date_order(set);
         let rows: Vec<usize> = (0..set.declarations.len()).collect();
         let job = Job {
@@ -484,16 +522,48 @@ impl FeatureEncoder {
             first_day: self.first_day,
             categories: PartTable::new(self.keys.iter().map(|k| k.parts.as_slice()), set, threads),
         };
-        let per_key: Vec<Vec<Vec<f64>>> = on_threads(&self.keys, threads, |key| {
-            key_columns(key, &job, self.base_rate, self.smoothing)
+        let per_key: Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)> = on_threads(&self.keys, threads, |key| {
+            key_columns(key, &job, self.base_rate, smoothings)
         });
-        let mut columns = plain_columns(set, &rows);
-        columns.extend(per_key.into_iter().flatten());
-        FeatureColumns {
-            names: self.feature_names(),
-            columns,
-        }
+        let names = self.feature_names();
+        per_smoothing(plain_columns(set, &rows), per_key, smoothings.len())
+            .into_iter()
+            .map(|columns| FeatureColumns {
+                names: names.clone(),
+                columns,
+            })
+            .collect()
     }
+}
+
+/// The columns for each of `n` smoothings: the plain columns, then each key's rate for that
+/// smoothing and its label-free columns. The last smoothing takes the columns, the others copy.
+fn per_smoothing(
+    plain: Vec<Vec<f64>>,
+    mut per_key: Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>,
+    n: usize,
+) -> Vec<Vec<Vec<f64>>> {
+    let mut plain = Some(plain);
+    (0..n)
+        .map(|j| {
+            let last = j + 1 == n;
+            let mut columns = if last {
+                plain.take().unwrap_or_default()
+            } else {
+                plain.clone().unwrap_or_default()
+            };
+            for (rates, context) in &mut per_key {
+                if last {
+                    columns.push(std::mem::take(&mut rates[j]));
+                    columns.append(context);
+                } else {
+                    columns.push(rates[j].clone());
+                    columns.extend(context.iter().cloned());
+                }
+            }
+            columns
+        })
+        .collect()
 }
 
 /// The declarations of a set in date order (ties in set order).
@@ -630,12 +700,18 @@ fn replay(
     (columns, state)
 }
 
-/// The out-of-fold setting of a fit: each row's fold, the history's rate without each fold,
-/// and the smoothing m.
+/// The out-of-fold setting of a fit: each row's fold and the history's rate without each fold.
 struct Folds<'a> {
     fold: &'a [u8],
     base: &'a [f64; FOLDS],
-    smoothing: f64,
+}
+
+/// A key fitted on the training history: the key, its rate column for each smoothing, and its
+/// label-free columns.
+struct FittedKey {
+    key: CategoryKey,
+    rates: Vec<Vec<f64>>,
+    context: Vec<Vec<f64>>,
 }
 
 /// Fits one key on the training history; `None` when no declaration has a value for it.
@@ -646,8 +722,9 @@ fn fit_key(
     job: &Job<'_>,
     labels: &Labels<'_>,
     folds: &Folds<'_>,
-) -> Option<(CategoryKey, Vec<Vec<f64>>)> {
-    let (fold, fold_base, smoothing) = (folds.fold, folds.base, folds.smoothing);
+    smoothings: &[f64],
+) -> Option<FittedKey> {
+    let (fold, fold_base) = (folds.fold, folds.base);
     let interned = job.categories.key(parts);
     let (category_of, names) = (&interned.of, &interned.names);
     if names.is_empty() {
@@ -673,20 +750,24 @@ fn fit_key(
                 .fold((0.0, 0.0), |(w, y), f| (w + f.0, y + f.1))
         })
         .collect();
-    let mut rate = vec![f64::NAN; job.rows.len()];
-    for (k, &i) in job.rows.iter().enumerate() {
-        let c = category_of[i];
-        if c == u32::MAX {
-            continue;
-        }
-        let (w, y) = totals[c as usize];
-        let own = per_fold[c as usize][fold[i] as usize];
-        rate[k] = smoothed(y - own.1, w - own.0, fold_base[fold[i] as usize], smoothing);
-    }
+    let rates = smoothings
+        .iter()
+        .map(|&m| {
+            let mut rate = vec![f64::NAN; job.rows.len()];
+            for (k, &i) in job.rows.iter().enumerate() {
+                let c = category_of[i];
+                if c == u32::MAX {
+                    continue;
+                }
+                let (w, y) = totals[c as usize];
+                let own = per_fold[c as usize][fold[i] as usize];
+                rate[k] = smoothed(y - own.1, w - own.0, fold_base[fold[i] as usize], m);
+            }
+            rate
+        })
+        .collect();
     let (context_columns, state) =
         replay(context, job, category_of, &|_| Seen::default(), names.len());
-    let mut columns = vec![rate];
-    columns.extend(context_columns);
     let stats = names
         .iter()
         .zip(&totals)
@@ -694,16 +775,17 @@ fn fit_key(
         .map(|(c, t)| (c.clone(), *t))
         .collect();
     let seen = names.iter().cloned().zip(state).collect();
-    Some((
-        CategoryKey {
+    Some(FittedKey {
+        key: CategoryKey {
             name: name.to_string(),
             parts: parts.to_vec(),
             context,
             stats,
             seen,
         },
-        columns,
-    ))
+        rates,
+        context: context_columns,
+    })
 }
 
 /// A category's rate: `(illicit + m p0) / (inspected + m)`.
@@ -711,23 +793,34 @@ fn smoothed(illicit: f64, inspected: f64, base_rate: f64, m: f64) -> f64 {
     (illicit + m * base_rate) / (inspected + m)
 }
 
-/// A fitted key's columns for a set scored after training.
-fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, m: f64) -> Vec<Vec<f64>> {
+/// A fitted key's columns for a set scored after training: its rate column for each smoothing,
+/// and its label-free columns.
+fn key_columns(
+    key: &CategoryKey,
+    job: &Job<'_>,
+    base_rate: f64,
+    smoothings: &[f64],
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let interned = job.categories.key(&key.parts);
     let (category_of, names) = (&interned.of, &interned.names);
-    let rates: Vec<f64> = names
+    let stats: Vec<(f64, f64)> = names
         .iter()
-        .map(|c| {
-            let (w, y) = key.stats.get(c).copied().unwrap_or((0.0, 0.0));
-            smoothed(y, w, base_rate, m)
-        })
+        .map(|c| key.stats.get(c).copied().unwrap_or((0.0, 0.0)))
         .collect();
-    let rate = job
-        .rows
+    let rates = smoothings
         .iter()
-        .map(|&i| match category_of[i] {
-            u32::MAX => f64::NAN,
-            c => rates[c as usize],
+        .map(|&m| {
+            let rates: Vec<f64> = stats
+                .iter()
+                .map(|&(w, y)| smoothed(y, w, base_rate, m))
+                .collect();
+            job.rows
+                .iter()
+                .map(|&i| match category_of[i] {
+                    u32::MAX => f64::NAN,
+                    c => rates[c as usize],
+                })
+                .collect()
         })
         .collect();
     let start = |c: u32| {
@@ -737,9 +830,7 @@ fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, m: f64) -> Vec<
             .unwrap_or_default()
     };
     let (context_columns, _) = replay(key.context, job, category_of, &start, names.len());
-    let mut columns = vec![rate];
-    columns.extend(context_columns);
-    columns
+    (rates, context_columns)
 }
 
 fn bind(parts: &[KeyPart], attributes: &[String]) -> Vec<BoundPart> {
@@ -815,6 +906,43 @@ mod tests {
             .position(|n| n == name)
             .unwrap_or_else(|| panic!("{name}"));
         &cols.columns[k]
+    }
+
+    #[test]
+    fn several_smoothings_at_once_equal_one_fit_each() {
+        let (s, y) = set(400);
+        // Half inspected, so that rates, context and out-of-fold folds all matter.
+        let labels: Vec<Option<bool>> = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i % 2 == 0).then_some(*v))
+            .collect();
+        let weights = vec![1.0; labels.len()];
+        let labels = Labels {
+            labels: &labels,
+            weights: &weights,
+        };
+        let smoothings = [1.0, 3.0, 10.0];
+        let (fits, rows) = FeatureEncoder::fit_smoothings(&s, &labels, &smoothings, 7, 2);
+        let (scored, _) = set(90);
+        let at_once = fits[0].0.columns_smoothings(&scored, &smoothings, 2);
+        for (j, &m) in smoothings.iter().enumerate() {
+            let (encoder, columns, one_rows) = FeatureEncoder::fit(&s, &labels, m, 7, 1);
+            assert_eq!(rows, one_rows);
+            assert_eq!(fits[j].0, encoder);
+            assert_eq!(bits_of(&fits[j].1), bits_of(&columns));
+            assert_eq!(bits_of(&at_once[j]), bits_of(&encoder.columns(&scored, 1)));
+        }
+        // The rates differ between smoothings; nothing else does.
+        assert_ne!(bits_of(&fits[0].1), bits_of(&fits[2].1));
+    }
+
+    /// The columns' bits (NaN is not equal to itself).
+    fn bits_of(c: &FeatureColumns) -> Vec<Vec<u64>> {
+        c.columns
+            .iter()
+            .map(|c| c.iter().map(|v| v.to_bits()).collect())
+            .collect()
     }
 
     #[test]

@@ -301,12 +301,9 @@ fn part(
     (set, l, w)
 }
 
-/// The features of the earlier part (with labels and weights) and of the part set aside, for
-/// one smoothing.
+/// The features of the earlier part and of the part set aside, for one smoothing.
 struct Prepared {
     columns: Vec<Vec<f64>>,
-    y: Vec<bool>,
-    w: Vec<f64>,
     valid_columns: Vec<Vec<f64>>,
 }
 
@@ -370,38 +367,43 @@ fn choose_capacity(
         threads: 1,
         ..options.params
     };
-    // The features of both parts for one smoothing (fitted on the earlier part).
-    let prepare = |smoothing: f64| {
-        let (encoder, features, rows) = FeatureEncoder::fit(
-            &train,
-            &Labels {
-                labels: &train_labels,
-                weights: &train_weights,
-            },
-            smoothing,
-            options.seed,
-            1,
-        );
-        let all = encoder.columns(&valid, 1).columns;
-        let valid_columns: Vec<Vec<f64>> = all
-            .iter()
-            .map(|c| valid_rows.iter().map(|&i| c[i]).collect())
-            .collect();
-        Prepared {
-            y: rows
-                .iter()
-                .map(|&i| train_labels[i] == Some(true))
-                .collect(),
-            w: rows.iter().map(|&i| train_weights[i]).collect(),
-            columns: features.columns,
-            valid_columns,
-        }
+    // The features of both parts for each smoothing (fitted on the earlier part, once: only
+    // the rates depend on the smoothing).
+    let smoothings = [1.0, SMOOTHING, 10.0];
+    let (fits, rows) = FeatureEncoder::fit_smoothings(
+        &train,
+        &Labels {
+            labels: &train_labels,
+            weights: &train_weights,
+        },
+        &smoothings,
+        options.seed,
+        threads,
+    );
+    let y: Vec<bool> = rows
+        .iter()
+        .map(|&i| train_labels[i] == Some(true))
+        .collect();
+    let w: Vec<f64> = rows.iter().map(|&i| train_weights[i]).collect();
+    let valid_all = match fits.first() {
+        Some((encoder, _)) => encoder.columns_smoothings(&valid, &smoothings, threads),
+        None => return given,
     };
+    let prepared: Vec<Prepared> = fits
+        .into_iter()
+        .zip(valid_all)
+        .map(|((_, features), all)| Prepared {
+            columns: features.columns,
+            valid_columns: all
+                .columns
+                .iter()
+                .map(|c| valid_rows.iter().map(|&i| c[i]).collect())
+                .collect(),
+        })
+        .collect();
     let try_one = |prepared: &Prepared, smoothing: f64, min_child_samples: usize| {
         let Prepared {
             columns,
-            y,
-            w,
             valid_columns,
         } = prepared;
         let params = BoostParams {
@@ -412,8 +414,8 @@ fn choose_capacity(
         };
         let (booster, losses) = Booster::train_validated(
             columns,
-            y,
-            Some(w),
+            &y,
+            Some(&w),
             &params,
             &Validation {
                 columns: valid_columns,
@@ -437,14 +439,12 @@ fn choose_capacity(
     };
     // First the smoothing, at the leaf size given ...
     let leaf = options.params.min_child_samples;
-    let (mut prepared, mut candidates): (Vec<Prepared>, Vec<CapacityCandidate>) =
-        on_threads(&[1.0, SMOOTHING, 10.0], threads, |&m| {
-            let prepared = prepare(m);
-            let candidate = try_one(&prepared, m, leaf);
-            (prepared, candidate)
-        })
-        .into_iter()
-        .unzip();
+    let mut prepared = prepared;
+    let mut candidates: Vec<CapacityCandidate> = on_threads(
+        &smoothings.iter().zip(&prepared).collect::<Vec<_>>(),
+        threads,
+        |&(&m, p)| try_one(p, m, leaf),
+    );
     // ... then the leaf size, at the smoothing chosen.
     let first = best(&candidates);
     let smoothing = candidates[first].smoothing;
