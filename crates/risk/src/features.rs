@@ -475,7 +475,7 @@ impl FeatureEncoder {
         let (keys, per_key): (Vec<CategoryKey>, Vec<_>) = fitted
             .into_iter()
             .flatten()
-            .map(|f| (f.key, (f.rates, f.context)))
+            .map(|f| (f.key, f.columns))
             .unzip();
         let columns = per_smoothing(plain_columns(set, &rows), per_key, smoothings.len());
         let fits = smoothings
@@ -522,7 +522,7 @@ impl FeatureEncoder {
             first_day: self.first_day,
             categories: PartTable::new(self.keys.iter().map(|k| k.parts.as_slice()), set, threads),
         };
-        let per_key: Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)> = on_threads(&self.keys, threads, |key| {
+        let per_key: Vec<KeyColumns> = on_threads(&self.keys, threads, |key| {
             key_columns(key, &job, self.base_rate, smoothings)
         });
         let names = self.feature_names();
@@ -540,7 +540,7 @@ impl FeatureEncoder {
 /// smoothing and its label-free columns. The last smoothing takes the columns, the others copy.
 fn per_smoothing(
     plain: Vec<Vec<f64>>,
-    mut per_key: Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>,
+    mut per_key: Vec<KeyColumns>,
     n: usize,
 ) -> Vec<Vec<Vec<f64>>> {
     let mut plain = Some(plain);
@@ -552,13 +552,13 @@ fn per_smoothing(
             } else {
                 plain.clone().unwrap_or_default()
             };
-            for (rates, context) in &mut per_key {
+            for key in &mut per_key {
                 if last {
-                    columns.push(std::mem::take(&mut rates[j]));
-                    columns.append(context);
+                    columns.push(std::mem::take(&mut key.rates[j]));
+                    columns.append(&mut key.context);
                 } else {
-                    columns.push(rates[j].clone());
-                    columns.extend(context.iter().cloned());
+                    columns.push(key.rates[j].clone());
+                    columns.extend(key.context.iter().cloned());
                 }
             }
             columns
@@ -706,12 +706,16 @@ struct Folds<'a> {
     base: &'a [f64; FOLDS],
 }
 
-/// A key fitted on the training history: the key, its rate column for each smoothing, and its
-/// label-free columns.
-struct FittedKey {
-    key: CategoryKey,
+/// A key's columns: its rate for each smoothing, and its label-free columns.
+struct KeyColumns {
     rates: Vec<Vec<f64>>,
     context: Vec<Vec<f64>>,
+}
+
+/// A key fitted on the training history, and its columns there.
+struct FittedKey {
+    key: CategoryKey,
+    columns: KeyColumns,
 }
 
 /// Fits one key on the training history; `None` when no declaration has a value for it.
@@ -783,8 +787,10 @@ fn fit_key(
             stats,
             seen,
         },
-        rates,
-        context: context_columns,
+        columns: KeyColumns {
+            rates,
+            context: context_columns,
+        },
     })
 }
 
@@ -795,12 +801,7 @@ fn smoothed(illicit: f64, inspected: f64, base_rate: f64, m: f64) -> f64 {
 
 /// A fitted key's columns for a set scored after training: its rate column for each smoothing,
 /// and its label-free columns.
-fn key_columns(
-    key: &CategoryKey,
-    job: &Job<'_>,
-    base_rate: f64,
-    smoothings: &[f64],
-) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, smoothings: &[f64]) -> KeyColumns {
     let interned = job.categories.key(&key.parts);
     let (category_of, names) = (&interned.of, &interned.names);
     let stats: Vec<(f64, f64)> = names
@@ -829,8 +830,8 @@ fn key_columns(
             .copied()
             .unwrap_or_default()
     };
-    let (context_columns, _) = replay(key.context, job, category_of, &start, names.len());
-    (rates, context_columns)
+    let (context, _) = replay(key.context, job, category_of, &start, names.len());
+    KeyColumns { rates, context }
 }
 
 fn bind(parts: &[KeyPart], attributes: &[String]) -> Vec<BoundPart> {
