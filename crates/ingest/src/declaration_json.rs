@@ -249,4 +249,26 @@ mod tests {
         );
         assert!(problems[3].expected.contains("courier"), "{}", problems[3]);
     }
+
+    #[test]
+    fn escaped_texts_read_like_plain_ones_and_spaces_are_trimmed() {
+        // JSON escapes cannot be borrowed from the body: they are read into owned text.
+        let batch = parse(
+            r#"[{"declaration_id": " D1 ", "date": "2021-01-0\u0034", "office": "30",
+                 "hs_code": "0808\u002e10", "attributes": {"cour\u0069er": "C\u0037"}},
+                {"declaration_id": "D2", "date": "2021-01-04", "office": "30", "hs_code": "0808",
+                 "attributes": {"c\u006flour": "red"}}]"#,
+        );
+        assert!(matches!(batch[0].date, Cow::Owned(_)));
+        assert!(matches!(batch[1].date, Cow::Borrowed(_)));
+        let (set, index, problems) = declarations_from_json(batch, &["courier".into()]);
+        assert_eq!(index, [0]);
+        let d = &set.declarations[0];
+        assert_eq!(
+            (d.id.as_str(), d.date.to_string(), d.hs_code.as_str()),
+            ("D1", "2021-01-04".to_string(), "080810")
+        );
+        assert_eq!(d.attributes, [Some("C7".to_string())]);
+        assert_eq!(problems[0].field, "declarations[1].attributes.colour");
+    }
 }
