@@ -44,7 +44,9 @@ pub fn read_studies(
         }
     }
     let many = parts.len() > 1;
-    let mut study: Option<(Ingested, Index)> = None;
+    // The index of identifiers is built when a second part comes: a single export needs none
+    // (for 10 million consignments it is a second of hashing and some 200 MB).
+    let mut study: Option<(Ingested, Option<Index>)> = None;
     for (path, sheet, file) in parts {
         let ingested = match &sheet {
             Some(sheet) => excel::read_sheet(path, Some(sheet), file.clone(), mapping, progress)?,
@@ -53,15 +55,15 @@ pub fn read_studies(
         study = Some(match study {
             None => {
                 let mut first = ingested;
-                let index = Index::of(&first.table);
                 if many {
                     first.table.sources.push((0, file));
                 }
-                (first, index)
+                (first, None)
             }
-            Some((mut into, mut index)) => {
+            Some((mut into, index)) => {
+                let mut index = index.unwrap_or_else(|| Index::of(&into.table));
                 add(&mut into, &mut index, ingested, file);
-                (into, index)
+                (into, Some(index))
             }
         });
     }
