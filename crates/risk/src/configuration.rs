@@ -14,7 +14,7 @@ use crate::anomaly::AnomalyModel;
 use crate::model::{Contribution, RiskModel};
 use crate::rules::{RuleFiles, RuleSet, parse_rules_with};
 use crate::selectivity::{Reason, SelectivityPlan, decide};
-use crate::threads::on_threads;
+use crate::threads::on_ranges;
 
 /// The published file of risk profiles.
 pub const PROFILES: &str = "profiles.risk";
@@ -180,29 +180,22 @@ impl RiskConfiguration {
             (None, Some(a)) => Some(a.score(set, threads)),
             _ => None,
         };
-        let n = set.declarations.len();
-        let chunks: Vec<(usize, usize)> = (0..n)
-            .step_by(CHUNK)
-            .map(|start| (start, (start + CHUNK).min(n)))
-            .collect();
-        let decisions = on_threads(&chunks, threads, |&(start, end)| {
-            (start..end)
-                .map(|i| {
-                    let score = match (&assessed, &anomalous) {
-                        (Some(a), _) => Some(a[i].0),
-                        (None, Some(s)) => Some(s[i]),
-                        (None, None) => None,
-                    };
-                    (
-                        score,
-                        decide(&set.declarations[i], &self.rules, score, &self.plan),
-                    )
-                })
-                .collect::<Vec<_>>()
+        let decisions = on_ranges(set.declarations.len(), threads, |rows| {
+            rows.map(|i| {
+                let score = match (&assessed, &anomalous) {
+                    (Some(a), _) => Some(a[i].0),
+                    (None, Some(s)) => Some(s[i]),
+                    (None, None) => None,
+                };
+                (
+                    score,
+                    decide(&set.declarations[i], &self.rules, score, &self.plan),
+                )
+            })
+            .collect()
         });
         decisions
             .into_iter()
-            .flatten()
             .enumerate()
             .map(|(i, (score, decision))| LiveAssessment {
                 declaration_id: set.declarations[i].id.clone(),
@@ -226,9 +219,6 @@ impl RiskConfiguration {
             .collect()
     }
 }
-
-/// Declarations decided together on one thread.
-const CHUNK: usize = 512;
 
 #[cfg(test)]
 mod tests {

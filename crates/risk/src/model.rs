@@ -12,10 +12,7 @@ use smartborder_model::DeclarationSet;
 use crate::features::{FeatureColumns, FeatureEncoder, Labels, SMOOTHING};
 use crate::gbdt::{BoostParams, Booster, Validation, sigmoid};
 use crate::metrics::{TargetingMetrics, targeting_metrics};
-use crate::threads::on_threads;
-
-/// Declarations explained together on one thread.
-const REASON_CHUNK: usize = 512;
+use crate::threads::{on_ranges, on_threads};
 
 /// The `format` field of a model file.
 pub const MODEL_FORMAT: &str = "smartborder-risk-model";
@@ -385,10 +382,8 @@ fn choose_capacity(
         .map(|&i| train_labels[i] == Some(true))
         .collect();
     let w: Vec<f64> = rows.iter().map(|&i| train_weights[i]).collect();
-    let valid_all = match fits.first() {
-        Some((encoder, _)) => encoder.columns_smoothings(&valid, &smoothings, threads),
-        None => return given,
-    };
+    // Every fit has the same keys; only the smoothing differs.
+    let valid_all = fits[0].0.columns_smoothings(&valid, &smoothings, threads);
     let prepared: Vec<Prepared> = fits
         .into_iter()
         .zip(valid_all)
@@ -568,19 +563,12 @@ impl RiskModel {
     /// replayed after the training history, see [`FeatureEncoder::columns`]).
     pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Assessment {
         let (matrix, width) = self.matrix(set, threads);
-        let mut scores = vec![0.0; set.declarations.len()];
-        let per = scores.len().div_ceil(threads.max(1)).max(1);
-        std::thread::scope(|s| {
-            for (rows, out) in matrix
-                .chunks(per * width.max(1))
-                .zip(scores.chunks_mut(per))
-            {
-                s.spawn(move || {
-                    for (x, o) in rows.chunks(width.max(1)).zip(out) {
-                        *o = self.booster.probability(x);
-                    }
-                });
-            }
+        let scores = on_ranges(set.declarations.len(), threads, |rows| {
+            rows.map(|i| {
+                self.booster
+                    .probability(&matrix[i * width..(i + 1) * width])
+            })
+            .collect()
         });
         Assessment {
             scores,
@@ -599,31 +587,16 @@ impl RiskModel {
         k: usize,
     ) -> Vec<(f64, Vec<Contribution>)> {
         let (matrix, width) = self.matrix(set, threads);
-        let n = set.declarations.len();
-        let chunks: Vec<(usize, usize)> = (0..n)
-            .step_by(REASON_CHUNK)
-            .map(|start| (start, (start + REASON_CHUNK).min(n)))
-            .collect();
-        let mut buffer = Vec::new();
-        let explain = |i: usize, buffer: &mut Vec<f64>| {
-            buffer.clear();
-            buffer.resize(width, 0.0);
-            let x = &matrix[i * width..(i + 1) * width];
-            let (raw, _) = self.booster.score_and_contributions(x, buffer);
-            (sigmoid(raw), self.top_contributions(buffer, k))
-        };
-        if threads <= 1 {
-            return (0..n).map(|i| explain(i, &mut buffer)).collect();
-        }
-        on_threads(&chunks, threads, |&(start, end)| {
-            let mut buffer = Vec::new();
-            (start..end)
-                .map(|i| explain(i, &mut buffer))
-                .collect::<Vec<_>>()
+        on_ranges(set.declarations.len(), threads, |rows| {
+            let mut buffer = vec![0.0; width];
+            rows.map(|i| {
+                buffer.iter_mut().for_each(|v| *v = 0.0);
+                let x = &matrix[i * width..(i + 1) * width];
+                let (raw, _) = self.booster.score_and_contributions(x, &mut buffer);
+                (sigmoid(raw), self.top_contributions(&buffer, k))
+            })
+            .collect()
         })
-        .into_iter()
-        .flatten()
-        .collect()
     }
 
     /// The feature values of every declaration of a set, row after row, and the row width.

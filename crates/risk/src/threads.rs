@@ -41,6 +41,27 @@ pub(crate) fn on_threads<T: Sync, R: Send>(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Declarations handled together on one thread by [`on_ranges`].
+const RANGE: usize = 512;
+
+/// Runs `f` on consecutive ranges of `0..n` (512 items each) on up to `threads` threads and
+/// returns the results of every index in order: `f` gets a range and returns one result per
+/// index in it (so it can reuse a buffer within the range).
+pub(crate) fn on_ranges<R: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(std::ops::Range<usize>) -> Vec<R> + Sync,
+) -> Vec<R> {
+    let ranges: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(RANGE)
+        .map(|start| start..(start + RANGE).min(n))
+        .collect();
+    on_threads(&ranges, threads, |r| f(r.clone()))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +76,13 @@ mod tests {
             assert_eq!(on_threads(&items, threads, f), one);
         }
         assert_eq!(on_threads(&[] as &[u64], 4, f), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn ranges_cover_every_index_once_in_order() {
+        for (n, threads) in [(0, 2), (1, 1), (511, 2), (512, 2), (513, 3), (5000, 2)] {
+            let got = on_ranges(n, threads, |r| r.map(|i| i * 3).collect());
+            assert_eq!(got, (0..n).map(|i| i * 3).collect::<Vec<_>>(), "n = {n}");
+        }
     }
 }

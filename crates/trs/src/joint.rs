@@ -344,23 +344,21 @@ mod tests {
                 ("B6", "Alashankou", "STRANGER", 0, H),
             ],
         );
-        let joint = link(
-            &Side {
-                name: "KZ",
-                table: &a,
-                design: &ad,
-                key: 1,
-                input: "kz.csv",
-            },
-            &Side {
-                name: "CN",
-                table: &b,
-                design: &bd,
-                key: 1,
-                input: "cn.csv",
-            },
-            Some(48 * H),
-        );
+        let kz = Side {
+            name: "KZ",
+            table: &a,
+            design: &ad,
+            key: 1,
+            input: "kz.csv",
+        };
+        let cn = Side {
+            name: "CN",
+            table: &b,
+            design: &bd,
+            key: 1,
+            input: "cn.csv",
+        };
+        let joint = link(&kz, &cn, Some(48 * H));
         let ids: Vec<&str> = (0..joint.table.len()).map(|r| joint.table.id(r)).collect();
         assert_eq!(ids, ["A1+B1", "A2+B2", "A3+B3"]);
         assert_eq!(
@@ -403,23 +401,7 @@ mod tests {
         assert_eq!(joint.design.extra_intervals, [(0, 1), (2, 3)]);
 
         // Without a window the truck's two trips are ambiguous on both sides.
-        let exact = link(
-            &Side {
-                name: "KZ",
-                table: &a,
-                design: &ad,
-                key: 1,
-                input: "kz.csv",
-            },
-            &Side {
-                name: "CN",
-                table: &b,
-                design: &bd,
-                key: 1,
-                input: "cn.csv",
-            },
-            None,
-        );
+        let exact = link(&kz, &cn, None);
         assert_eq!(exact.summary.linked, 1);
         assert_eq!(exact.summary.ambiguous_a, 3);
         assert_eq!(exact.summary.ambiguous_b, 2);
