@@ -564,11 +564,13 @@ impl RiskModel {
     pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Assessment {
         let (matrix, width) = self.matrix(set, threads);
         let scores = on_ranges(set.declarations.len(), threads, |rows| {
-            rows.map(|i| {
-                self.booster
-                    .probability(&matrix[i * width..(i + 1) * width])
-            })
-            .collect()
+            let mut raw = vec![0.0; rows.len()];
+            self.booster.raw_scores(
+                &matrix[rows.start * width..rows.end * width],
+                width,
+                &mut raw,
+            );
+            raw.into_iter().map(sigmoid).collect()
         });
         Assessment {
             scores,
@@ -588,14 +590,18 @@ impl RiskModel {
     ) -> Vec<(f64, Vec<Contribution>)> {
         let (matrix, width) = self.matrix(set, threads);
         on_ranges(set.declarations.len(), threads, |rows| {
-            let mut buffer = vec![0.0; width];
-            rows.map(|i| {
-                buffer.iter_mut().for_each(|v| *v = 0.0);
-                let x = &matrix[i * width..(i + 1) * width];
-                let (raw, _) = self.booster.score_and_contributions(x, &mut buffer);
-                (sigmoid(raw), self.top_contributions(&buffer, k))
-            })
-            .collect()
+            let mut contributions = vec![0.0; rows.len() * width];
+            let mut raw = vec![0.0; rows.len()];
+            self.booster.scores_and_contributions(
+                &matrix[rows.start * width..rows.end * width],
+                width,
+                &mut contributions,
+                &mut raw,
+            );
+            raw.iter()
+                .zip(contributions.chunks_exact(width))
+                .map(|(&r, c)| (sigmoid(r), self.top_contributions(c, k)))
+                .collect()
         })
     }
 
@@ -747,12 +753,13 @@ impl RiskModel {
         if model.feature_names.len() != model.encoder.feature_count()
             || model.booster.feature_count != model.feature_names.len()
             || model.booster.trees.iter().any(|t| {
-                // Children come after their parent, so every walk ends at a leaf.
+                // Children come after their parent, so every walk ends at a leaf; the right
+                // child follows the left one (the walk relies on it).
                 t.nodes.is_empty()
                     || t.nodes.iter().enumerate().any(|(i, n)| {
                         !n.is_leaf()
                             && (n.left as usize <= i
-                                || n.right as usize <= i
+                                || n.right != n.left.wrapping_add(1)
                                 || n.left as usize >= t.nodes.len()
                                 || n.right as usize >= t.nodes.len()
                                 || n.feature as usize >= model.feature_names.len())

@@ -201,6 +201,22 @@ fn bad_model_files_are_refused_with_the_reason() {
     let e = RiskModel::load(&cyclic).unwrap_err().to_string();
     assert!(e.contains("inconsistent"), "{e}");
 
+    // Children swapped (right before left): walks rely on right = left + 1, so refused.
+    let swapped = dir.path().join("swapped.json");
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let root = &mut value["booster"]["trees"][0]["nodes"][0];
+    let (left, right) = (root["left"].clone(), root["right"].clone());
+    assert_eq!(
+        right.as_u64(),
+        left.as_u64().map(|l| l + 1),
+        "a trained tree's children"
+    );
+    root["left"] = right;
+    root["right"] = left;
+    std::fs::write(&swapped, value.to_string()).unwrap();
+    let e = RiskModel::load(&swapped).unwrap_err().to_string();
+    assert!(e.contains("inconsistent"), "{e}");
+
     let truncated = dir.path().join("t.json");
     std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
     assert!(matches!(
