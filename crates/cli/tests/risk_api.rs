@@ -231,6 +231,25 @@ fn own_configurations_swapped_live(d: &Path, db: &str) {
     .unwrap();
     assert_eq!(s, 401);
     assert_eq!(assess(a, &kz, &[]).0, 422);
+    let raw = |body: &[u8]| {
+        http(
+            a,
+            "POST",
+            "/api/v1/risk/assess",
+            Some(&kz),
+            Some(("application/json", body)),
+            &[],
+        )
+        .unwrap()
+    };
+    let (s, e) = raw(b"{\"declarations\": [{\"declaration_id\": \"D\xff\"}]}");
+    assert_eq!(s, 400, "{e}");
+    let message = e["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not UTF-8 at byte 39"), "{e}");
+    let (s, e) = raw(b"{\"declarations\": [");
+    assert_eq!(s, 400, "{e}");
+    let message = e["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("line 1 column 18"), "{e}");
     let many: Vec<Value> = (0..10_001)
         .map(|i| json!({"declaration_id": format!("M{i}"), "date": "2021-03-02", "office": "A1", "hs_code": "847130"}))
         .collect();

@@ -176,10 +176,12 @@ impl Interned {
         let names = pairs
             .into_iter()
             .map(|(a, b)| {
-                format!(
-                    "{}\u{1f}{}",
-                    self.names[a as usize], other.names[b as usize]
-                )
+                let (a, b) = (&self.names[a as usize], &other.names[b as usize]);
+                let mut name = String::with_capacity(a.len() + 1 + b.len());
+                name.push_str(a);
+                name.push('\u{1f}');
+                name.push_str(b);
+                name
             })
             .collect();
         Interned { of, names }

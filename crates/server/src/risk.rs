@@ -254,7 +254,15 @@ pub(crate) async fn assess(
     let body = body_bytes(body, MAX_ASSESS_BODY_BYTES)?;
     let config = state.risk.get(&state.store, &country).await?;
     let answer = tokio::task::spawn_blocking(move || {
-        let b: AssessBody = serde_json::from_slice(&body).map_err(|e| {
+        // One check of the whole body (vectorised), instead of one per string as the JSON
+        // reader would do it on bytes.
+        let text = std::str::from_utf8(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "request body: not UTF-8 at byte {} (expected JSON text)",
+                e.valid_up_to()
+            ))
+        })?;
+        let b: AssessBody = serde_json::from_str(text).map_err(|e| {
             ApiError::bad_request(format!(
                 "request body: {e} (expected {{\"declarations\": [...]}})"
             ))
