@@ -465,6 +465,7 @@ impl FeatureEncoder {
             rows: &rows,
             first_day,
             categories: PartTable::new(candidates.iter().map(|k| k.1.as_slice()), set, threads),
+            log_value_per_kg: log_values_per_kg(set),
         };
         let fitted: Vec<Option<FittedKey>> =
             on_threads(&candidates, threads, |(name, parts, context)| {
@@ -523,6 +524,7 @@ impl FeatureEncoder {
             rows: &rows,
             first_day: self.first_day,
             categories: PartTable::new(self.keys.iter().map(|k| k.parts.as_slice()), set, threads),
+            log_value_per_kg: log_values_per_kg(set),
         };
         let per_key: Vec<KeyColumns> = on_threads(&self.keys, threads, |key| {
             key_columns(key, &job, self.base_rate, smoothings)
@@ -613,16 +615,24 @@ struct Job<'a> {
     first_day: i32,
     /// The parts of the keys, interned over the set.
     categories: PartTable<'a>,
+    /// ln(value per kg) of each declaration of the set (NaN without one), computed once for
+    /// the keys that compare it.
+    log_value_per_kg: Vec<f64>,
 }
 
 fn day_number(d: &Declaration) -> i32 {
     d.date.num_days_from_ce()
 }
 
-fn log_value_per_kg(d: &Declaration) -> Option<f64> {
-    d.value_per_kg()
-        .filter(|v| *v > 0.0 && v.is_finite())
-        .map(f64::ln)
+fn log_values_per_kg(set: &DeclarationSet) -> Vec<f64> {
+    set.declarations
+        .iter()
+        .map(|d| {
+            d.value_per_kg()
+                .filter(|v| *v > 0.0 && v.is_finite())
+                .map_or(f64::NAN, f64::ln)
+        })
+        .collect()
 }
 
 /// Replays the set day by day from `start`: for each wanted row, the label-free features of its
@@ -668,10 +678,8 @@ fn replay(
                 }
                 col += 1;
             }
-            if context.value_deviation
-                && seen.log_vpk_n >= MIN_VALUE_HISTORY
-                && let Some(v) = log_value_per_kg(d)
-            {
+            let v = job.log_value_per_kg[i];
+            if context.value_deviation && seen.log_vpk_n >= MIN_VALUE_HISTORY && !v.is_nan() {
                 columns[col][p] = v - seen.log_vpk_sum / f64::from(seen.log_vpk_n);
             }
         }
@@ -687,7 +695,8 @@ fn replay(
                 seen.first_day = day_number(d);
             }
             seen.count += 1;
-            if let Some(v) = log_value_per_kg(d) {
+            let v = job.log_value_per_kg[i];
+            if !v.is_nan() {
                 seen.log_vpk_sum += v;
                 seen.log_vpk_n += 1;
             }

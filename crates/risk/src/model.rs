@@ -660,16 +660,28 @@ impl RiskModel {
 
     /// The `k` largest contributions (by magnitude, ties in feature order), named.
     fn top_contributions(&self, contributions: &[f64], k: usize) -> Vec<Contribution> {
-        let mut top: Vec<usize> = (0..contributions.len())
-            .filter(|&f| contributions[f] != 0.0)
-            .collect();
-        let by_size =
-            |a: &usize, b: &usize| contributions[*b].abs().total_cmp(&contributions[*a].abs());
-        if top.len() > k {
-            top.select_nth_unstable_by(k, by_size);
-            top.truncate(k);
+        // One pass: each feature goes in after every kept one at least as large, so ties stay
+        // in feature order; at most k are kept.
+        let mut top: Vec<usize> = Vec::with_capacity(k + 1);
+        // The smallest magnitude kept once k are: a feature must be larger to get in.
+        let mut floor = 0.0_f64;
+        for (f, v) in contributions.iter().enumerate() {
+            let size = v.abs();
+            if *v == 0.0 || (top.len() == k && size.total_cmp(&floor).is_le()) {
+                continue;
+            }
+            let at = top
+                .iter()
+                .position(|&g| contributions[g].abs().total_cmp(&size).is_lt())
+                .unwrap_or(top.len());
+            if at < k {
+                top.insert(at, f);
+                top.truncate(k);
+                if let Some(&last) = top.last() {
+                    floor = contributions[last].abs();
+                }
+            }
         }
-        top.sort_by(|a, b| by_size(a, b).then(a.cmp(b)));
         top.into_iter()
             .map(|f| Contribution {
                 feature: self.feature_names[f].clone(),
