@@ -279,7 +279,7 @@ pub(crate) async fn assess(
         }
         let (set, index, problems) = declarations_from_json(b.declarations, &config.attributes);
         let threads = if set.declarations.len() >= 1000 { 2 } else { 1 };
-        let assessments = config
+        let assessments: Vec<Indexed> = config
             .assess(&set, threads)
             .into_iter()
             .zip(index)
@@ -294,13 +294,20 @@ pub(crate) async fn assess(
                 expected: p.expected,
             })
             .collect();
-        serde_json::to_vec(&Answer {
-            country: &country,
-            versions: &config.versions,
-            assessments,
-            problems,
-        })
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+        // An assessment with its five reasons is about 500 bytes of JSON: room for it up front
+        // instead of the answer being copied as it grows.
+        let mut out = Vec::with_capacity(1024 + assessments.len() * 640);
+        serde_json::to_writer(
+            &mut out,
+            &Answer {
+                country: &country,
+                versions: &config.versions,
+                assessments,
+                problems,
+            },
+        )
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        Ok(out)
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
