@@ -113,12 +113,6 @@ enum TrsCommand {
     Joint(trs::JointArgs),
 }
 
-/// mimalloc instead of the system allocator: the live risk API and the TRS reader make and free
-/// many small strings and vectors on several threads at once, where glibc's malloc spent about
-/// a sixth of the server's time (bench/risk-live.sh profile).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
