@@ -473,6 +473,33 @@ fn choose_capacity(
     )
 }
 
+/// The indices of the `k` largest non-zero values by magnitude, largest first, ties in index
+/// order: one pass, each value going in after every kept one at least as large (a live answer
+/// does this for every declaration, over every feature).
+fn largest(values: &[f64], k: usize) -> Vec<usize> {
+    let mut top: Vec<usize> = Vec::with_capacity(k + 1);
+    // The smallest magnitude kept once k are: a value must be larger to get in.
+    let mut floor = 0.0_f64;
+    for (i, v) in values.iter().enumerate() {
+        let size = v.abs();
+        if *v == 0.0 || (top.len() == k && size.total_cmp(&floor).is_le()) {
+            continue;
+        }
+        let at = top
+            .iter()
+            .position(|&j| values[j].abs().total_cmp(&size).is_lt())
+            .unwrap_or(top.len());
+        if at < k {
+            top.insert(at, i);
+            top.truncate(k);
+            if let Some(&last) = top.last() {
+                floor = values[last].abs();
+            }
+        }
+    }
+    top
+}
+
 /// The values of `rows` of feature columns, row after row.
 fn row_major(columns: &[Vec<f64>], rows: std::ops::Range<usize>) -> Vec<f64> {
     let width = columns.len();
@@ -660,29 +687,8 @@ impl RiskModel {
 
     /// The `k` largest contributions (by magnitude, ties in feature order), named.
     fn top_contributions(&self, contributions: &[f64], k: usize) -> Vec<Contribution> {
-        // One pass: each feature goes in after every kept one at least as large, so ties stay
-        // in feature order; at most k are kept.
-        let mut top: Vec<usize> = Vec::with_capacity(k + 1);
-        // The smallest magnitude kept once k are: a feature must be larger to get in.
-        let mut floor = 0.0_f64;
-        for (f, v) in contributions.iter().enumerate() {
-            let size = v.abs();
-            if *v == 0.0 || (top.len() == k && size.total_cmp(&floor).is_le()) {
-                continue;
-            }
-            let at = top
-                .iter()
-                .position(|&g| contributions[g].abs().total_cmp(&size).is_lt())
-                .unwrap_or(top.len());
-            if at < k {
-                top.insert(at, f);
-                top.truncate(k);
-                if let Some(&last) = top.last() {
-                    floor = contributions[last].abs();
-                }
-            }
-        }
-        top.into_iter()
+        largest(contributions, k)
+            .into_iter()
             .map(|f| Contribution {
                 feature: self.feature_names[f].clone(),
                 log_odds: contributions[f],
@@ -792,5 +798,27 @@ impl RiskModel {
             return Err(format_err("inconsistent features or trees".into()));
         }
         Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::largest;
+
+    /// Against a full stable sort by magnitude: zeros left out, ties (of either sign) in index
+    /// order, k below, at and above the number of non-zero values.
+    #[test]
+    fn the_largest_values_come_out_as_a_stable_sort_lists_them() {
+        let values: [f64; 12] = [
+            0.0, -0.5, 0.25, 0.5, -0.25, 0.0, 1.5, -1.5, 0.125, 0.5, -0.0, 0.75,
+        ];
+        let mut sorted: Vec<usize> = (0..values.len()).filter(|&i| values[i] != 0.0).collect();
+        sorted.sort_by(|&a, &b| values[b].abs().total_cmp(&values[a].abs()));
+        assert_eq!(sorted[..4], [6, 7, 11, 1]);
+        for k in 0..=values.len() {
+            let expected: Vec<usize> = sorted.iter().copied().take(k).collect();
+            assert_eq!(largest(&values, k), expected, "k = {k}");
+        }
+        assert!(largest(&[0.0, -0.0], 3).is_empty());
     }
 }
