@@ -543,27 +543,24 @@ impl FeatureEncoder {
 /// The columns for each of `n` smoothings: the plain columns, then each key's rate for that
 /// smoothing and its label-free columns. The last smoothing takes the columns, the others copy.
 fn per_smoothing(
-    plain: Vec<Vec<f64>>,
+    mut plain: Vec<Vec<f64>>,
     mut per_key: Vec<KeyColumns>,
     n: usize,
 ) -> Vec<Vec<Vec<f64>>> {
-    let mut plain = Some(plain);
+    fn own<T: Clone + Default>(value: &mut T, last: bool) -> T {
+        if last {
+            std::mem::take(value)
+        } else {
+            value.clone()
+        }
+    }
     (0..n)
         .map(|j| {
             let last = j + 1 == n;
-            let mut columns = if last {
-                plain.take().unwrap_or_default()
-            } else {
-                plain.clone().unwrap_or_default()
-            };
+            let mut columns = own(&mut plain, last);
             for key in &mut per_key {
-                if last {
-                    columns.push(std::mem::take(&mut key.rates[j]));
-                    columns.append(&mut key.context);
-                } else {
-                    columns.push(key.rates[j].clone());
-                    columns.extend(key.context.iter().cloned());
-                }
+                columns.push(own(&mut key.rates[j], last));
+                columns.extend(own(&mut key.context, last));
             }
             columns
         })
@@ -765,20 +762,27 @@ fn fit_key(
                 .fold((0.0, 0.0), |(w, y), f| (w + f.0, y + f.1))
         })
         .collect();
+    // Each row's (illicit, inspected, history's rate) out of its fold, then its rate for
+    // each smoothing.
+    let out_of_fold: Vec<Option<(f64, f64, f64)>> = job
+        .rows
+        .iter()
+        .map(|&i| {
+            let c = category_of[i];
+            (c != u32::MAX).then(|| {
+                let (w, y) = totals[c as usize];
+                let own = per_fold[c as usize][fold[i] as usize];
+                (y - own.1, w - own.0, fold_base[fold[i] as usize])
+            })
+        })
+        .collect();
     let rates = smoothings
         .iter()
         .map(|&m| {
-            let mut rate = vec![f64::NAN; job.rows.len()];
-            for (k, &i) in job.rows.iter().enumerate() {
-                let c = category_of[i];
-                if c == u32::MAX {
-                    continue;
-                }
-                let (w, y) = totals[c as usize];
-                let own = per_fold[c as usize][fold[i] as usize];
-                rate[k] = smoothed(y - own.1, w - own.0, fold_base[fold[i] as usize], m);
-            }
-            rate
+            out_of_fold
+                .iter()
+                .map(|r| r.map_or(f64::NAN, |(y, w, p0)| smoothed(y, w, p0, m)))
+                .collect()
         })
         .collect();
     let (context_columns, state) =
@@ -899,7 +903,17 @@ mod tests {
     }
 
     fn all(y: &[bool]) -> (Vec<Option<bool>>, Vec<f64>) {
-        (y.iter().map(|v| Some(*v)).collect(), vec![1.0; y.len()])
+        every(y, 1)
+    }
+
+    /// Every k-th declaration inspected (with its outcome), the others context; weights 1.
+    fn every(y: &[bool], k: usize) -> (Vec<Option<bool>>, Vec<f64>) {
+        let labels = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i % k == 0).then_some(*v))
+            .collect();
+        (labels, vec![1.0; y.len()])
     }
 
     fn fit(
@@ -924,12 +938,7 @@ mod tests {
     fn several_smoothings_at_once_equal_one_fit_each() {
         let (s, y) = set(400);
         // Half inspected, so that rates, context and out-of-fold folds all matter.
-        let labels: Vec<Option<bool>> = y
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i % 2 == 0).then_some(*v))
-            .collect();
-        let weights = vec![1.0; labels.len()];
+        let (labels, weights) = every(&y, 2);
         let labels = Labels {
             labels: &labels,
             weights: &weights,
@@ -1129,12 +1138,7 @@ mod tests {
     fn label_free_features_use_only_earlier_days() {
         let (s, y) = set(400);
         // A third of the history is inspected; the rest is context.
-        let labels: Vec<Option<bool>> = y
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i % 3 == 0).then_some(*v))
-            .collect();
-        let w = vec![1.0; y.len()];
+        let (labels, w) = every(&y, 3);
         let (_, cols, rows) = fit(&s, &labels, &w, 1);
         assert_eq!(rows.len(), 134);
         let per_day = column(&cols, "per_day:importer");

@@ -810,12 +810,22 @@ mod tests {
             let want: Vec<u64> = expected.iter().map(|v| v.to_bits()).collect();
             assert_eq!(got, want, "row {r}");
         }
-        let leaves: Vec<usize> = model
-            .trees
-            .iter()
-            .map(|t| t.nodes.iter().filter(|n| n.is_leaf()).count())
-            .collect();
-        assert!(leaves.iter().any(|&l| l > 2), "the trees split: {leaves:?}");
+        // Some tree has leaves at different depths, so some walks of a block end early.
+        let uneven = model.trees.iter().any(|t| {
+            let mut depth = vec![0usize; t.nodes.len()];
+            for (i, n) in t.nodes.iter().enumerate() {
+                if !n.is_leaf() {
+                    depth[n.left as usize] = depth[i] + 1;
+                    depth[n.right as usize] = depth[i] + 1;
+                }
+            }
+            let leaf_depths: Vec<usize> = (0..t.nodes.len())
+                .filter(|&i| t.nodes[i].is_leaf())
+                .map(|i| depth[i])
+                .collect();
+            leaf_depths.iter().min() != leaf_depths.iter().max()
+        });
+        assert!(uneven, "no tree with leaves at different depths");
     }
 
     #[test]

@@ -384,7 +384,7 @@ fn choose_capacity(
     let w: Vec<f64> = rows.iter().map(|&i| train_weights[i]).collect();
     // Every fit has the same keys; only the smoothing differs.
     let valid_all = fits[0].0.columns_smoothings(&valid, &smoothings, threads);
-    let prepared: Vec<Prepared> = fits
+    let mut prepared: Vec<Prepared> = fits
         .into_iter()
         .zip(valid_all)
         .map(|((_, features), all)| Prepared {
@@ -434,7 +434,6 @@ fn choose_capacity(
     };
     // First the smoothing, at the leaf size given ...
     let leaf = options.params.min_child_samples;
-    let mut prepared = prepared;
     let mut candidates: Vec<CapacityCandidate> = on_threads(
         &smoothings.iter().zip(&prepared).collect::<Vec<_>>(),
         threads,

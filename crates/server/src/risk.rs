@@ -254,8 +254,8 @@ pub(crate) async fn assess(
     let body = body_bytes(body, MAX_ASSESS_BODY_BYTES)?;
     let config = state.risk.get(&state.store, &country).await?;
     let answer = tokio::task::spawn_blocking(move || {
-        // One check of the whole body (vectorised), instead of one per string as the JSON
-        // reader would do it on bytes.
+        // One check of the whole body, instead of one per string as the JSON reader would do
+        // it on bytes.
         let text = std::str::from_utf8(&body).map_err(|e| {
             ApiError::bad_request(format!(
                 "request body: not UTF-8 at byte {} (expected JSON text)",
