@@ -762,7 +762,7 @@ fn score(a: ScoreArgs) -> Result<ExitCode> {
             for k in 0..a.explain {
                 match e.contributions.get(k) {
                     Some(c) => {
-                        row.push(c.feature.clone());
+                        row.push(c.feature.to_string());
                         row.push(format!("{:.6}", c.log_odds));
                     }
                     None => row.extend([String::new(), String::new()]),

@@ -4,9 +4,16 @@
 
 /// A uniform draw in [0, 1) for `id`, for the given `seed` and `purpose`.
 pub fn uniform(seed: u64, purpose: &str, id: &str) -> f64 {
+    uniform_for(seed, &[purpose], id)
+}
+
+/// [`uniform`] for the purpose written as the concatenation of `purpose` (the same draw),
+/// without the concatenation being built: selectivity draws per declaration and lane.
+pub fn uniform_for(seed: u64, purpose: &[&str], id: &str) -> f64 {
     // FNV-1a over purpose and identifier, then the SplitMix64 finaliser with the seed.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in purpose.bytes().chain([0xff]).chain(id.bytes()) {
+    let bytes = purpose.iter().flat_map(|p| p.bytes());
+    for b in bytes.chain([0xff]).chain(id.bytes()) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -27,6 +34,10 @@ mod tests {
         assert_eq!(uniform(7, "random", "D1"), uniform(7, "random", "D1"));
         assert_ne!(uniform(7, "random", "D1"), uniform(8, "random", "D1"));
         assert_ne!(uniform(7, "random", "D1"), uniform(7, "split", "D1"));
+        assert_eq!(
+            uniform(7, "random:red", "D1"),
+            uniform_for(7, &["random", ":", "red"], "D1")
+        );
         let n = 100_000;
         let draws: Vec<f64> = (0..n).map(|i| uniform(1, "t", &i.to_string())).collect();
         assert!(draws.iter().all(|u| (0.0..1.0).contains(u)));

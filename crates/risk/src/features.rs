@@ -95,16 +95,82 @@ pub struct Seen {
 /// training history, not from the request.
 pub type CategoryMap<V> = HashMap<String, V, foldhash::fast::FixedState>;
 
+/// What a fitted key knows of one category of the training history.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CategoryStats {
+    /// Its inspected declarations: (weight, weight of the non-compliant ones); `None` when
+    /// none was inspected.
+    pub inspected: Option<(f64, f64)>,
+    /// Its declarations in the training history.
+    pub seen: Option<Seen>,
+}
+
 /// A category key and its training statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SavedCategoryKey", into = "SavedCategoryKey")]
 pub struct CategoryKey {
     pub name: String,
     pub parts: Vec<KeyPart>,
     pub context: Context,
-    /// Inspected declarations of each category: (weight, weight of the non-compliant ones).
-    pub stats: CategoryMap<(f64, f64)>,
-    /// Every declaration of each category in the training history.
-    pub seen: CategoryMap<Seen>,
+    /// Each category of the training history, by name: scoring looks a category up once.
+    pub categories: CategoryMap<CategoryStats>,
+}
+
+/// A [`CategoryKey`] as saved in a model: the inspected statistics and the declarations seen
+/// in two maps (the layout of model version 2).
+#[derive(Serialize, Deserialize)]
+struct SavedCategoryKey {
+    name: String,
+    parts: Vec<KeyPart>,
+    context: Context,
+    stats: CategoryMap<(f64, f64)>,
+    seen: CategoryMap<Seen>,
+}
+
+impl From<SavedCategoryKey> for CategoryKey {
+    fn from(saved: SavedCategoryKey) -> CategoryKey {
+        let mut categories: CategoryMap<CategoryStats> = saved
+            .seen
+            .into_iter()
+            .map(|(name, seen)| {
+                let stats = CategoryStats {
+                    inspected: None,
+                    seen: Some(seen),
+                };
+                (name, stats)
+            })
+            .collect();
+        for (name, inspected) in saved.stats {
+            categories.entry(name).or_default().inspected = Some(inspected);
+        }
+        CategoryKey {
+            name: saved.name,
+            parts: saved.parts,
+            context: saved.context,
+            categories,
+        }
+    }
+}
+
+impl From<CategoryKey> for SavedCategoryKey {
+    fn from(key: CategoryKey) -> SavedCategoryKey {
+        let (mut stats, mut seen) = (CategoryMap::default(), CategoryMap::default());
+        for (name, c) in key.categories {
+            if let Some(s) = c.inspected {
+                stats.insert(name.clone(), s);
+            }
+            if let Some(s) = c.seen {
+                seen.insert(name, s);
+            }
+        }
+        SavedCategoryKey {
+            name: key.name,
+            parts: key.parts,
+            context: key.context,
+            stats,
+            seen,
+        }
+    }
 }
 
 /// A key part resolved against a declaration set.
@@ -787,20 +853,24 @@ fn fit_key(
         .collect();
     let (context_columns, state) =
         replay(context, job, category_of, &|_| Seen::default(), names.len());
-    let stats = names
+    let categories = names
         .iter()
-        .zip(&totals)
-        .filter(|(_, t)| t.0 > 0.0)
-        .map(|(c, t)| (c.clone(), *t))
+        .zip(totals)
+        .zip(state)
+        .map(|((c, t), seen)| {
+            let stats = CategoryStats {
+                inspected: (t.0 > 0.0).then_some(t),
+                seen: Some(seen),
+            };
+            (c.clone(), stats)
+        })
         .collect();
-    let seen = names.iter().cloned().zip(state).collect();
     Some(FittedKey {
         key: CategoryKey {
             name: name.to_string(),
             parts: parts.to_vec(),
             context,
-            stats,
-            seen,
+            categories,
         },
         columns: KeyColumns {
             rates,
@@ -819,16 +889,20 @@ fn smoothed(illicit: f64, inspected: f64, base_rate: f64, m: f64) -> f64 {
 fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, smoothings: &[f64]) -> KeyColumns {
     let interned = job.categories.key(&key.parts);
     let (category_of, names) = (&interned.of, &interned.names);
-    let stats: Vec<(f64, f64)> = names
+    // One lookup per category of the set, for its rate and its replay's start.
+    let known: Vec<CategoryStats> = names
         .iter()
-        .map(|c| key.stats.get(c).copied().unwrap_or((0.0, 0.0)))
+        .map(|c| key.categories.get(c).copied().unwrap_or_default())
         .collect();
     let rates = smoothings
         .iter()
         .map(|&m| {
-            let rates: Vec<f64> = stats
+            let rates: Vec<f64> = known
                 .iter()
-                .map(|&(w, y)| smoothed(y, w, base_rate, m))
+                .map(|c| {
+                    let (w, y) = c.inspected.unwrap_or((0.0, 0.0));
+                    smoothed(y, w, base_rate, m)
+                })
                 .collect();
             job.rows
                 .iter()
@@ -839,12 +913,7 @@ fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, smoothings: &[f
                 .collect()
         })
         .collect();
-    let start = |c: u32| {
-        key.seen
-            .get(&names[c as usize])
-            .copied()
-            .unwrap_or_default()
-    };
+    let start = |c: u32| known[c as usize].seen.unwrap_or_default();
     let (context, _) = replay(key.context, job, category_of, &start, names.len());
     KeyColumns { rates, context }
 }
@@ -1017,6 +1086,27 @@ mod tests {
         // A part outside the table is read on demand; a key without parts has no categories.
         assert_eq!(table.key(&[KeyPart::Hs(2)]).names, ["01", "02"]);
         assert!(table.key(&keys[2]).of.iter().all(|&c| c == u32::MAX));
+    }
+
+    /// A key is saved as model version 2 lays it out (inspected statistics and declarations
+    /// seen in two maps) and read back into one map, a category in only one of them included.
+    #[test]
+    fn a_key_keeps_the_saved_layout_of_its_statistics() {
+        let saved = serde_json::json!({
+            "name": "importer",
+            "parts": [{"field": "importer"}],
+            "context": {"days_known": true, "value_deviation": false},
+            "stats": {"A": [4.0, 1.0], "B": [2.0, 0.0]},
+            "seen": {"A": {"count": 9, "first_day": 737791, "log_vpk_sum": 0.0, "log_vpk_n": 0},
+                     "C": {"count": 1, "first_day": 737800, "log_vpk_sum": 2.5, "log_vpk_n": 1}}
+        });
+        let key: CategoryKey = serde_json::from_value(saved.clone()).unwrap();
+        assert_eq!(key.categories.len(), 3);
+        assert_eq!(key.categories["A"].inspected, Some((4.0, 1.0)));
+        assert_eq!(key.categories["A"].seen.map(|s| s.count), Some(9));
+        assert_eq!(key.categories["B"].seen, None);
+        assert_eq!(key.categories["C"].inspected, None);
+        assert_eq!(serde_json::to_value(&key).unwrap(), saved);
     }
 
     #[test]
@@ -1223,7 +1313,7 @@ mod tests {
         let rate = |weights: &[f64]| {
             let (enc, _, _) = fit(&s, &labels, weights, 1);
             let key = enc.keys.iter().find(|k| k.name == "importer").unwrap();
-            let (w, y) = key.stats["A"];
+            let (w, y) = key.categories["A"].inspected.unwrap();
             (enc.base_rate, y / w)
         };
         let true_rate = truth.iter().filter(|t| **t).count() as f64 / n as f64;

@@ -4,6 +4,7 @@
 //! inspected when its selection recorded one; saved together in one versioned JSON file.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -154,7 +155,9 @@ pub struct RiskModel {
     /// How the capacity was chosen, when it was chosen by validation.
     #[serde(default)]
     pub capacity: Option<CapacityChoice>,
-    pub feature_names: Vec<String>,
+    /// Shared with every [`Contribution`] that names one (a live answer names five per
+    /// declaration).
+    pub feature_names: Vec<Arc<str>>,
     pub encoder: FeatureEncoder,
     pub booster: Booster,
 }
@@ -215,7 +218,7 @@ impl Assessment {
 /// One feature's share of a score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
-    pub feature: String,
+    pub feature: Arc<str>,
     /// Contribution to the log-odds.
     pub log_odds: f64,
 }
@@ -591,7 +594,7 @@ impl RiskModel {
                 seed: options.seed,
             },
             capacity,
-            feature_names: features.names,
+            feature_names: features.names.into_iter().map(Arc::from).collect(),
             encoder,
             booster,
         })

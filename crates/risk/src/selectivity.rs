@@ -302,7 +302,7 @@ pub fn decide(
     for (step, lane, chance) in draws {
         kept *= 1.0 - chance.clamp(0.0, 1.0);
         if decision.lane == Lane::Green
-            && draw::uniform(seed, &format!("{step}:{lane}"), &d.id) < chance
+            && draw::uniform_for(seed, &[step, ":", lane.as_str()], &d.id) < chance
         {
             decision.lane = lane;
             decision.reasons.push(if step == "random" {

@@ -147,7 +147,7 @@ fn learns_the_pattern_and_round_trips_through_its_file() {
         .contributions
         .iter()
         .take(3)
-        .map(|c| c.feature.as_str())
+        .map(|c| &*c.feature)
         .collect();
     assert!(
         top.iter()
