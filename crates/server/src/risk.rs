@@ -43,6 +43,11 @@ pub const VERSION_CHECK: Duration = Duration::from_secs(1);
 #[derive(Default)]
 pub(crate) struct Configurations {
     by_country: Mutex<HashMap<String, Cached>>,
+    /// The first compilation of each administration's configuration, shared by the requests
+    /// that arrive while it runs: a server started under load compiles a configuration once,
+    /// not once per waiting request (32 requests at once used to compile 32 copies of a 16 MB
+    /// model, 850 MB).
+    first: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Compiled>>>>,
 }
 
 struct Cached {
@@ -173,18 +178,36 @@ impl Configurations {
             }
         };
         let Some((current, refused)) = current else {
-            let compiled = compile(store, country).await?;
-            let mut map = self.by_country.lock().expect("configurations");
-            map.insert(
-                country.to_string(),
-                Cached {
-                    compiled: compiled.clone(),
-                    refused: None,
-                    checked: Instant::now(),
-                    compiling: false,
-                },
-            );
-            return answer(&compiled);
+            let first = self
+                .first
+                .lock()
+                .expect("configurations")
+                .entry(country.to_string())
+                .or_default()
+                .clone();
+            // One request compiles; the others wait for it (when the store fails, the next
+            // waiter tries again).
+            let compiled = first
+                .get_or_try_init(|| async {
+                    // Compiled by a request that came in between the two looks.
+                    if let Some(c) = self.by_country.lock().expect("configurations").get(country) {
+                        return Ok(c.compiled.clone());
+                    }
+                    let compiled = compile(store, country).await?;
+                    self.by_country.lock().expect("configurations").insert(
+                        country.to_string(),
+                        Cached {
+                            compiled: compiled.clone(),
+                            refused: None,
+                            checked: Instant::now(),
+                            compiling: false,
+                        },
+                    );
+                    self.first.lock().expect("configurations").remove(country);
+                    Ok::<_, ApiError>(compiled)
+                })
+                .await?;
+            return answer(compiled);
         };
         let versions = risk_files::versions(store, country).await?;
         let compiled_versions = match &current {
@@ -399,4 +422,44 @@ pub(crate) async fn list_files(
         .into_iter()
         .collect();
     Ok(axum::Json(serde_json::json!({"country": country, "versions": versions})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server started under load: the requests that arrive together before any configuration
+    /// is in memory share one compilation (each used to compile its own copy).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn requests_arriving_together_share_the_first_compilation() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("risk.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let profiles = "profile \"KZ-XX\" { when origin = \"XX\" then yellow }\n";
+        risk_files::publish(&store, "analyst", "KZ", &[("profiles.risk", profiles)])
+            .await
+            .unwrap();
+        let configurations = Arc::new(Configurations::default());
+        let barrier = Arc::new(tokio::sync::Barrier::new(16));
+        let requests: Vec<_> = (0..16)
+            .map(|_| {
+                let (c, s, b) = (configurations.clone(), store.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    b.wait().await;
+                    c.get(&s, "KZ")
+                        .await
+                        .unwrap_or_else(|_| panic!("no configuration"))
+                })
+            })
+            .collect();
+        let mut compiled = Vec::new();
+        for r in requests {
+            compiled.push(r.await.unwrap());
+        }
+        assert_eq!(compiled[0].versions["profiles.risk"], 1);
+        let distinct: std::collections::BTreeSet<*const RiskConfiguration> =
+            compiled.iter().map(Arc::as_ptr).collect();
+        assert_eq!(distinct.len(), 1, "compilations");
+        assert!(configurations.first.lock().unwrap().is_empty());
+    }
 }
