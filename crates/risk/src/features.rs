@@ -194,17 +194,18 @@ impl BoundPart {
 
 /// The category of every declaration of a set under a part or a key, interned: `of[i]`
 /// indexes `names`, `u32::MAX` when the declaration has no value. Categories are numbered in
-/// the order of their first declaration, so the numbering does not depend on hashing.
+/// the order of their first declaration, so the numbering does not depend on hashing. A part's
+/// names are borrowed from the set (a batch scored copies none), a crossed key's are built.
 #[derive(Debug, Clone)]
-struct Interned {
+struct Interned<'a> {
     of: Vec<u32>,
-    names: Vec<String>,
+    names: Vec<Cow<'a, str>>,
 }
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
-impl Interned {
-    fn part(part: BoundPart, set: &DeclarationSet) -> Interned {
+impl<'a> Interned<'a> {
+    fn part(part: BoundPart, set: &'a DeclarationSet) -> Interned<'a> {
         let mut ids: FastMap<&str, u32> = FastMap::default();
         let mut names = Vec::new();
         let of = set
@@ -213,7 +214,7 @@ impl Interned {
             .map(|d| match part.value(d) {
                 None => u32::MAX,
                 Some(v) => *ids.entry(v).or_insert_with(|| {
-                    names.push(v.to_string());
+                    names.push(Cow::Borrowed(v));
                     (names.len() - 1) as u32
                 }),
             })
@@ -222,7 +223,7 @@ impl Interned {
     }
 
     /// The crossed categories of two interned parts (names joined by a unit separator).
-    fn cross(&self, other: &Interned) -> Interned {
+    fn cross(&self, other: &Interned<'_>) -> Interned<'a> {
         let mut ids: FastMap<(u32, u32), u32> = FastMap::default();
         let mut pairs = Vec::new();
         let of = self
@@ -247,7 +248,7 @@ impl Interned {
                 name.push_str(a);
                 name.push('\u{1f}');
                 name.push_str(b);
-                name
+                Cow::Owned(name)
             })
             .collect();
         Interned { of, names }
@@ -260,7 +261,7 @@ impl Interned {
 struct PartTable<'a> {
     set: &'a DeclarationSet,
     parts: Vec<BoundPart>,
-    values: Vec<Interned>,
+    values: Vec<Interned<'a>>,
 }
 
 impl<'a> PartTable<'a> {
@@ -282,7 +283,7 @@ impl<'a> PartTable<'a> {
     }
 
     /// The categories of a key over the set (none for a key without parts).
-    fn key(&self, parts: &[KeyPart]) -> Cow<'_, Interned> {
+    fn key(&self, parts: &[KeyPart]) -> Cow<'_, Interned<'a>> {
         let interned = |p: BoundPart| match self.parts.iter().position(|&q| q == p) {
             Some(i) => Cow::Borrowed(&self.values[i]),
             None => Cow::Owned(Interned::part(p, self.set)),
@@ -862,7 +863,7 @@ fn fit_key(
                 inspected: (t.0 > 0.0).then_some(t),
                 seen: Some(seen),
             };
-            (c.clone(), stats)
+            (c.to_string(), stats)
         })
         .collect();
     Some(FittedKey {
@@ -892,7 +893,7 @@ fn key_columns(key: &CategoryKey, job: &Job<'_>, base_rate: f64, smoothings: &[f
     // One lookup per category of the set, for its rate and its replay's start.
     let known: Vec<CategoryStats> = names
         .iter()
-        .map(|c| key.categories.get(c).copied().unwrap_or_default())
+        .map(|c| key.categories.get(c.as_ref()).copied().unwrap_or_default())
         .collect();
     let rates = smoothings
         .iter()
@@ -1079,7 +1080,8 @@ mod tests {
             })
             .collect();
         let crossed = table.key(&keys[0]);
-        assert_eq!((&crossed.of, &crossed.names), (&of, &names));
+        assert_eq!(crossed.of, of);
+        assert_eq!(crossed.names, names);
         assert_eq!(crossed.of[5], u32::MAX);
         assert_eq!(crossed.of[6], u32::MAX);
         assert_eq!(table.key(&keys[1]).names, ["T0", "T1"]);
