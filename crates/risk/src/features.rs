@@ -106,8 +106,8 @@ pub struct CategoryStats {
 }
 
 /// A category key and its training statistics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "SavedCategoryKey", into = "SavedCategoryKey")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "SavedCategoryKey")]
 pub struct CategoryKey {
     pub name: String,
     pub parts: Vec<KeyPart>,
@@ -118,7 +118,7 @@ pub struct CategoryKey {
 
 /// A [`CategoryKey`] as saved in a model: the inspected statistics and the declarations seen
 /// in two maps (the layout of model version 2).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct SavedCategoryKey {
     name: String,
     parts: Vec<KeyPart>,
@@ -152,24 +152,41 @@ impl From<SavedCategoryKey> for CategoryKey {
     }
 }
 
-impl From<CategoryKey> for SavedCategoryKey {
-    fn from(key: CategoryKey) -> SavedCategoryKey {
-        let (mut stats, mut seen) = (CategoryMap::default(), CategoryMap::default());
-        for (name, c) in key.categories {
-            if let Some(s) = c.inspected {
-                stats.insert(name.clone(), s);
-            }
-            if let Some(s) = c.seen {
-                seen.insert(name, s);
+/// Written as [`SavedCategoryKey`] lays it out, the two maps read from the categories without
+/// copying them.
+impl Serialize for CategoryKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        /// One of the saved maps: the categories that have the part `of` picks.
+        struct Saved<'a, T> {
+            categories: &'a CategoryMap<CategoryStats>,
+            of: fn(&CategoryStats) -> Option<T>,
+        }
+        impl<T: Serialize> Serialize for Saved<'_, T> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_map(
+                    self.categories
+                        .iter()
+                        .filter_map(|(name, c)| (self.of)(c).map(|v| (name, v))),
+                )
             }
         }
-        SavedCategoryKey {
-            name: key.name,
-            parts: key.parts,
-            context: key.context,
-            stats,
-            seen,
-        }
+        let categories = &self.categories;
+        let mut key = serializer.serialize_struct("CategoryKey", 5)?;
+        key.serialize_field("name", &self.name)?;
+        key.serialize_field("parts", &self.parts)?;
+        key.serialize_field("context", &self.context)?;
+        let stats = Saved {
+            categories,
+            of: |c| c.inspected,
+        };
+        key.serialize_field("stats", &stats)?;
+        let seen = Saved {
+            categories,
+            of: |c| c.seen,
+        };
+        key.serialize_field("seen", &seen)?;
+        key.end()
     }
 }
 

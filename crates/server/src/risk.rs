@@ -203,11 +203,18 @@ impl Configurations {
                             compiling: false,
                         },
                     );
-                    self.first.lock().expect("configurations").remove(country);
                     Ok::<_, ApiError>(compiled)
                 })
-                .await?;
-            return answer(compiled);
+                .await?
+                .clone();
+            // The configuration is kept with the others now; the shared first compilation is
+            // let go (unless a later one already took its place), so that it does not hold an
+            // old configuration once a new one is published.
+            let mut pending = self.first.lock().expect("configurations");
+            if pending.get(country).is_some_and(|c| Arc::ptr_eq(c, &first)) {
+                pending.remove(country);
+            }
+            return answer(&compiled);
         };
         let versions = risk_files::versions(store, country).await?;
         let compiled_versions = match &current {
