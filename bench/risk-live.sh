@@ -6,7 +6,8 @@
 # declarations:
 #   1. single declarations, open loop at 1,000 requests/s, 32 connections -> p50 / p99;
 #   2. batches of 5,000 declarations, closed loop, 2 connections -> declarations/s;
-#   3. the model published again twice during run 1's load -> errors, p99, max.
+#   3. the model published again twice during run 1's load -> errors, p99, max;
+# and the server's CPU time per declaration during run 2.
 # Usage: bench/risk-live.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,7 +72,12 @@ A=127.0.0.1:18191
 # Warm the configuration (compiled on the first request).
 "$LOADGEN" "$A" "$TOKEN" 1 1 0 "$WORK/single.json" > /dev/null
 "$LOADGEN" "$A" "$TOKEN" 32 "$SECONDS_PER_RUN" 1000 "$WORK/single.json" > "$WORK/single.json.out"
+# The server's CPU time (user + system, clock ticks) around the batch run.
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+TICKS_BEFORE="$(server_ticks)"
 "$LOADGEN" "$A" "$TOKEN" 2 "$SECONDS_PER_RUN" 0 "$WORK/batch.json" > "$WORK/batch.json.out"
+server_ticks > "$WORK/batch.ticks"
+echo "$TICKS_BEFORE" >> "$WORK/batch.ticks"
 "$LOADGEN" "$A" "$TOKEN" 32 "$SECONDS_PER_RUN" 1000 "$WORK/single.json" > "$WORK/swap.json.out" &
 LOAD_PID=$!
 for _ in 1 2; do
@@ -96,4 +102,8 @@ print(f"| batches of 5,000, 2 connections | {b['events_per_second']:,.1f} | {b['
       f"{b['p50_ms']:.0f} / {b['p99_ms']:.0f} / {b['max_ms']:.0f} | {b['errors']} |")
 print(f"| single at 1,000 req/s, model published twice | {w['events_per_second']:,.0f} | {w['declarations_per_second']:,.0f} | "
       f"{w['p50_ms']:.1f} / {w['p99_ms']:.1f} / {w['max_ms']:.1f} | {w['errors']} |")
+after, before = (int(t) for t in open(os.path.join(work, "batch.ticks")).read().split())
+declarations = b["declarations_per_second"] * b["seconds"]
+cpu_us = (after - before) / os.sysconf("SC_CLK_TCK") / declarations * 1e6
+print(f"\nBatches: {cpu_us:.1f} µs of server CPU (user + system, /proc) per declaration answered.")
 PY

@@ -43,11 +43,11 @@ pub const VERSION_CHECK: Duration = Duration::from_secs(1);
 #[derive(Default)]
 pub(crate) struct Configurations {
     by_country: Mutex<HashMap<String, Cached>>,
-    /// The first compilation of each administration's configuration, shared by the requests
-    /// that arrive while it runs: a server started under load compiles a configuration once,
-    /// not once per waiting request (32 requests at once used to compile 32 copies of a 16 MB
-    /// model, 850 MB).
-    first: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Compiled>>>>,
+    /// Held while an administration's configuration is compiled for the first time: the
+    /// requests that arrive meanwhile wait for it and then find the configuration kept,
+    /// instead of each compiling its own copy (32 requests at once used to compile 32 copies
+    /// of a 16 MB model, 850 MB).
+    first: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct Cached {
@@ -178,21 +178,24 @@ impl Configurations {
             }
         };
         let Some((current, refused)) = current else {
-            let first = self
+            let gate = self
                 .first
                 .lock()
                 .expect("configurations")
                 .entry(country.to_string())
                 .or_default()
                 .clone();
-            // One request compiles; the others wait for it (when the store fails, the next
-            // waiter tries again).
-            let compiled = first
-                .get_or_try_init(|| async {
-                    // Compiled by a request that came in between the two looks.
-                    if let Some(c) = self.by_country.lock().expect("configurations").get(country) {
-                        return Ok(c.compiled.clone());
-                    }
+            let _first = gate.lock().await;
+            // Compiled by the request that held the gate before this one.
+            let kept = self
+                .by_country
+                .lock()
+                .expect("configurations")
+                .get(country)
+                .map(|c| c.compiled.clone());
+            let compiled = match kept {
+                Some(compiled) => compiled,
+                None => {
                     let compiled = compile(store, country).await?;
                     self.by_country.lock().expect("configurations").insert(
                         country.to_string(),
@@ -203,17 +206,13 @@ impl Configurations {
                             compiling: false,
                         },
                     );
-                    Ok::<_, ApiError>(compiled)
-                })
-                .await?
-                .clone();
-            // The configuration is kept with the others now; the shared first compilation is
-            // let go (unless a later one already took its place), so that it does not hold an
-            // old configuration once a new one is published.
-            let mut pending = self.first.lock().expect("configurations");
-            if pending.get(country).is_some_and(|c| Arc::ptr_eq(c, &first)) {
-                pending.remove(country);
-            }
+                    compiled
+                }
+            };
+            // The configuration is kept: later requests find it and never come here, and those
+            // already waiting keep their handle on the gate. (When the store failed, the gate stays for the
+            // next request to try again.)
+            self.first.lock().expect("configurations").remove(country);
             return answer(&compiled);
         };
         let versions = risk_files::versions(store, country).await?;
