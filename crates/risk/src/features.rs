@@ -479,22 +479,22 @@ impl FeatureEncoder {
         seed: u64,
         threads: usize,
     ) -> (FeatureEncoder, FeatureColumns, Vec<usize>) {
-        let (mut fits, rows) = Self::fit_smoothings(set, labels, &[smoothing], seed, threads);
-        let (encoder, columns) = fits.swap_remove(0);
-        (encoder, columns, rows)
+        let (encoder, mut columns, rows) =
+            Self::fit_smoothings(set, labels, &[smoothing], seed, threads);
+        (encoder, columns.swap_remove(0), rows)
     }
 
-    /// [`FeatureEncoder::fit`] for several smoothings m at once, one encoder and its features
-    /// per smoothing: the categories, the replay of the history and the counts per fold do not
-    /// depend on m, so they are computed once and only the rates are computed per smoothing.
-    /// `smoothings` must not be empty.
+    /// [`FeatureEncoder::fit`] for several smoothings m at once: the encoder fitted with the
+    /// first smoothing (with another, only its `smoothing` differs: the categories, the replay
+    /// of the history and the counts per fold do not depend on m), and the features for each
+    /// smoothing, of which only the rates differ. `smoothings` must not be empty.
     pub fn fit_smoothings(
         set: &DeclarationSet,
         labels: &Labels<'_>,
         smoothings: &[f64],
         seed: u64,
         threads: usize,
-    ) -> (Vec<(FeatureEncoder, FeatureColumns)>, Vec<usize>) {
+    ) -> (FeatureEncoder, Vec<FeatureColumns>, Vec<usize>) {
         assert!(!smoothings.is_empty(), "at least one smoothing");
         assert_eq!(
             set.declarations.len(),
@@ -564,22 +564,21 @@ impl FeatureEncoder {
             .flatten()
             .map(|f| (f.key, f.columns))
             .unzip();
-        let columns = per_smoothing(plain_columns(set, &rows), per_key, smoothings.len());
-        let fits = smoothings
-            .iter()
-            .zip(columns)
-            .map(|(&smoothing, columns)| {
-                let encoder = FeatureEncoder {
-                    keys: keys.clone(),
-                    base_rate,
-                    first_day,
-                    smoothing,
-                };
-                let names = encoder.feature_names();
-                (encoder, FeatureColumns { names, columns })
+        let encoder = FeatureEncoder {
+            keys,
+            base_rate,
+            first_day,
+            smoothing: smoothings[0],
+        };
+        let names = encoder.feature_names();
+        let columns = per_smoothing(plain_columns(set, &rows), per_key, smoothings.len())
+            .into_iter()
+            .map(|columns| FeatureColumns {
+                names: names.clone(),
+                columns,
             })
             .collect();
-        (fits, rows)
+        (encoder, columns, rows)
     }
 
     /// The features of every declaration of a set scored after training: rates of the whole
@@ -1031,18 +1030,22 @@ mod tests {
             weights: &weights,
         };
         let smoothings = [1.0, 3.0, 10.0];
-        let (fits, rows) = FeatureEncoder::fit_smoothings(&s, &labels, &smoothings, 7, 2);
+        let (fitted, fits, rows) = FeatureEncoder::fit_smoothings(&s, &labels, &smoothings, 7, 2);
         let (scored, _) = set(90);
-        let at_once = fits[0].0.columns_smoothings(&scored, &smoothings, 2);
+        let at_once = fitted.columns_smoothings(&scored, &smoothings, 2);
         for (j, &m) in smoothings.iter().enumerate() {
             let (encoder, columns, one_rows) = FeatureEncoder::fit(&s, &labels, m, 7, 1);
             assert_eq!(rows, one_rows);
-            assert_eq!(fits[j].0, encoder);
-            assert_eq!(bits_of(&fits[j].1), bits_of(&columns));
+            let with_m = FeatureEncoder {
+                smoothing: m,
+                ..fitted.clone()
+            };
+            assert_eq!(with_m, encoder);
+            assert_eq!(bits_of(&fits[j]), bits_of(&columns));
             assert_eq!(bits_of(&at_once[j]), bits_of(&encoder.columns(&scored, 1)));
         }
         // The rates differ between smoothings; nothing else does.
-        assert_ne!(bits_of(&fits[0].1), bits_of(&fits[2].1));
+        assert_ne!(bits_of(&fits[0]), bits_of(&fits[2]));
     }
 
     /// The columns' bits (NaN is not equal to itself).

@@ -370,7 +370,7 @@ fn choose_capacity(
     // The features of both parts for each smoothing (fitted on the earlier part, once: only
     // the rates depend on the smoothing).
     let smoothings = [1.0, SMOOTHING, 10.0];
-    let (fits, rows) = FeatureEncoder::fit_smoothings(
+    let (encoder, fits, rows) = FeatureEncoder::fit_smoothings(
         &train,
         &Labels {
             labels: &train_labels,
@@ -386,11 +386,11 @@ fn choose_capacity(
         .collect();
     let w: Vec<f64> = rows.iter().map(|&i| train_weights[i]).collect();
     // Every fit has the same keys; only the smoothing differs.
-    let valid_all = fits[0].0.columns_smoothings(&valid, &smoothings, threads);
+    let valid_all = encoder.columns_smoothings(&valid, &smoothings, threads);
     let mut prepared: Vec<Prepared> = fits
         .into_iter()
         .zip(valid_all)
-        .map(|((_, features), all)| Prepared {
+        .map(|(features, all)| Prepared {
             columns: features.columns,
             valid_columns: all
                 .columns
