@@ -173,7 +173,7 @@ pub(crate) fn read(
         columns,
         header,
     };
-    let mut assembler = Assembler::new(&ctx);
+    let mut assembler = Assembler::new(&ctx, threads);
     let items = std::iter::from_fn(|| blocks.next_block().transpose());
     let mut first = true;
     run_ordered(

@@ -165,7 +165,8 @@ pub(crate) fn read_sheet(
         });
         progress.advance(1);
     }
-    let mut assembler = Assembler::new(&ctx);
+    // A sheet is read on one thread; so are its repeated identifiers searched.
+    let mut assembler = Assembler::new(&ctx, 1);
     assembler.add(builder.finish());
     Ok(assembler.finish())
 }

@@ -16,6 +16,7 @@ mod csv;
 pub mod declaration_json;
 pub mod declaration_mapping;
 mod declarations;
+mod duplicates;
 mod error;
 mod excel;
 pub mod mapping;

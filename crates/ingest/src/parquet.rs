@@ -99,7 +99,7 @@ pub(crate) fn read(
         columns,
         header,
     };
-    let mut assembler = Assembler::new(&ctx);
+    let mut assembler = Assembler::new(&ctx, threads);
     assembler.reserve(total as usize);
     let work = |rg: usize| -> Result<Unit, IngestError> {
         let builder =

@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use smartborder_model::table::NO_VALUE;
 use smartborder_model::{Finding, FindingKind, MISSING, NO_ZONE, StampTable, ZoneResolver};
 
+use crate::duplicates::repeated_rows;
 use crate::error::IngestError;
 use crate::mapping::{Layout, Mapping};
 use crate::stamp_format::CellTime;
@@ -407,7 +408,7 @@ impl<'c> UnitBuilder<'c> {
         zone: Result<Option<Tz>, ()>,
         cell: &impl Fn(usize) -> Cell<'a>,
     ) {
-        let columns = self.ctx.columns.clone();
+        let columns = &self.ctx.columns;
         for (k, &c) in columns.stamps.iter().enumerate() {
             let (t, reported) = match self.stamp(line, id, c, cell(c), zone) {
                 Ok(t) => (t, false),
@@ -503,7 +504,7 @@ impl<'c> UnitBuilder<'c> {
 
 /// Fingerprint of a consignment identifier, for duplicate detection. A fingerprint match is
 /// always confirmed by comparing the identifiers themselves.
-fn id_hash(id: &str) -> u64 {
+pub(crate) fn id_hash(id: &str) -> u64 {
     let mut h = WordHasher::default();
     h.write(id.as_bytes());
     h.finish()
@@ -617,20 +618,6 @@ fn format_utc(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
-#[derive(Default)]
-struct IdentityHasher(u64);
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 fingerprints are hashed")
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
 /// Everything read from one input.
 #[derive(Debug)]
 pub struct Ingested {
@@ -657,20 +644,28 @@ pub(crate) struct Assembler<'c> {
     table: StampTable,
     findings: Vec<Finding>,
     rows_read: u64,
-    seen: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    threads: usize,
+    /// Wide layout: the identifier fingerprint of every row of `table`.
+    id_hashes: Vec<u64>,
+    /// Wide layout, per unit added: its rows end (in `table`) and its findings end (in
+    /// `findings`), where that unit's duplicate findings go.
+    unit_ends: Vec<(usize, usize)>,
     long: Vec<LongConsignment>,
     long_index: HashMap<String, usize>,
 }
 
 impl<'c> Assembler<'c> {
-    pub(crate) fn new(ctx: &'c Context<'c>) -> Self {
+    /// `threads` search the repeated identifiers once every unit is in.
+    pub(crate) fn new(ctx: &'c Context<'c>, threads: usize) -> Self {
         let design = &ctx.mapping.design;
         Assembler {
             ctx,
             table: StampTable::new(design.stages.clone(), &design.segments),
             findings: Vec::new(),
             rows_read: 0,
-            seen: HashMap::default(),
+            threads,
+            id_hashes: Vec::new(),
+            unit_ends: Vec::new(),
             long: Vec::new(),
             long_index: HashMap::new(),
         }
@@ -680,7 +675,7 @@ impl<'c> Assembler<'c> {
     pub(crate) fn reserve(&mut self, rows: usize) {
         if self.ctx.mapping.layout == Layout::Wide {
             self.table.reserve(rows);
-            self.seen.reserve(rows);
+            self.id_hashes.reserve(rows);
         }
     }
 
@@ -690,54 +685,12 @@ impl<'c> Assembler<'c> {
         let mut unit_findings = unit.findings;
         match self.ctx.mapping.layout {
             Layout::Wide => {
+                // Repeated identifiers are searched in `finish`, over every unit at once.
                 let maps = self.table.code_maps(&unit.table);
-                let base = self.table.len();
-                // Rows of the unit that stay, in order; row `kept[k]` becomes `base + k`.
-                let mut kept: Vec<usize> = Vec::with_capacity(unit.table.len());
-                for (row, &hash) in unit.id_hashes.iter().enumerate() {
-                    let id = unit.table.id(row);
-                    if !id.is_empty() {
-                        match self.seen.get(&hash) {
-                            Some(&first) => {
-                                let first = first as usize;
-                                let (first_id, first_line) = if first >= base {
-                                    let r = kept[first - base];
-                                    (unit.table.id(r), unit.table.lines[r])
-                                } else {
-                                    (self.table.id(first), self.table.lines[first])
-                                };
-                                if first_id == id {
-                                    unit_findings.push(Finding {
-                                        kind: FindingKind::DuplicateConsignment,
-                                        file: self.ctx.file.clone(),
-                                        line: Some(unit.table.lines[row]),
-                                        column: Some(self.ctx.mapping.consignment_id.clone()),
-                                        consignment: Some(id.to_string()),
-                                        value: Some(id.to_string()),
-                                        message: format!(
-                                            "consignment already read on line {first_line}; this \
-                                             row is left out of the statistics"
-                                        ),
-                                    });
-                                    continue;
-                                }
-                                // Otherwise: a fingerprint collision between different ids.
-                            }
-                            None => {
-                                self.seen.insert(hash, (base + kept.len()) as u32);
-                            }
-                        }
-                    }
-                    kept.push(row);
-                }
-                if kept.len() == unit.table.len() {
-                    self.table.append(&unit.table, &maps);
-                } else {
-                    self.table.reserve(kept.len());
-                    for row in kept {
-                        self.table.push_from(&unit.table, row, &maps);
-                    }
-                }
+                self.table.append(&unit.table, &maps);
+                self.id_hashes.extend_from_slice(&unit.id_hashes);
+                self.findings.append(&mut unit_findings);
+                self.unit_ends.push((self.table.len(), self.findings.len()));
             }
             Layout::Long => {
                 let stages = self.ctx.mapping.design.stages.len();
@@ -790,11 +743,55 @@ impl<'c> Assembler<'c> {
         self.findings.append(&mut unit_findings);
     }
 
+    /// Reports each row whose identifier an earlier row had, after the findings of its unit's
+    /// rows (where reading row by row put it), and leaves it out of the table.
+    fn leave_out_repeated_rows(&mut self) {
+        let repeated = repeated_rows(&self.table, &self.id_hashes, self.threads);
+        self.id_hashes = Vec::new();
+        if repeated.is_empty() {
+            return;
+        }
+        let mut row_findings = std::mem::take(&mut self.findings).into_iter();
+        let mut repeats = repeated.iter().peekable();
+        let mut findings_read = 0;
+        for &(rows_end, findings_end) in &self.unit_ends {
+            self.findings
+                .extend(row_findings.by_ref().take(findings_end - findings_read));
+            findings_read = findings_end;
+            while let Some(&&(row, first)) = repeats.peek() {
+                if row >= rows_end {
+                    break;
+                }
+                repeats.next();
+                let id = self.table.id(row);
+                self.findings.push(Finding {
+                    kind: FindingKind::DuplicateConsignment,
+                    file: self.ctx.file.clone(),
+                    line: Some(self.table.lines[row]),
+                    column: Some(self.ctx.mapping.consignment_id.clone()),
+                    consignment: Some(id.to_string()),
+                    value: Some(id.to_string()),
+                    message: format!(
+                        "consignment already read on line {}; this row is left out of the \
+                         statistics",
+                        self.table.lines[first]
+                    ),
+                });
+            }
+        }
+        self.findings.extend(row_findings);
+        let rows: Vec<usize> = repeated.iter().map(|&(row, _)| row).collect();
+        self.table.remove_rows(&rows);
+    }
+
     pub(crate) fn finish(mut self) -> Ingested {
         let consignments_read = match self.ctx.mapping.layout {
             Layout::Wide => self.rows_read,
             Layout::Long => self.long.len() as u64,
         };
+        if self.ctx.mapping.layout == Layout::Wide {
+            self.leave_out_repeated_rows();
+        }
         let mut dicts: Vec<HashMap<String, u32>> = vec![HashMap::new(); self.table.segments.len()];
         for c in std::mem::take(&mut self.long) {
             check_process_order(

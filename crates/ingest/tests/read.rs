@@ -162,31 +162,78 @@ fn csv_large_input_is_split_into_blocks_without_losing_rows() {
     let p = dir.path().join("big.csv");
     let mut text = String::from("Declaration No,Office,Channel,Zone,Arrival,Lodged,Released\n");
     let n = 200_000;
+    // Repeated identifiers and rows without a release stamp in several blocks, with their lines.
+    let extra = |text: &mut String, row: String, kind: FindingKind, expected: &mut Vec<_>| {
+        text.push_str(&row);
+        // The header is line 1 and every row ends its line.
+        expected.push((kind, text.matches('\n').count() as u64));
+    };
+    let mut expected = Vec::new();
+    let mut block_findings = Vec::new();
     for i in 0..n {
         text.push_str(&format!(
             "C{i},\"Office, {}\",green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:{:02},01.03.2025 10:00\n",
             i % 7,
             i % 60
         ));
+        if i == 50 || i == n - 100 {
+            // Within a block, the rows' own findings come first, then its repeated identifiers.
+            let mut repeats = Vec::new();
+            extra(
+                &mut text,
+                format!(
+                    "C{},x,green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:30,01.03.2025 10:00\n",
+                    i / 2
+                ),
+                FindingKind::DuplicateConsignment,
+                &mut repeats,
+            );
+            extra(
+                &mut text,
+                format!("M{i},x,green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:30,\n"),
+                FindingKind::MissingStamp,
+                &mut block_findings,
+            );
+            expected.append(&mut block_findings);
+            expected.append(&mut repeats);
+        }
     }
-    text.push_str("C5,x,green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:30,01.03.2025 10:00\n");
+    extra(
+        &mut text,
+        "C5,x,green,Asia/Tbilisi,01.03.2025 08:00,01.03.2025 08:30,01.03.2025 10:00\n".into(),
+        FindingKind::DuplicateConsignment,
+        &mut expected,
+    );
     std::fs::write(&p, &text).unwrap();
-    assert!(text.len() > 8 << 20, "needs more than one block");
+    assert!(text.len() > 2 * (8 << 20), "needs more than one block");
     let ingested = read(&p, MAPPING);
-    assert_eq!(ingested.rows_read, n + 1);
-    assert_eq!(ingested.table.len(), n as usize);
-    assert_eq!(ingested.findings.len(), 1);
-    assert_eq!(ingested.findings[0].kind, FindingKind::DuplicateConsignment);
-    assert_eq!(ingested.findings[0].line, Some(n + 2));
+    assert_eq!(ingested.rows_read, n + 5);
+    assert_eq!(ingested.table.len(), n as usize + 2);
+    let found: Vec<(FindingKind, u64)> = ingested
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.line.unwrap()))
+        .collect();
+    assert_eq!(found, expected);
+    let repeat = &ingested.findings[1];
+    assert_eq!(repeat.consignment.as_deref(), Some("C25"));
+    assert_eq!(
+        repeat.message,
+        "consignment already read on line 27; this row is left out of the statistics"
+    );
     // Rows keep input order and their own line numbers.
-    for row in [0usize, 1, 99_999, 199_999] {
+    for row in [0usize, 1, 50] {
         assert_eq!(ingested.table.id(row), format!("C{row}"));
-        assert_eq!(ingested.table.lines[row], row as u64 + 2);
     }
+    assert_eq!(ingested.table.id(51), "M50");
+    assert_eq!(ingested.table.lines[51], 54);
+    assert_eq!(ingested.table.id(100_000), "C99999");
+    assert_eq!(ingested.table.id(200_001), "C199999");
+    assert_eq!(ingested.table.lines[200_001], n + 5);
     let offices: std::collections::BTreeSet<&str> = (0..ingested.table.len())
         .filter_map(|r| ingested.table.segments[0].value(r))
         .collect();
-    assert_eq!(offices.len(), 7);
+    assert_eq!(offices.len(), 8);
     assert!(offices.contains("Office, 3"));
 }
 

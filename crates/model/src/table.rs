@@ -163,6 +163,45 @@ impl StampTable {
         }
     }
 
+    /// Removes the rows `rows` (ascending, no repeats), keeping the others in order.
+    pub fn remove_rows(&mut self, rows: &[usize]) {
+        debug_assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        if rows.is_empty() {
+            return;
+        }
+        let mut removed = rows.iter().peekable();
+        let keep: Vec<bool> = (0..self.len())
+            .map(|row| {
+                let out = removed.next_if_eq(&&row).is_some();
+                !out
+            })
+            .collect();
+        fn retain<T>(column: &mut Vec<T>, keep: &[bool]) {
+            let mut k = keep.iter();
+            column.retain(|_| k.next().copied().unwrap_or(true));
+        }
+        let mut id_bytes = String::with_capacity(self.id_bytes.len());
+        let mut id_ends = Vec::with_capacity(self.len() - rows.len());
+        for row in (0..self.len()).filter(|&r| keep[r]) {
+            id_bytes.push_str(self.id(row));
+            id_ends.push(id_bytes.len());
+        }
+        self.id_bytes = id_bytes;
+        self.id_ends = id_ends;
+        retain(&mut self.lines, &keep);
+        for column in &mut self.stamps {
+            retain(column, &keep);
+        }
+        retain(&mut self.zone_codes, &keep);
+        for column in &mut self.segments {
+            retain(&mut column.codes, &keep);
+        }
+        // A file's first row moves up by the rows removed before it.
+        for (first, _) in &mut self.sources {
+            *first -= rows.partition_point(|&r| r < *first);
+        }
+    }
+
     /// Merges `other`'s dictionaries into this table's and returns the code translations.
     pub fn code_maps(&mut self, other: &StampTable) -> CodeMaps {
         let zones = other.zones.iter().map(|&tz| self.zone_code(tz)).collect();
@@ -264,5 +303,59 @@ mod tests {
         assert_eq!(a.zone(2), None);
         assert_eq!(a.stamps[1], vec![20, MISSING, 50]);
         assert_eq!(a.lines, vec![2, 7, 8]);
+    }
+
+    #[test]
+    fn removing_rows_equals_pushing_only_the_others() {
+        let stages = vec!["arrival".to_string(), "release".to_string()];
+        let segs = vec!["office".to_string(), "lane".to_string()];
+        /// Identifier, line, stamps, zone, segment codes.
+        type Row = (String, u64, [i64; 2], Option<Tz>, [u32; 2]);
+        let rows: Vec<Row> = (0..12u32)
+            .map(|i| {
+                let zone = [Some(Tz::Asia__Baku), None, Some(Tz::Asia__Almaty)][i as usize % 3];
+                let stamps = [i64::from(i) * 60, if i % 4 == 0 { MISSING } else { 999 }];
+                (
+                    format!("ID{i}"),
+                    u64::from(i) + 2,
+                    stamps,
+                    zone,
+                    [i % 2, i % 3],
+                )
+            })
+            .collect();
+        let build = |keep: &dyn Fn(usize) -> bool| {
+            let mut t = StampTable::new(stages.clone(), &segs);
+            t.segments[0].values = vec!["Sarpi".into(), "Poti".into()];
+            t.segments[1].values = vec!["green".into(), "yellow".into(), "red".into()];
+            t.zone_code(Tz::Asia__Baku);
+            t.zone_code(Tz::Asia__Almaty);
+            t.sources = vec![
+                (0, "a.csv".into()),
+                (5, "b.csv".into()),
+                (9, "c.csv".into()),
+            ];
+            for (r, (id, line, stamps, zone, codes)) in rows.iter().enumerate() {
+                if keep(r) {
+                    let code = zone.map_or(NO_ZONE, |z| t.zone_code(z));
+                    t.push(id, *line, stamps, code, codes);
+                }
+            }
+            t
+        };
+        let removed = [0, 3, 4, 9, 11];
+        let mut table = build(&|_| true);
+        table.remove_rows(&removed);
+        let mut expected = build(&|r| !removed.contains(&r));
+        // Rows 0-4 came from a.csv (0, 3 and 4 removed), 5-8 from b.csv, 9-11 from c.csv (9
+        // and 11 removed).
+        expected.sources = vec![
+            (0, "a.csv".into()),
+            (2, "b.csv".into()),
+            (6, "c.csv".into()),
+        ];
+        assert_eq!(table, expected);
+        assert_eq!(table.id(2), "ID5");
+        assert_eq!(table.source(6), Some("c.csv"));
     }
 }
