@@ -3,7 +3,8 @@
 //! Quantiles use linear interpolation between closest ranks (numpy's default, DuckDB's
 //! `quantile_cont`): for sorted values x[0..n) and probability p, h = (n - 1) p and
 //! Q(p) = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
-//! They are found by repeated selection instead of a full sort: the work is linear in n.
+//! They are found without a full sort: the values are counted in buckets, and selection runs
+//! inside the few buckets holding the ranks needed (see [`quantiles`]); the work is linear in n.
 
 use serde::Serialize;
 
@@ -97,28 +98,114 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
     sorted[k] + (h - k as f64) * (next - sorted[k])
 }
 
-/// Quantiles of `values` for ascending probabilities `ps`, by selection; reorders `values`.
+/// Quantiles of `values` for ascending probabilities `ps`; may reorder `values`.
+///
+/// Large inputs are bucketed first: one pass counts the values in 2^16 buckets of equal width
+/// over [min, max], a second gathers only the buckets holding the ranks needed, and selection
+/// runs inside those. Small inputs go straight to selection. Both give the same order
+/// statistics, hence the same quantiles to the bit.
 pub fn quantiles(values: &mut [i64], ps: &[f64]) -> Vec<f64> {
     let n = values.len();
     if n == 0 {
         return vec![f64::NAN; ps.len()];
     }
-    let mut lo = 0;
-    ps.iter()
+    // Each quantile needs the order statistic k = floor(h), and k + 1 when it interpolates.
+    let needed: Vec<(usize, f64)> = ps
+        .iter()
         .map(|&p| {
             debug_assert!((0.0..=1.0).contains(&p));
             let h = (n - 1) as f64 * p;
-            let k = (h.floor() as usize).max(lo);
-            let frac = h - k as f64;
-            values[lo..].select_nth_unstable(k - lo);
-            let xk = values[k] as f64;
-            lo = k;
+            let k = h.floor() as usize;
+            (k, h - k as f64)
+        })
+        .collect();
+    let mut ranks: Vec<usize> = needed
+        .iter()
+        .flat_map(|&(k, frac)| [Some(k), (frac > 0.0 && k + 1 < n).then_some(k + 1)])
+        .flatten()
+        .collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    let order = if n < BUCKETED_FROM || u32::try_from(n).is_err() || ranks.len() > 255 {
+        by_selection(values, &ranks)
+    } else {
+        by_buckets(values, &ranks)
+    };
+    let at = |r: usize| order[ranks.partition_point(|&x| x < r)] as f64;
+    needed
+        .iter()
+        .map(|&(k, frac)| {
+            let xk = at(k);
             if frac > 0.0 && k + 1 < n {
-                let next = values[k + 1..].iter().copied().min().unwrap_or(values[k]) as f64;
-                xk + frac * (next - xk)
+                xk + frac * (at(k + 1) - xk)
             } else {
                 xk
             }
+        })
+        .collect()
+}
+
+/// From this many values on, quantiles bucket the values before selecting.
+const BUCKETED_FROM: usize = 1 << 15;
+const BUCKET_BITS: u32 = 16;
+
+/// The order statistics of `ranks` (ascending, distinct, each < `values.len()`), by repeated
+/// selection on what is left above the previous one.
+fn by_selection(values: &mut [i64], ranks: &[usize]) -> Vec<i64> {
+    let mut lo = 0;
+    ranks
+        .iter()
+        .map(|&r| {
+            values[lo..].select_nth_unstable(r - lo);
+            lo = r;
+            values[r]
+        })
+        .collect()
+}
+
+/// [`by_selection`]'s result through a histogram of the values (see [`quantiles`]).
+fn by_buckets(values: &[i64], ranks: &[usize]) -> Vec<i64> {
+    let (min, max) = values
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    // The true difference is below 2^64, so the wrapped difference read unsigned is exact.
+    let range = max.wrapping_sub(min) as u64;
+    let shift = (u64::BITS - range.leading_zeros()).saturating_sub(BUCKET_BITS);
+    let bucket = |v: i64| (v.wrapping_sub(min) as u64 >> shift) as usize;
+    let mut counts = vec![0u32; 1 << BUCKET_BITS];
+    for &v in values {
+        counts[bucket(v)] += 1;
+    }
+    // Each rank's bucket and its rank inside it.
+    let mut located = Vec::with_capacity(ranks.len());
+    let (mut b, mut before) = (0usize, 0usize);
+    for &r in ranks {
+        while before + counts[b] as usize <= r {
+            before += counts[b] as usize;
+            b += 1;
+        }
+        located.push((b, r - before));
+    }
+    // Gather the values of those buckets only (slot + 1 per bucket; 0: not needed).
+    let mut slot = vec![0u8; 1 << BUCKET_BITS];
+    let mut gathered: Vec<Vec<i64>> = Vec::new();
+    for &(b, _) in &located {
+        if slot[b] == 0 {
+            gathered.push(Vec::with_capacity(counts[b] as usize));
+            slot[b] = gathered.len() as u8;
+        }
+    }
+    for &v in values {
+        let s = slot[bucket(v)];
+        if s != 0 {
+            gathered[s as usize - 1].push(v);
+        }
+    }
+    located
+        .iter()
+        .map(|&(b, r)| {
+            let values = &mut gathered[slot[b] as usize - 1];
+            *values.select_nth_unstable(r).1
         })
         .collect()
 }
@@ -235,6 +322,45 @@ mod tests {
             for (p, g) in ps.iter().zip(got) {
                 let want = reference_quantile(&values, *p);
                 assert!((g - want).abs() < 1e-9, "n={n} p={p}: {g} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn bucketed_quantiles_equal_sorted_quantiles() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let shapes: [(&str, &dyn Fn(u64) -> i64); 5] = [
+            ("minutes, heavy tail", &|r| ((r % 3000) as i64).pow(2) / 3),
+            ("all equal", &|_| 4242),
+            ("two values", &|r| if r % 3 == 0 { 60 } else { 7 * 86_400 }),
+            // Most values in a few buckets, a handful far away (a month's delays).
+            ("clustered with outliers", &|r| {
+                if r % 1000 == 0 {
+                    40 * 86_400 + (r % 977) as i64
+                } else {
+                    600 + (r % 50) as i64
+                }
+            }),
+            ("the whole i64 range", &|r| r as i64),
+        ];
+        for (name, shape) in shapes {
+            for n in [BUCKETED_FROM, 100_003] {
+                let values: Vec<i64> = (0..n).map(|_| shape(next())).collect();
+                let ps = [0.0, 0.05, 0.25, 0.5, 0.75, 0.9, 0.95, 0.999, 1.0];
+                let got = quantiles(&mut values.clone(), &ps);
+                for (p, g) in ps.iter().zip(got) {
+                    let want = reference_quantile(&values, *p);
+                    assert!(
+                        g == want || (g - want).abs() <= want.abs() * 1e-15,
+                        "{name}, n={n}, p={p}: {g} vs {want}"
+                    );
+                }
             }
         }
     }
