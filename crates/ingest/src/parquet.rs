@@ -1,15 +1,22 @@
 //! Parquet input through arrow-rs, one row group per work unit.
 //!
 //! Timestamp columns without a zone are local wall-clock times (zone from the mapping or the zone
-//! column); timestamps with a zone are instants. Every other column type is cast to text.
+//! column); timestamps with a zone are instants. Every other column type is cast to text. Text
+//! columns that are only looked up (segments, the zone) are read as dictionary codes, so that a
+//! value is looked up once per batch, not once per row, and never copied out of its dictionary.
 
 use std::fs::File;
 use std::path::Path;
 
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
-use arrow_schema::{DataType, TimeUnit};
+use std::sync::Arc;
+
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    Array, ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, TimestampSecondArray,
+};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 use crate::Progress;
 use crate::error::IngestError;
@@ -20,6 +27,8 @@ use crate::stamp_format::CellTime;
 
 enum Column {
     Text(StringArray),
+    /// Dictionary keys and the dictionary's values.
+    Coded(Int32Array, StringArray),
     Local(TimestampSecondArray),
     Instant(TimestampSecondArray),
 }
@@ -39,6 +48,21 @@ impl Column {
                 Column::Local(cast_seconds(None)?)
             }
             DataType::Timestamp(_, Some(_)) => Column::Instant(cast_seconds(Some("UTC".into()))?),
+            DataType::Dictionary(key, value)
+                if **key == DataType::Int32 && **value == DataType::Utf8 =>
+            {
+                let dictionary = array
+                    .as_any()
+                    .downcast_ref::<DictionaryArray<Int32Type>>()
+                    .expect("a Dictionary(Int32, Utf8) array");
+                let values = dictionary
+                    .values()
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .expect("Utf8 dictionary values")
+                    .clone();
+                Column::Coded(dictionary.keys().clone(), values)
+            }
             _ => Column::Text(
                 arrow_cast::cast(array, &DataType::Utf8)?
                     .as_any()
@@ -52,6 +76,16 @@ impl Column {
     fn cell(&self, row: usize) -> Cell<'_> {
         match self {
             Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
+            Column::Coded(keys, values) if keys.is_valid(row) => {
+                let key = keys.value(row);
+                match usize::try_from(key) {
+                    Ok(k) if k < values.len() && values.is_valid(k) => Cell::Coded {
+                        text: values.value(k),
+                        key: key as u32,
+                    },
+                    _ => Cell::Empty,
+                }
+            }
             Column::Local(a) if a.is_valid(row) => Cell::Time(CellTime::Local(a.value(row))),
             Column::Instant(a) if a.is_valid(row) => Cell::Time(CellTime::Instant(a.value(row))),
             _ => Cell::Empty,
@@ -84,6 +118,25 @@ pub(crate) fn read(
         .map(|f| f.name().clone())
         .collect();
     let columns = Columns::resolve(&header, mapping, &file_name)?;
+    // The file's schema, with the text columns that are only looked up read as dictionaries.
+    let looked_up: Vec<usize> = columns.looked_up().collect();
+    let schema = Arc::new(Schema::new(
+        builder
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if looked_up.contains(&i) && *f.data_type() == DataType::Utf8 {
+                    let coded =
+                        DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                    Arc::new(Field::new(f.name(), coded, f.is_nullable()))
+                } else {
+                    f.clone()
+                }
+            })
+            .collect::<Vec<_>>(),
+    ));
     let metadata = builder.metadata().clone();
     let row_groups = metadata.num_row_groups();
     let mut first_rows = Vec::with_capacity(row_groups);
@@ -102,8 +155,11 @@ pub(crate) fn read(
     let mut assembler = Assembler::new(&ctx, threads);
     assembler.reserve(total as usize);
     let work = |rg: usize| -> Result<Unit, IngestError> {
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| parquet_err(&e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(
+            open()?,
+            ArrowReaderOptions::new().with_schema(schema.clone()),
+        )
+        .map_err(|e| parquet_err(&e))?;
         let mask = ProjectionMask::roots(builder.parquet_schema(), ctx.columns.used.clone());
         let reader = builder
             .with_row_groups(vec![rg])
@@ -123,6 +179,7 @@ pub(crate) fn read(
                         .map_err(|e| parquet_err(&format!("column \"{}\": {e}", ctx.header[c])))?,
                 );
             }
+            unit.new_dictionaries();
             for r in 0..batch.num_rows() {
                 row_number += 1;
                 unit.row(row_number, |c| match &by_index[c] {

@@ -28,6 +28,13 @@ pub(crate) enum Cell<'a> {
     Time(CellTime),
     /// A cell that could not be decoded (e.g. invalid UTF-8); the text says what was found.
     Invalid(&'a str),
+    /// Text from a dictionary-encoded column (Parquet): `key` is its index in the dictionary of
+    /// the reader's current batch, so a segment or zone value is looked up once per key (see
+    /// [`UnitBuilder::new_dictionaries`]).
+    Coded {
+        text: &'a str,
+        key: u32,
+    },
 }
 
 const INVALID_UTF8: &str = "<bytes that are not valid UTF-8>";
@@ -39,6 +46,7 @@ fn decoded(cell: Cell<'_>) -> Cell<'_> {
             Ok(s) => Cell::Text(s),
             Err(_) => Cell::Invalid(INVALID_UTF8),
         },
+        Cell::Coded { text, .. } => Cell::Text(text),
         other => other,
     }
 }
@@ -63,6 +71,12 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
+    /// The columns whose values are looked up rather than parsed (segments and the zone): worth
+    /// reading as dictionary codes.
+    pub(crate) fn looked_up(&self) -> impl Iterator<Item = usize> + '_ {
+        self.segments.iter().copied().chain(self.zone)
+    }
+
     pub(crate) fn resolve(
         header: &[String],
         mapping: &Mapping,
@@ -172,6 +186,11 @@ pub(crate) struct UnitBuilder<'c> {
     resolver: ZoneResolver,
     zone_names: Vec<(String, Option<Tz>)>,
     segment_dicts: Vec<HashMap<String, u32, BuildHasherDefault<WordHasher>>>,
+    /// Per segment, the code of each key of the current batch's dictionary met so far.
+    segment_keys: Vec<Vec<Option<u32>>>,
+    /// The zone of each key of the current batch's zone dictionary met so far (only zones
+    /// that were found: an unknown zone is reported on every row).
+    zone_keys: Vec<Option<Option<Tz>>>,
     stamps: Vec<i64>,
     reported: Vec<bool>,
     segment_codes: Vec<u32>,
@@ -189,6 +208,8 @@ impl<'c> UnitBuilder<'c> {
             resolver: ZoneResolver::default(),
             zone_names: Vec::new(),
             segment_dicts: vec![HashMap::default(); design.segments.len()],
+            segment_keys: vec![Vec::new(); design.segments.len()],
+            zone_keys: Vec::new(),
             stamps: vec![MISSING; design.stages.len()],
             reported: vec![false; design.stages.len()],
             segment_codes: vec![NO_VALUE; design.segments.len()],
@@ -197,6 +218,13 @@ impl<'c> UnitBuilder<'c> {
 
     pub(crate) fn finish(self) -> Unit {
         self.unit
+    }
+
+    /// Forgets what the keys of [`Cell::Coded`] cells stood for: the reader calls it before each
+    /// batch, whose dictionaries are its own.
+    pub(crate) fn new_dictionaries(&mut self) {
+        self.segment_keys.iter_mut().for_each(Vec::clear);
+        self.zone_keys.clear();
     }
 
     fn finding(
@@ -231,6 +259,22 @@ impl<'c> UnitBuilder<'c> {
     /// The zone of a row: the zone column when it has a value, else the mapping's zone.
     /// `Err(())` when a zone cell is present but not a zone (already reported).
     fn row_zone(&mut self, line: u64, id: &str, cell: Cell<'_>) -> Result<Option<Tz>, ()> {
+        let Cell::Coded { key, .. } = cell else {
+            return self.row_zone_of_text(line, id, decoded(cell));
+        };
+        let key = key as usize;
+        if let Some(Some(zone)) = self.zone_keys.get(key) {
+            return Ok(*zone);
+        }
+        let zone = self.row_zone_of_text(line, id, decoded(cell))?;
+        if self.zone_keys.len() <= key {
+            self.zone_keys.resize(key + 1, None);
+        }
+        self.zone_keys[key] = Some(zone);
+        Ok(zone)
+    }
+
+    fn row_zone_of_text(&mut self, line: u64, id: &str, cell: Cell<'_>) -> Result<Option<Tz>, ()> {
         let text = match cell {
             Cell::Text(t) if !t.trim().is_empty() => t.trim(),
             Cell::Invalid(v) => v,
@@ -289,6 +333,7 @@ impl<'c> UnitBuilder<'c> {
             Cell::Text(t) => t.as_bytes(),
             Cell::Raw(b) => b,
             Cell::Invalid(v) => v.as_bytes(),
+            Cell::Coded { text, .. } => text.as_bytes(),
             Cell::Time(_) => &[],
         };
         let parsed = match cell {
@@ -338,9 +383,26 @@ impl<'c> UnitBuilder<'c> {
     }
 
     fn segment_code(&mut self, k: usize, cell: Cell<'_>) -> u32 {
+        let Cell::Coded { key, .. } = cell else {
+            return self.segment_code_of(k, cell);
+        };
+        let key = key as usize;
+        if let Some(Some(code)) = self.segment_keys[k].get(key) {
+            return *code;
+        }
+        let code = self.segment_code_of(k, cell);
+        let keys = &mut self.segment_keys[k];
+        if keys.len() <= key {
+            keys.resize(key + 1, None);
+        }
+        keys[key] = Some(code);
+        code
+    }
+
+    fn segment_code_of(&mut self, k: usize, cell: Cell<'_>) -> u32 {
         let owned;
         let text = match decoded(cell) {
-            Cell::Text(t) => t.trim(),
+            Cell::Text(t) | Cell::Coded { text: t, .. } => t.trim(),
             Cell::Time(CellTime::Local(t)) => {
                 owned = local_text(t);
                 owned.as_str()
@@ -392,7 +454,7 @@ impl<'c> UnitBuilder<'c> {
         let (id_col, zone_col) = (columns.id, columns.zone);
         let id = self.id(line, decoded(cell(id_col)));
         let zone = match zone_col {
-            Some(z) => self.row_zone(line, id, decoded(cell(z))),
+            Some(z) => self.row_zone(line, id, cell(z)),
             None => Ok(self.ctx.mapping.timezone),
         };
         match self.ctx.mapping.layout {

@@ -330,6 +330,190 @@ fn parquet_wide_layout_with_typed_timestamps() {
 }
 
 #[test]
+fn parquet_dictionaries_of_each_row_group_are_their_own() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use parquet::file::properties::WriterProperties;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("groups.parquet");
+    // Two row groups of three rows. Each group's dictionaries list values in the order they first
+    // appear, so key 0 is Sarpi and Asia/Tbilisi in the first group, Altynkol and Asia/Atlantis
+    // (not a zone) in the second.
+    let offices = [
+        "Sarpi",
+        "Altynkol",
+        "Sarpi",
+        "Altynkol",
+        "Red Bridge",
+        "Sarpi",
+    ];
+    let lanes = ["green", "red", "green", "red", "red", "yellow"];
+    let zones = [
+        Some("Asia/Tbilisi"),
+        Some("Asia/Almaty"),
+        None,
+        Some("Asia/Atlantis"),
+        Some("Asia/Tbilisi"),
+        Some("Asia/Atlantis"),
+    ];
+    let ids: Vec<String> = (1..=6).map(|i| format!("G{i}")).collect();
+    let local = utc(2025, 3, 1, 8, 0);
+    let text = |v: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+    let fields = vec![
+        Field::new("Declaration No", DataType::Utf8, false),
+        Field::new("Office", DataType::Utf8, true),
+        Field::new("Channel", DataType::Utf8, true),
+        Field::new("Zone", DataType::Utf8, true),
+        Field::new("Arrival", DataType::Timestamp(TimeUnit::Second, None), true),
+        Field::new("Lodged", DataType::Timestamp(TimeUnit::Second, None), true),
+        Field::new(
+            "Released",
+            DataType::Timestamp(TimeUnit::Second, None),
+            true,
+        ),
+    ];
+    let time = |offset: i64| -> ArrayRef {
+        Arc::new(TimestampSecondArray::from(vec![Some(local + offset); 6]))
+    };
+    let columns = vec![
+        text(ids.iter().map(|i| Some(i.as_str())).collect()),
+        text(offices.iter().map(|o| Some(*o)).collect()),
+        text(lanes.iter().map(|l| Some(*l)).collect()),
+        text(zones.to_vec()),
+        time(0),
+        time(1800),
+        time(7200),
+    ];
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_size(3)
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&p).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let ingested = read(&p, MAPPING);
+    let t = &ingested.table;
+    assert_eq!(t.len(), 6);
+    for row in 0..6 {
+        assert_eq!(t.id(row), ids[row]);
+        assert_eq!(
+            t.segments[0].value(row),
+            Some(offices[row]),
+            "office of row {row}"
+        );
+        assert_eq!(
+            t.segments[1].value(row),
+            Some(lanes[row]),
+            "lane of row {row}"
+        );
+    }
+    // No zone cell: the mapping's zone (Asia/Baku).
+    let expected_zones = [
+        Some(Tz::Asia__Tbilisi),
+        Some(Tz::Asia__Almaty),
+        Some(Tz::Asia__Baku),
+        None,
+        Some(Tz::Asia__Tbilisi),
+        None,
+    ];
+    for (row, zone) in expected_zones.iter().enumerate() {
+        assert_eq!(t.zone(row), *zone, "zone of row {row}");
+    }
+    // Tbilisi is UTC+4, Almaty UTC+5 (since 2024-03-01).
+    assert_eq!(t.stamps[0][0], utc(2025, 3, 1, 4, 0));
+    assert_eq!(t.stamps[0][1], utc(2025, 3, 1, 3, 0));
+    assert_eq!(t.stamps[0][3], MISSING);
+    // The unknown zone is reported on each of its rows (data rows 4 and 6).
+    let unknown: Vec<(Option<u64>, Option<&str>)> = ingested
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::UnknownZone)
+        .map(|f| (f.line, f.value.as_deref()))
+        .collect();
+    assert_eq!(
+        unknown,
+        vec![
+            (Some(4), Some("Asia/Atlantis")),
+            (Some(6), Some("Asia/Atlantis"))
+        ]
+    );
+}
+
+#[test]
+fn parquet_dictionaries_of_each_batch_are_their_own() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use parquet::file::properties::WriterProperties;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("batches.parquet");
+    // One row group longer than a read batch (65,536 rows), its dictionary pages given up for
+    // plain pages early (a tiny dictionary page limit): the reader then builds a dictionary
+    // per batch, and the second batch's keys mean other offices than the first's.
+    let n = 70_000usize;
+    let office = |i: usize| {
+        if i < 65_536 {
+            format!("O{}", i % 300)
+        } else {
+            format!("O{}", 299 - i % 300)
+        }
+    };
+    let ids: Vec<String> = (0..n).map(|i| format!("B{i}")).collect();
+    let offices: Vec<String> = (0..n).map(office).collect();
+    let local = utc(2025, 3, 1, 8, 0);
+    let text = |v: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+    let time = |offset: i64| -> ArrayRef {
+        Arc::new(TimestampSecondArray::from(vec![Some(local + offset); n]))
+    };
+    let fields = vec![
+        Field::new("Declaration No", DataType::Utf8, false),
+        Field::new("Office", DataType::Utf8, true),
+        Field::new("Channel", DataType::Utf8, true),
+        Field::new("Zone", DataType::Utf8, true),
+        Field::new("Arrival", DataType::Timestamp(TimeUnit::Second, None), true),
+        Field::new("Lodged", DataType::Timestamp(TimeUnit::Second, None), true),
+        Field::new(
+            "Released",
+            DataType::Timestamp(TimeUnit::Second, None),
+            true,
+        ),
+    ];
+    let columns = vec![
+        text(ids.iter().map(|i| Some(i.as_str())).collect()),
+        text(offices.iter().map(|o| Some(o.as_str())).collect()),
+        text(vec![Some("green"); n]),
+        text(vec![None; n]),
+        time(0),
+        time(1800),
+        time(7200),
+    ];
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_size(n)
+        .set_dictionary_page_size_limit(256)
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&p).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let ingested = read(&p, MAPPING);
+    let t = &ingested.table;
+    assert_eq!(t.len(), n);
+    for (row, office) in offices.iter().enumerate() {
+        assert_eq!(t.segments[0].value(row), Some(office.as_str()), "row {row}");
+    }
+    assert_eq!(t.segments[0].values.len(), 300);
+}
+
+#[test]
 fn long_layout_assembles_consignments() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("stamps.csv");
