@@ -267,10 +267,7 @@ impl<'c> UnitBuilder<'c> {
             return Ok(*zone);
         }
         let zone = self.row_zone_of_text(line, id, decoded(cell))?;
-        if self.zone_keys.len() <= key {
-            self.zone_keys.resize(key + 1, None);
-        }
-        self.zone_keys[key] = Some(zone);
+        remember(&mut self.zone_keys, key, zone);
         Ok(zone)
     }
 
@@ -391,11 +388,7 @@ impl<'c> UnitBuilder<'c> {
             return *code;
         }
         let code = self.segment_code_of(k, cell);
-        let keys = &mut self.segment_keys[k];
-        if keys.len() <= key {
-            keys.resize(key + 1, None);
-        }
-        keys[key] = Some(code);
+        remember(&mut self.segment_keys[k], key, code);
         code
     }
 
@@ -566,6 +559,14 @@ impl<'c> UnitBuilder<'c> {
 
 /// Fingerprint of a consignment identifier, for duplicate detection. A fingerprint match is
 /// always confirmed by comparing the identifiers themselves.
+/// Remembers what dictionary key `key` stands for.
+fn remember<T: Clone>(keys: &mut Vec<Option<T>>, key: usize, value: T) {
+    if keys.len() <= key {
+        keys.resize(key + 1, None);
+    }
+    keys[key] = Some(value);
+}
+
 pub(crate) fn id_hash(id: &str) -> u64 {
     let mut h = WordHasher::default();
     h.write(id.as_bytes());
@@ -751,8 +752,6 @@ impl<'c> Assembler<'c> {
                 let maps = self.table.code_maps(&unit.table);
                 self.table.append(&unit.table, &maps);
                 self.id_hashes.extend_from_slice(&unit.id_hashes);
-                self.findings.append(&mut unit_findings);
-                self.unit_ends.push((self.table.len(), self.findings.len()));
             }
             Layout::Long => {
                 let stages = self.ctx.mapping.design.stages.len();
@@ -803,6 +802,9 @@ impl<'c> Assembler<'c> {
             }
         }
         self.findings.append(&mut unit_findings);
+        if self.ctx.mapping.layout == Layout::Wide {
+            self.unit_ends.push((self.table.len(), self.findings.len()));
+        }
     }
 
     /// Reports each row whose identifier an earlier row had, after the findings of its unit's

@@ -329,10 +329,35 @@ fn parquet_wide_layout_with_typed_timestamps() {
     check_wide(&ingested, &p.display().to_string(), true, 0);
 }
 
+/// Writes a Parquet file with the columns of `MAPPING` (identifier, office, lane and zone as
+/// text, three local timestamps), in that order.
+fn write_wide_parquet(
+    path: &Path,
+    columns: Vec<arrow_array::ArrayRef>,
+    props: parquet::file::properties::WriterProperties,
+) {
+    use arrow_array::RecordBatch;
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    let local = DataType::Timestamp(TimeUnit::Second, None);
+    let fields = vec![
+        Field::new("Declaration No", DataType::Utf8, false),
+        Field::new("Office", DataType::Utf8, true),
+        Field::new("Channel", DataType::Utf8, true),
+        Field::new("Zone", DataType::Utf8, true),
+        Field::new("Arrival", local.clone(), true),
+        Field::new("Lodged", local.clone(), true),
+        Field::new("Released", local, true),
+    ];
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
 #[test]
 fn parquet_dictionaries_of_each_row_group_are_their_own() {
-    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
-    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use arrow_array::{ArrayRef, StringArray, TimestampSecondArray};
     use parquet::file::properties::WriterProperties;
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("groups.parquet");
@@ -359,19 +384,6 @@ fn parquet_dictionaries_of_each_row_group_are_their_own() {
     let ids: Vec<String> = (1..=6).map(|i| format!("G{i}")).collect();
     let local = utc(2025, 3, 1, 8, 0);
     let text = |v: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringArray::from(v)) };
-    let fields = vec![
-        Field::new("Declaration No", DataType::Utf8, false),
-        Field::new("Office", DataType::Utf8, true),
-        Field::new("Channel", DataType::Utf8, true),
-        Field::new("Zone", DataType::Utf8, true),
-        Field::new("Arrival", DataType::Timestamp(TimeUnit::Second, None), true),
-        Field::new("Lodged", DataType::Timestamp(TimeUnit::Second, None), true),
-        Field::new(
-            "Released",
-            DataType::Timestamp(TimeUnit::Second, None),
-            true,
-        ),
-    ];
     let time = |offset: i64| -> ArrayRef {
         Arc::new(TimestampSecondArray::from(vec![Some(local + offset); 6]))
     };
@@ -384,18 +396,10 @@ fn parquet_dictionaries_of_each_row_group_are_their_own() {
         time(1800),
         time(7200),
     ];
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
     let props = WriterProperties::builder()
         .set_max_row_group_size(3)
         .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&p).unwrap(),
-        batch.schema(),
-        Some(props),
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    write_wide_parquet(&p, columns, props);
     let ingested = read(&p, MAPPING);
     let t = &ingested.table;
     assert_eq!(t.len(), 6);
@@ -446,8 +450,7 @@ fn parquet_dictionaries_of_each_row_group_are_their_own() {
 
 #[test]
 fn parquet_dictionaries_of_each_batch_are_their_own() {
-    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
-    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use arrow_array::{ArrayRef, StringArray, TimestampSecondArray};
     use parquet::file::properties::WriterProperties;
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("batches.parquet");
@@ -469,19 +472,6 @@ fn parquet_dictionaries_of_each_batch_are_their_own() {
     let time = |offset: i64| -> ArrayRef {
         Arc::new(TimestampSecondArray::from(vec![Some(local + offset); n]))
     };
-    let fields = vec![
-        Field::new("Declaration No", DataType::Utf8, false),
-        Field::new("Office", DataType::Utf8, true),
-        Field::new("Channel", DataType::Utf8, true),
-        Field::new("Zone", DataType::Utf8, true),
-        Field::new("Arrival", DataType::Timestamp(TimeUnit::Second, None), true),
-        Field::new("Lodged", DataType::Timestamp(TimeUnit::Second, None), true),
-        Field::new(
-            "Released",
-            DataType::Timestamp(TimeUnit::Second, None),
-            true,
-        ),
-    ];
     let columns = vec![
         text(ids.iter().map(|i| Some(i.as_str())).collect()),
         text(offices.iter().map(|o| Some(o.as_str())).collect()),
@@ -491,19 +481,11 @@ fn parquet_dictionaries_of_each_batch_are_their_own() {
         time(1800),
         time(7200),
     ];
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
     let props = WriterProperties::builder()
         .set_max_row_group_size(n)
         .set_dictionary_page_size_limit(256)
         .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&p).unwrap(),
-        batch.schema(),
-        Some(props),
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    write_wide_parquet(&p, columns, props);
     let ingested = read(&p, MAPPING);
     let t = &ingested.table;
     assert_eq!(t.len(), n);

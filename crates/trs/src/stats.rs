@@ -277,6 +277,16 @@ pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
 mod tests {
     use super::*;
 
+    /// A deterministic stream of pseudo-random numbers (xorshift64).
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Independent reference: full sort, then numpy's linear interpolation.
     fn reference_quantile(values: &[i64], p: f64) -> f64 {
         let mut s = values.to_vec();
@@ -307,15 +317,10 @@ mod tests {
     #[test]
     fn selection_quantiles_equal_sorted_quantiles() {
         // A deterministic, heavy-tailed, tie-rich sample.
-        let mut state = 0x2545F4914F6CDD1Du64;
+        let mut next = xorshift(0x2545F4914F6CDD1D);
         for n in [1usize, 2, 3, 10, 101, 1000, 4097] {
             let values: Vec<i64> = (0..n)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state % 1000) as i64).pow(2) / 7
-                })
+                .map(|_| ((next() % 1000) as i64).pow(2) / 7)
                 .collect();
             let ps = [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0];
             let got = quantiles(&mut values.clone(), &ps);
@@ -328,13 +333,7 @@ mod tests {
 
     #[test]
     fn bucketed_quantiles_equal_sorted_quantiles() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let shapes: [(&str, &dyn Fn(u64) -> i64); 5] = [
             ("minutes, heavy tail", &|r| ((r % 3000) as i64).pow(2) / 3),
             ("all equal", &|_| 4242),
