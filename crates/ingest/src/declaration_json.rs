@@ -4,7 +4,6 @@
 //! own: a bad one is reported by its position and field, and the others are still read.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -37,7 +36,37 @@ pub struct DeclarationJson<'a> {
     pub taxes: Option<f64>,
     pub tax_rate_percent: Option<f64>,
     #[serde(default, borrow)]
-    pub attributes: BTreeMap<AttributeName<'a>, String>,
+    pub attributes: Attributes<'a>,
+}
+
+/// A declaration's `attributes` object, its entries in the order written (a name written twice
+/// keeps its last value, as a JSON object does). A list, not a map: the entries are only walked
+/// once, to be put in the configuration's order, and a tree per declaration cost more than
+/// reading its few entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes<'a>(pub Vec<(AttributeName<'a>, String)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Attributes<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Entries<'a> {
+            type Value = Attributes<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of attribute names and values")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
+                while let Some(entry) = map.next_entry::<AttributeName<'a>, String>()? {
+                    entries.push(entry);
+                }
+                Ok(Attributes(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+    }
 }
 
 /// The name of an attribute in a declaration's `attributes`, borrowed from the request body
@@ -167,7 +196,7 @@ fn declaration(
         )
     })?;
     let mut values = vec![None; attributes.len()];
-    for (name, value) in d.attributes {
+    for (name, value) in d.attributes.0 {
         let name = name.0;
         let field = || format!("attributes.{name}");
         let Some(k) = attributes.iter().position(|a| *a == name) else {
@@ -248,6 +277,32 @@ mod tests {
             ]
         );
         assert!(problems[3].expected.contains("courier"), "{}", problems[3]);
+    }
+
+    #[test]
+    fn attributes_are_put_in_the_configurations_order_and_the_last_of_a_name_counts() {
+        let batch = parse(
+            r#"[{"declaration_id": "D1", "date": "2021-01-04", "office": "30", "hs_code": "0808",
+                 "attributes": {"payment": "P2", "courier": "C1", "courier": "C7"}}]"#,
+        );
+        let attributes = ["courier".to_string(), "mode".into(), "payment".into()];
+        let (set, _, problems) = declarations_from_json(batch, &attributes);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            set.declarations[0].attributes,
+            [Some("C7".to_string()), None, Some("P2".to_string())]
+        );
+        let refused = serde_json::from_str::<Vec<DeclarationJson<'_>>>(
+            r#"[{"declaration_id": "D1", "date": "2021-01-04", "office": "30", "hs_code": "0808",
+                 "attributes": ["C7"]}]"#,
+        )
+        .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("an object of attribute names and values"),
+            "{refused}"
+        );
     }
 
     #[test]
