@@ -196,10 +196,18 @@ fn declaration(
         )
     })?;
     let mut values = vec![None; attributes.len()];
+    // Clearance systems write the attributes in one order, usually the configuration's: the
+    // search for a name starts after the previous one's place, so that it is mostly found at
+    // the first comparison.
+    let mut after = 0;
     for (name, value) in d.attributes.0 {
         let name = name.0;
         let field = || format!("attributes.{name}");
-        let Some(k) = attributes.iter().position(|a| *a == name) else {
+        let n = attributes.len();
+        let Some(k) = (0..n)
+            .map(|j| (after + j) % n)
+            .find(|&k| attributes[k] == name)
+        else {
             return Err(problem(
                 &field(),
                 format!("{name:?}"),
@@ -208,6 +216,7 @@ fn declaration(
         };
         values[k] =
             Some(checked_text(value).map_err(|v| problem(&field(), format!("{v:?}"), TEXT_RULE))?);
+        after = k + 1;
     }
     Ok(Declaration {
         id: text("declaration_id", d.declaration_id)?,
