@@ -105,6 +105,11 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
 /// runs inside those. Small inputs go straight to selection. Both give the same order
 /// statistics, hence the same quantiles to the bit.
 pub fn quantiles(values: &mut [i64], ps: &[f64]) -> Vec<f64> {
+    quantiles_within(values, ps, None)
+}
+
+/// [`quantiles`], given the least and greatest values when the caller has them already.
+fn quantiles_within(values: &mut [i64], ps: &[f64], extremes: Option<(i64, i64)>) -> Vec<f64> {
     let n = values.len();
     if n == 0 {
         return vec![f64::NAN; ps.len()];
@@ -129,7 +134,12 @@ pub fn quantiles(values: &mut [i64], ps: &[f64]) -> Vec<f64> {
     let order = if n < BUCKETED_FROM || u32::try_from(n).is_err() || ranks.len() > 255 {
         by_selection(values, &ranks)
     } else {
-        by_buckets(values, &ranks)
+        let (min, max) = extremes.unwrap_or_else(|| {
+            values
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        });
+        by_buckets(values, &ranks, min, max)
     };
     let at = |r: usize| order[ranks.partition_point(|&x| x < r)] as f64;
     needed
@@ -164,10 +174,7 @@ fn by_selection(values: &mut [i64], ranks: &[usize]) -> Vec<i64> {
 }
 
 /// [`by_selection`]'s result through a histogram of the values (see [`quantiles`]).
-fn by_buckets(values: &[i64], ranks: &[usize]) -> Vec<i64> {
-    let (min, max) = values
-        .iter()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+fn by_buckets(values: &[i64], ranks: &[usize], min: i64, max: i64) -> Vec<i64> {
     // The true difference is below 2^64, so the wrapped difference read unsigned is exact.
     let range = max.wrapping_sub(min) as u64;
     let shift = (u64::BITS - range.leading_zeros()).saturating_sub(BUCKET_BITS);
@@ -210,22 +217,59 @@ fn by_buckets(values: &[i64], ranks: &[usize]) -> Vec<i64> {
         .collect()
 }
 
+/// The exact sum, the least and the greatest of the values, in one pass. The sum is taken as
+/// two sums of 32-bit halves, each exact in 64 bits over up to 2^30 values, so that the pass has
+/// no 128-bit addition and the compiler can vectorise it.
+fn sum_min_max(values: &[i64]) -> (i128, i64, i64) {
+    let (mut sum, mut min, mut max) = (0i128, i64::MAX, i64::MIN);
+    for chunk in values.chunks(1 << 30) {
+        let (mut high, mut low) = (0i64, 0u64);
+        for &v in chunk {
+            high += v >> 32;
+            low += v as u64 & 0xffff_ffff;
+            min = min.min(v);
+            max = max.max(v);
+        }
+        sum += (i128::from(high) << 32) + i128::from(low);
+    }
+    (sum, min, max)
+}
+
+/// The sum of squared deviations from `mean`, in four interleaved sums (a fixed order, so the
+/// result is reproducible, and independent additions the processor can overlap).
+fn squared_deviations(values: &[i64], mean: f64) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let mut chunks = values.chunks_exact(4);
+    for c in &mut chunks {
+        for (lane, &v) in lanes.iter_mut().zip(c) {
+            let d = v as f64 - mean;
+            *lane += d * d;
+        }
+    }
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
 /// Summarises durations in seconds (all valid, any order; reordered in place).
 pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
     let n = values.len();
-    // One pass for the sum, the extremes and the counts within each target.
-    let limits: Vec<f64> = targets_hours.iter().map(|h| h * 3600.0).collect();
-    let mut within = vec![0u64; limits.len()];
-    let (mut sum, mut min, mut max) = (0i128, i64::MAX, i64::MIN);
-    for &v in values.iter() {
-        sum += i128::from(v);
-        min = min.min(v);
-        max = max.max(v);
-        let x = v as f64;
-        for (count, limit) in within.iter_mut().zip(&limits) {
-            *count += u64::from(x <= *limit);
-        }
-    }
+    let (sum, min, max) = sum_min_max(values);
+    // Whole seconds: `v <= limit` exactly when `v <= floor(limit)`. One simple pass per target,
+    // which the compiler turns into vector compares.
+    let within: Vec<usize> = targets_hours
+        .iter()
+        .map(|h| {
+            if h.is_nan() {
+                return 0;
+            }
+            let limit = (h * 3600.0).floor() as i64;
+            values.iter().filter(|&&v| v <= limit).count()
+        })
+        .collect();
     let within_target = targets_hours
         .iter()
         .zip(within)
@@ -251,11 +295,8 @@ pub fn summarize(values: &mut [i64], targets_hours: &[f64]) -> Summary {
         };
     }
     let mean = sum as f64 / n as f64;
-    let std = (n > 1).then(|| {
-        let ss: f64 = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
-        (ss / (n - 1) as f64).sqrt()
-    });
-    let q = quantiles(values, &[0.25, 0.5, 0.75, 0.9, 0.95]);
+    let std = (n > 1).then(|| (squared_deviations(values, mean) / (n - 1) as f64).sqrt());
+    let q = quantiles_within(values, &[0.25, 0.5, 0.75, 0.9, 0.95], Some((min, max)));
     let m = |s: f64| Some(s / 60.0);
     Summary {
         count: n as u64,
@@ -360,6 +401,43 @@ mod tests {
                         "{name}, n={n}, p={p}: {g} vs {want}"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn summaries_equal_a_direct_computation() {
+        let mut next = xorshift(0xD1B5_4A32_D192_ED03);
+        let shapes: [(&str, &dyn Fn(u64) -> i64); 4] = [
+            ("minutes, heavy tail", &|r| ((r % 3000) as i64).pow(2) / 3),
+            ("negative and positive", &|r| (r % 200_001) as i64 - 100_000),
+            ("near the top of i64", &|r| i64::MAX - (r % 1000) as i64),
+            ("near the bottom of i64", &|r| i64::MIN + (r % 1000) as i64),
+        ];
+        let targets = [0.5, 1.0, 24.0, f64::NAN, f64::INFINITY];
+        for (name, shape) in shapes {
+            for n in [2usize, 5, 1001, BUCKETED_FROM + 7] {
+                let values: Vec<i64> = (0..n).map(|_| shape(next())).collect();
+                let s = summarize(&mut values.clone(), &targets);
+                let sum: i128 = values.iter().map(|&v| i128::from(v)).sum();
+                let mean = sum as f64 / n as f64;
+                assert_eq!(s.mean_minutes, Some(mean / 60.0), "{name} n={n}");
+                assert_eq!(s.min_minutes, values.iter().min().map(|&v| v as f64 / 60.0));
+                assert_eq!(s.max_minutes, values.iter().max().map(|&v| v as f64 / 60.0));
+                let ss: f64 = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+                let std = (ss / (n - 1) as f64).sqrt() / 60.0;
+                let got = s.std_minutes.unwrap();
+                assert!(
+                    (got - std).abs() <= std * 1e-12,
+                    "{name} n={n}: {got} vs {std}"
+                );
+                for (t, share) in targets.iter().zip(&s.within_target) {
+                    let within = values.iter().filter(|&&v| (v as f64) <= t * 3600.0).count();
+                    assert_eq!(share.share, within as f64 / n as f64, "{name} n={n} {t} h");
+                }
+                let median = reference_quantile(&values, 0.5) / 60.0;
+                let got = s.median_minutes.unwrap();
+                assert!(got == median || (got - median).abs() <= median.abs() * 1e-15);
             }
         }
     }
