@@ -168,16 +168,17 @@ impl RiskConfiguration {
     }
 
     /// Assesses a batch of declarations, each on its own (the lane of one does not depend on
-    /// the others; see [`decide`]), on up to `threads` threads.
-    pub fn assess(&self, set: &DeclarationSet, threads: usize) -> Vec<LiveAssessment> {
+    /// the others; see [`decide`]), on up to `threads` threads. The set is taken by value:
+    /// its identifiers move into the answer.
+    pub fn assess(&self, set: DeclarationSet, threads: usize) -> Vec<LiveAssessment> {
         let mut assessed = self
             .model
             .as_ref()
-            .map(|m| m.assess_with_reasons(set, threads, REASONS));
+            .map(|m| m.assess_with_reasons(&set, threads, REASONS));
         // Without a trained model, the anomaly model's score (no reasons: it has no additive
         // contributions).
         let anomalous = match (&assessed, &self.anomaly) {
-            (None, Some(a)) => Some(a.score(set, threads)),
+            (None, Some(a)) => Some(a.score(&set, threads)),
             _ => None,
         };
         let decisions = on_ranges(set.declarations.len(), threads, |rows| {
@@ -194,11 +195,14 @@ impl RiskConfiguration {
             })
             .collect()
         });
+        // The set is not needed after the decisions: each assessment takes its declaration's
+        // identifier instead of a copy.
         decisions
             .into_iter()
+            .zip(set.declarations)
             .enumerate()
-            .map(|(i, (score, decision))| LiveAssessment {
-                declaration_id: set.declarations[i].id.clone(),
+            .map(|(i, ((score, decision), declaration))| LiveAssessment {
+                declaration_id: declaration.id,
                 lane: decision.lane,
                 review: decision.review,
                 score,
@@ -260,7 +264,7 @@ mod tests {
             attributes: vec![],
             declarations: vec![d],
         };
-        let a = &config.assess(&set, 1)[0];
+        let a = &config.assess(set, 1)[0];
         assert_eq!(
             (a.lane, a.hits.clone(), a.score),
             (Lane::Red, vec!["LOW".to_string()], None)

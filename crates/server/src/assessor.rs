@@ -77,7 +77,7 @@ pub fn assess(
                 &queued.office,
                 &config.attributes,
             );
-            (config.assess(&set, 1), None)
+            (config.assess(set, 1), None)
         }
         Err(why) => (Vec::new(), Some(why.clone())),
     };

@@ -309,7 +309,7 @@ pub(crate) async fn assess(
         let (set, index, problems) = declarations_from_json(b.declarations, &config.attributes);
         let threads = if set.declarations.len() >= 1000 { 2 } else { 1 };
         let assessments: Vec<Indexed> = config
-            .assess(&set, threads)
+            .assess(set, threads)
             .into_iter()
             .zip(index)
             .map(|(assessment, index)| Indexed { index, assessment })
