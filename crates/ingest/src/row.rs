@@ -395,7 +395,7 @@ impl<'c> UnitBuilder<'c> {
     fn segment_code_of(&mut self, k: usize, cell: Cell<'_>) -> u32 {
         let owned;
         let text = match decoded(cell) {
-            Cell::Text(t) | Cell::Coded { text: t, .. } => t.trim(),
+            Cell::Text(t) => t.trim(),
             Cell::Time(CellTime::Local(t)) => {
                 owned = local_text(t);
                 owned.as_str()
@@ -404,7 +404,8 @@ impl<'c> UnitBuilder<'c> {
                 owned = t.to_string();
                 owned.as_str()
             }
-            Cell::Empty | Cell::Invalid(_) | Cell::Raw(_) => return NO_VALUE,
+            // `decoded` turns raw bytes and dictionary codes into text or an invalid cell.
+            Cell::Empty | Cell::Invalid(_) | Cell::Raw(_) | Cell::Coded { .. } => return NO_VALUE,
         };
         if text.is_empty() {
             return NO_VALUE;
