@@ -199,11 +199,10 @@ fn declaration(
     // Clearance systems write the attributes in one order, usually the configuration's: the
     // search for a name starts after the previous one's place, so that it is mostly found at
     // the first comparison.
-    let mut after = 0;
+    let (n, mut after) = (attributes.len(), 0);
     for (name, value) in d.attributes.0 {
         let name = name.0;
         let field = || format!("attributes.{name}");
-        let n = attributes.len();
         let Some(k) = (0..n)
             .map(|j| (after + j) % n)
             .find(|&k| attributes[k] == name)

@@ -19,6 +19,7 @@ use smartborder_model::{ControlOutcome, Declaration, DeclarationField, Declarati
 
 use crate::declaration_mapping::{DeclarationMapping, Role};
 use crate::error::IngestError;
+use crate::stamp_format::{CellTime, StampFormat};
 use crate::{InputKind, Progress};
 
 /// One problem with one row of a declarations file.
@@ -434,21 +435,16 @@ pub(crate) fn parse_date(raw: &str, format: Option<&str>) -> Option<NaiveDate> {
     }
 }
 
-/// `YYYY-MM-DD` written with every digit, read without chrono's format machinery: the form of
-/// nearly every date a clearance system sends, read once per declaration of a live batch. Other
-/// spellings (`2021-1-5`) are left to the format parser.
+/// `YYYY-MM-DD` written with every digit, read by the stamp reader's ISO 8601 parser instead of
+/// chrono's format machinery: the form of nearly every date a clearance system sends, read once
+/// per declaration of a live batch. Other spellings (`2021-1-5`) are left to chrono.
 fn iso_date(raw: &str) -> Option<NaiveDate> {
-    let b = raw.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
+    match StampFormat::Iso.parse(raw)? {
+        CellTime::Local(seconds) if raw.len() == 10 => {
+            Some(chrono::DateTime::from_timestamp(seconds, 0)?.date_naive())
+        }
+        _ => None,
     }
-    let number = |digits: &[u8]| {
-        digits.iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let year = i32::try_from(number(&b[..4])?).ok()?;
-    NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..10])?)
 }
 
 /// Digits only: "0808.10" and "0808 10" become "080810"; a spreadsheet's "80810.0" becomes

@@ -558,8 +558,6 @@ impl<'c> UnitBuilder<'c> {
     }
 }
 
-/// Fingerprint of a consignment identifier, for duplicate detection. A fingerprint match is
-/// always confirmed by comparing the identifiers themselves.
 /// Remembers what dictionary key `key` stands for.
 fn remember<T: Clone>(keys: &mut Vec<Option<T>>, key: usize, value: T) {
     if keys.len() <= key {
@@ -568,6 +566,8 @@ fn remember<T: Clone>(keys: &mut Vec<Option<T>>, key: usize, value: T) {
     keys[key] = Some(value);
 }
 
+/// Fingerprint of a consignment identifier, for duplicate detection. A fingerprint match is
+/// always confirmed by comparing the identifiers themselves.
 pub(crate) fn id_hash(id: &str) -> u64 {
     let mut h = WordHasher::default();
     h.write(id.as_bytes());
