@@ -46,9 +46,14 @@ pub(crate) fn repeated_rows(
                     for mut bucket in buckets {
                         bucket.sort_unstable();
                         for run in bucket.chunk_by(|a, b| a.0 == b.0) {
+                            // Most runs are one row: its identifier is not looked at (a
+                            // random read of the identifier bytes, a cache miss per row).
                             let Some((&(_, first), later)) = run.split_first() else {
                                 continue;
                             };
+                            if later.is_empty() {
+                                continue;
+                            }
                             let first_id = table.id(first as usize);
                             if first_id.is_empty() {
                                 continue;

@@ -168,6 +168,7 @@ pub(crate) fn read(
             .build()
             .map_err(|e| parquet_err(&e))?;
         let mut unit = UnitBuilder::new(&ctx);
+        unit.reserve(metadata.row_group(rg).num_rows() as usize);
         let mut row_number = first_rows[rg];
         for batch in reader {
             let batch: RecordBatch = batch.map_err(|e| parquet_err(&e))?;

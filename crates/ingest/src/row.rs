@@ -216,6 +216,15 @@ impl<'c> UnitBuilder<'c> {
         }
     }
 
+    /// Makes room for `rows` more rows (wide layout), when the reader knows its unit's size:
+    /// the unit's columns then never grow by copying.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        if self.ctx.mapping.layout == Layout::Wide {
+            self.unit.table.reserve(rows);
+            self.unit.id_hashes.reserve(rows);
+        }
+    }
+
     pub(crate) fn finish(self) -> Unit {
         self.unit
     }

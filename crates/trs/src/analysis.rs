@@ -189,6 +189,16 @@ pub struct TrsReport {
 
 /// Durations in seconds of one interval for every row (`MISSING` when it does not count).
 pub(crate) fn durations(table: &StampTable, def: &IntervalDef) -> Vec<i64> {
+    let mut out = Vec::new();
+    durations_into(table, def, &mut out);
+    out
+}
+
+/// [`durations`] into `out` (cleared first), whose memory a caller reuses from one interval to
+/// the next: a fresh vector of ten million durations is 80 MB of pages for the kernel to map and
+/// zero, and to unmap after.
+fn durations_into(table: &StampTable, def: &IntervalDef, out: &mut Vec<i64>) {
+    out.clear();
     let at = |r: StampRef, row: usize| -> i64 {
         match r {
             StampRef::Stage(s) => table.stamps[s][row],
@@ -207,29 +217,23 @@ pub(crate) fn durations(table: &StampTable, def: &IntervalDef) -> Vec<i64> {
                 .unwrap_or(MISSING),
         }
     };
+    let duration = |a: i64, b: i64| {
+        if a == MISSING || b == MISSING || b < a {
+            MISSING
+        } else {
+            b - a
+        }
+    };
     if let (StampRef::Stage(from), StampRef::Stage(to)) = (def.from, def.to) {
-        return table.stamps[from]
-            .iter()
-            .zip(&table.stamps[to])
-            .map(|(&a, &b)| {
-                if a == MISSING || b == MISSING || b < a {
-                    MISSING
-                } else {
-                    b - a
-                }
-            })
-            .collect();
+        out.extend(
+            table.stamps[from]
+                .iter()
+                .zip(&table.stamps[to])
+                .map(|(&a, &b)| duration(a, b)),
+        );
+        return;
     }
-    (0..table.len())
-        .map(|row| {
-            let (a, b) = (at(def.from, row), at(def.to, row));
-            if a == MISSING || b == MISSING || b < a {
-                MISSING
-            } else {
-                b - a
-            }
-        })
-        .collect()
+    out.extend((0..table.len()).map(|row| duration(at(def.from, row), at(def.to, row))));
 }
 
 /// Working seconds of one interval for every row.
@@ -277,11 +281,13 @@ fn working_durations(
 }
 
 /// Statistics of `values` for the whole population and for each value of each segment.
+/// `scratch` holds the counted durations, then each segment's groups (its memory is reused).
 fn segment_stats(
     table: &StampTable,
     design: &StudyDesign,
     def: &IntervalDef,
     values: &[i64],
+    scratch: &mut Vec<i64>,
 ) -> (Vec<IntervalStats>, Histogram, Quartiles) {
     let from = design.stamp_name(def.from).to_string();
     let to = design.stamp_name(def.to).to_string();
@@ -294,18 +300,18 @@ fn segment_stats(
         summary,
     };
     let mut out = Vec::new();
-    let mut all: Vec<i64> = values.iter().copied().filter(|&v| v != MISSING).collect();
-    let counts = histogram(&all);
-    let summary = summarize(&mut all, &design.targets_hours);
+    scratch.clear();
+    scratch.extend(values.iter().copied().filter(|&v| v != MISSING));
+    let counts = histogram(scratch);
+    let summary = summarize(scratch, &design.targets_hours);
     let mut quartiles = Quartiles {
         all: summary.q1_q3_seconds,
         by_segment: Vec::with_capacity(table.segments.len()),
     };
     out.push(entry("all", None, summary));
-    let mut buffer = all;
     for column in &table.segments {
         let mut by_code = vec![None; column.values.len()];
-        for (value, group) in grouped(values, &column.codes, column.values.len(), &mut buffer) {
+        for (value, group) in grouped(values, &column.codes, column.values.len(), scratch) {
             let summary = summarize(group, &design.targets_hours);
             by_code[value] = summary.q1_q3_seconds;
             out.push(entry(
@@ -669,6 +675,8 @@ fn analyze_study(
     std::thread::scope(|s| {
         for _ in 0..options.threads.clamp(1, defs.len() + 1) {
             s.spawn(|| {
+                // Reused from one interval to the next (see `durations_into`).
+                let (mut values, mut scratch) = (Vec::new(), Vec::new());
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i == defs.len() {
@@ -679,9 +687,9 @@ fn analyze_study(
                         continue;
                     }
                     let Some(def) = defs.get(i) else { break };
-                    let mut values = durations(table, def);
+                    durations_into(table, def, &mut values);
                     let (mut elapsed, mut histogram, quartiles) =
-                        segment_stats(table, design, def, &values);
+                        segment_stats(table, design, def, &values, &mut scratch);
                     let (findings, unlisted, flagged) = extreme_values(
                         table,
                         design,
@@ -698,7 +706,8 @@ fn analyze_study(
                         for row in flagged {
                             values[row] = MISSING;
                         }
-                        (elapsed, histogram, _) = segment_stats(table, design, def, &values);
+                        (elapsed, histogram, _) =
+                            segment_stats(table, design, def, &values, &mut scratch);
                     }
                     // Over the durations the statistics use (extreme values out when excluded).
                     let trend = options.trends.map_or_else(Vec::new, |period| {
@@ -706,11 +715,11 @@ fn analyze_study(
                     });
                     let working = if design.working_hours.is_some() {
                         let w = working_durations(table, design, &values, def);
-                        segment_stats(table, design, def, &w).0
+                        segment_stats(table, design, def, &w, &mut scratch).0
                     } else {
                         Vec::new()
                     };
-                    let sample = keep_samples.then_some(values);
+                    let sample = keep_samples.then(|| std::mem::take(&mut values));
                     done.lock()
                         .expect("no worker panics while holding the lock")
                         .push((

@@ -76,13 +76,26 @@ pub const HISTOGRAM_EDGES_MINUTES: [f64; 13] = [
 
 /// Counts of durations (seconds) per bin of [`HISTOGRAM_EDGES_MINUTES`] (a value equal to an edge
 /// falls in the bin that edge closes), plus the open last bin.
+///
+/// The edges are whole minutes, so a value of whole seconds is above an edge exactly when it
+/// exceeds the edge's seconds. Counting the values above each edge is one simple pass per edge,
+/// which the compiler turns into vector compares; a bin's count is the difference between its
+/// two edges' counts. (A search for each value's bin branches unpredictably.)
 pub fn histogram(values: &[i64]) -> Vec<u64> {
-    let mut counts = vec![0u64; HISTOGRAM_EDGES_MINUTES.len() + 1];
-    for &v in values {
-        let m = v as f64 / 60.0;
-        let bin = HISTOGRAM_EDGES_MINUTES.partition_point(|&e| e < m);
-        counts[bin] += 1;
+    let above: Vec<u64> = HISTOGRAM_EDGES_MINUTES
+        .iter()
+        .map(|&e| {
+            let edge = (e * 60.0) as i64;
+            values.iter().filter(|&&v| v > edge).count() as u64
+        })
+        .collect();
+    let mut counts = Vec::with_capacity(above.len() + 1);
+    let mut previous = values.len() as u64;
+    for &a in &above {
+        counts.push(previous - a);
+        previous = a;
     }
+    counts.push(previous);
     counts
 }
 
@@ -336,6 +349,36 @@ mod tests {
         let lo = h.floor() as usize;
         let hi = h.ceil() as usize;
         s[lo] as f64 + (h - lo as f64) * (s[hi] - s[lo]) as f64
+    }
+
+    #[test]
+    fn histogram_bins_equal_a_search_in_minutes() {
+        // Each value's bin found the plain way: the edges in minutes below its minutes.
+        let reference = |values: &[i64]| {
+            let mut counts = vec![0u64; HISTOGRAM_EDGES_MINUTES.len() + 1];
+            for &v in values {
+                let m = v as f64 / 60.0;
+                counts[HISTOGRAM_EDGES_MINUTES.partition_point(|&e| e < m)] += 1;
+            }
+            counts
+        };
+        let mut next = xorshift(11);
+        let mut values: Vec<i64> = (0..20_000).map(|_| (next() % 800_000) as i64).collect();
+        // Every edge, and a second either side of it.
+        for e in HISTOGRAM_EDGES_MINUTES {
+            let s = (e * 60.0) as i64;
+            values.extend([s - 1, s, s + 1]);
+        }
+        values.extend([0, 1, i64::from(u32::MAX)]);
+        let counts = histogram(&values);
+        assert_eq!(counts, reference(&values));
+        assert_eq!(counts.iter().sum::<u64>(), values.len() as u64);
+        assert_eq!(histogram(&[300, 301]), {
+            let mut c = vec![0; HISTOGRAM_EDGES_MINUTES.len() + 1];
+            (c[0], c[1]) = (1, 1);
+            c
+        });
+        assert_eq!(histogram(&[]), vec![0; HISTOGRAM_EDGES_MINUTES.len() + 1]);
     }
 
     #[test]
