@@ -4,9 +4,11 @@
 //! map, on the thread that assembles the units: a map of hundreds of megabytes, a cache miss per
 //! row, and a thread busy beside the readers. Instead, the fingerprints of all rows are
 //! kept in row order, and once every unit is in, each thread takes a range of shards (the top
-//! bits of the fingerprint), gathers its rows in row order, and sorts each shard by
-//! (fingerprint, row): a shard fits in cache, and the first row of a run of equal fingerprints
-//! is the first occurrence in the input.
+//! bits of the fingerprint), gathers its rows in row order, and goes through each shard in row
+//! order with a small table of the first row of each fingerprint: a shard fits in cache, and
+//! the first row met with a fingerprint is its first occurrence in the input. (Sorting each
+//! shard by (fingerprint, row) instead: 0.23 s per thread on ten million rows,
+//! against 0.13 s.)
 //!
 //! The rule is the one the report states: a row whose identifier was already read is a
 //! duplicate of the first row with that identifier. Two different identifiers with the same
@@ -17,6 +19,44 @@ use smartborder_model::StampTable;
 /// Shards: 2^SHARD_BITS, by the fingerprint's top bits (the fingerprint's bits are mixed, see
 /// `row::id_hash`). At ten million rows a shard holds about ten thousand.
 const SHARD_BITS: u32 = 10;
+
+/// The first row of each fingerprint of one shard: an open-addressing table (linear probing)
+/// sized for the shard, which stays in cache and is reused from one shard to the next.
+#[derive(Default)]
+struct FirstRows {
+    /// `(fingerprint, row)`; `row == EMPTY` marks a free slot.
+    slots: Vec<(u64, u32)>,
+    mask: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl FirstRows {
+    /// Empties the table and makes room for `entries` at most half full.
+    fn clear(&mut self, entries: usize) {
+        let size = (2 * entries).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(size, (0, EMPTY));
+        self.mask = size - 1;
+    }
+
+    /// The first row already met with fingerprint `h`, or `None` after recording `row` as it.
+    fn first_or_insert(&mut self, h: u64, row: u32) -> Option<u32> {
+        // The shard is the fingerprint's top bits; the slot comes from its low bits.
+        let mut i = h as usize & self.mask;
+        loop {
+            let (fingerprint, first) = self.slots[i];
+            if first == EMPTY {
+                self.slots[i] = (h, row);
+                return None;
+            }
+            if fingerprint == h {
+                return Some(first);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
 
 /// Every `(row, first)` where row `row` repeats the identifier of the earlier row `first`, by
 /// ascending `row`. `hashes[row]` is the fingerprint of row `row`'s identifier; rows with an
@@ -43,27 +83,17 @@ pub(crate) fn repeated_rows(
                         }
                     }
                     let mut found = Vec::new();
-                    for mut bucket in buckets {
-                        bucket.sort_unstable();
-                        for run in bucket.chunk_by(|a, b| a.0 == b.0) {
-                            // Most runs are one row: its identifier is not looked at (a
-                            // random read of the identifier bytes, a cache miss per row).
-                            let Some((&(_, first), later)) = run.split_first() else {
+                    let mut first_rows = FirstRows::default();
+                    for bucket in buckets {
+                        first_rows.clear(bucket.len());
+                        for &(h, row) in &bucket {
+                            let Some(first) = first_rows.first_or_insert(h, row) else {
                                 continue;
                             };
-                            if later.is_empty() {
-                                continue;
-                            }
                             let first_id = table.id(first as usize);
-                            if first_id.is_empty() {
-                                continue;
+                            if !first_id.is_empty() && table.id(row as usize) == first_id {
+                                found.push((row as usize, first as usize));
                             }
-                            found.extend(
-                                later
-                                    .iter()
-                                    .filter(|(_, row)| table.id(*row as usize) == first_id)
-                                    .map(|&(_, row)| (row as usize, first as usize)),
-                            );
                         }
                     }
                     found
