@@ -93,12 +93,13 @@ def main():
             partial["Propensity"] = np.where(chosen, propensity, np.nan)
             csv = os.path.join(a.work, f"train_{policy}_{seed}.csv")
             partial.to_csv(csv, index=False)
-            runs = [("SmartBorder", [])]
+            # (engine, extra arguments, file tag): each run keeps its own model and scores.
+            runs = [("SmartBorder", [], "")]
             if policy == "biased10":
-                runs.append(("SmartBorder, inverse propensity", ["--weighting", "inverse-propensity"]))
+                runs.append(("SmartBorder, inverse propensity", ["--weighting", "inverse-propensity"], "_ipw"))
             sb_results = []
-            for engine, extra in runs:
-                model = os.path.join(a.work, f"model_{policy}_{seed}.json")
+            for engine, extra, tag in runs:
+                model = os.path.join(a.work, f"model_{policy}{tag}_{seed}.json")
                 t = time.perf_counter()
                 out = subprocess.run(
                     [a.binary, "risk", "train", "--data", csv, "--mapping", mapping, "--model", model,
@@ -109,7 +110,7 @@ def main():
                 # From loaded data to trained model, as `risk train` prints it (and as
                 # bench/risk.py measures): LightGBM's time starts from a loaded frame too.
                 seconds = float(re.search(r"in ([0-9.]+) s ->", out).group(1))
-                scores_csv = os.path.join(a.work, f"scores_{policy}_{seed}.csv")
+                scores_csv = os.path.join(a.work, f"scores_{policy}{tag}_{seed}.csv")
                 subprocess.run(
                     [a.binary, "risk", "score", "--model", model, "--data", valid_csv, "--mapping", "kcs",
                      "--out", scores_csv, "--explain", "0"],
