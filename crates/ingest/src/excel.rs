@@ -61,9 +61,13 @@ pub(crate) fn open_sheet(
     let range = workbook
         .worksheet_range(&sheet)
         .map_err(|e| format_err(format!("sheet \"{sheet}\": {e}")))?;
-    let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let header = header_of(&range);
+    let (first_row, header) = start_of(&range);
     Ok((range, first_row, header))
+}
+
+/// The 0-based row where a sheet's cells start, and its header (see [`header_of`]).
+fn start_of(range: &Range<Data>) -> (u64, Vec<String>) {
+    (range.start().map_or(0, |(r, _)| r as u64), header_of(range))
 }
 
 /// The trimmed texts of a sheet's first row.
@@ -79,27 +83,36 @@ fn header_of(range: &Range<Data>) -> Vec<String> {
 /// collection workbook: a sheet per post).
 pub const EVERY_SHEET: &str = "*";
 
-/// The sheets of a workbook whose header holds the mapping's columns, in workbook order (a
-/// read-me or a list of codes is left aside). None is an error that lists the sheets.
-pub(crate) fn data_sheets(path: &Path, mapping: &Mapping) -> Result<Vec<String>, IngestError> {
+/// Reads every sheet of a workbook whose header holds the mapping's columns, in workbook order
+/// (a read-me or a list of codes is left aside), each as its own part named `file [sheet]`,
+/// handed to `each` before the next sheet is parsed. The workbook is opened once and each sheet
+/// parsed once. Returns the number of sheets read; none is an error that lists the sheets.
+pub(crate) fn read_data_sheets(
+    path: &Path,
+    mapping: &Mapping,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(Ingested, String),
+) -> Result<usize, IngestError> {
     let file = path.display().to_string();
     let format_err = |message: String| IngestError::Format {
         file: file.clone(),
         message,
     };
-    // One opening of the workbook for every sheet's header.
     let mut workbook = open_workbook_auto(path).map_err(|e| format_err(e.to_string()))?;
     let names = workbook.sheet_names();
-    let mut data = Vec::new();
+    let mut read = 0;
     for name in &names {
         let range = workbook
             .worksheet_range(name)
             .map_err(|e| format_err(format!("sheet \"{name}\": {e}")))?;
-        if Columns::resolve(&header_of(&range), mapping, &file).is_ok() {
-            data.push(name.clone());
+        if Columns::resolve(&header_of(&range), mapping, &file).is_err() {
+            continue;
         }
+        let label = format!("{file} [{name}]");
+        each(read_range(&range, label.clone(), mapping, progress)?, label);
+        read += 1;
     }
-    if data.is_empty() {
+    if read == 0 {
         return Err(IngestError::Format {
             file,
             message: format!(
@@ -108,7 +121,7 @@ pub(crate) fn data_sheets(path: &Path, mapping: &Mapping) -> Result<Vec<String>,
             ),
         });
     }
-    Ok(data)
+    Ok(read)
 }
 
 pub(crate) fn read(
@@ -116,24 +129,18 @@ pub(crate) fn read(
     mapping: &Mapping,
     progress: &dyn Progress,
 ) -> Result<Ingested, IngestError> {
-    read_sheet(
-        path,
-        mapping.sheet.as_deref(),
-        path.display().to_string(),
-        mapping,
-        progress,
-    )
+    let (range, _, _) = open_sheet(path, mapping.sheet.as_deref())?;
+    read_range(&range, path.display().to_string(), mapping, progress)
 }
 
-/// Reads one sheet (`None`: the first); findings name it as `file`.
-pub(crate) fn read_sheet(
-    path: &Path,
-    sheet: Option<&str>,
+/// Reads one sheet's cells; findings name it as `file`.
+fn read_range(
+    range: &Range<Data>,
     file: String,
     mapping: &Mapping,
     progress: &dyn Progress,
 ) -> Result<Ingested, IngestError> {
-    let (range, first_row, header) = open_sheet(path, sheet)?;
+    let (first_row, header) = start_of(range);
     let mut rows = range.rows();
     rows.next();
     let columns = Columns::resolve(&header, mapping, &file)?;

@@ -28,44 +28,41 @@ pub fn read_studies(
     threads: usize,
 ) -> Result<Ingested, IngestError> {
     // The parts of the study: each file, or each data sheet of a workbook read with
-    // `input.sheet = "*"` (named "file [sheet]").
-    let mut parts: Vec<(&PathBuf, Option<String>, String)> = Vec::new();
-    for path in paths {
-        let file = path.display().to_string();
-        if InputKind::of(path) == Some(InputKind::Excel)
-            && mapping.sheet.as_deref() == Some(excel::EVERY_SHEET)
-        {
-            for sheet in excel::data_sheets(path, mapping)? {
-                let label = format!("{file} [{sheet}]");
-                parts.push((path, Some(sheet), label));
-            }
-        } else {
-            parts.push((path, None, file));
-        }
-    }
-    let many = parts.len() > 1;
-    // The index of identifiers is built when a second part comes: a single export needs none
-    // (for 10 million consignments it is a second of hashing and some 200 MB).
+    // `input.sheet = "*"` (named "file [sheet]"), added in order as they are read.
     let mut study: Option<(Ingested, Option<Index>)> = None;
-    for (path, sheet, file) in parts {
-        let ingested = match &sheet {
-            Some(sheet) => excel::read_sheet(path, Some(sheet), file.clone(), mapping, progress)?,
-            None => read_study(path, mapping, progress, threads)?,
-        };
-        study = Some(match study {
+    let mut parts = 0usize;
+    let mut add_part = |ingested: Ingested, file: String| {
+        parts += 1;
+        study = Some(match study.take() {
             None => {
                 let mut first = ingested;
-                if many {
-                    first.table.sources.push((0, file));
-                }
+                // Named as a part of several (taken back below if it stays the only one).
+                first.table.sources.push((0, file));
                 (first, None)
             }
+            // The index of identifiers is built when a second part comes: a single export needs
+            // none (for 10 million consignments it is a second of hashing and some 200 MB).
             Some((mut into, index)) => {
                 let mut index = index.unwrap_or_else(|| Index::of(&into.table));
                 add(&mut into, &mut index, ingested, file);
                 (into, Some(index))
             }
         });
+    };
+    for path in paths {
+        let file = path.display().to_string();
+        if InputKind::of(path) == Some(InputKind::Excel)
+            && mapping.sheet.as_deref() == Some(excel::EVERY_SHEET)
+        {
+            excel::read_data_sheets(path, mapping, progress, &mut add_part)?;
+        } else {
+            add_part(read_study(path, mapping, progress, threads)?, file);
+        }
+    }
+    if parts == 1
+        && let Some((only, _)) = &mut study
+    {
+        only.table.sources.clear();
     }
     study.map(|(s, _)| s).ok_or(IngestError::NoInput)
 }

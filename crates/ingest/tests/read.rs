@@ -627,3 +627,88 @@ fn empty_identifiers_and_local_times_in_a_clock_change_are_findings() {
     assert_eq!(ingested.table.stamps[0][1], utc(2025, 3, 30, 0, 0));
     assert_eq!(ingested.table.stamps[2][1], utc(2025, 3, 30, 2, 0));
 }
+
+#[test]
+fn every_sheet_of_a_workbook_holding_the_columns_is_a_part_of_the_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = MAPPING.replace("[input]\n", "[input]\nsheet = \"*\"\n");
+    let mut lines = CSV.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // A workbook of a read-me, then sheets of the given rows of `CSV`, in order.
+    let write = |name: &str, sheets: &[(&str, &[usize])]| {
+        let path = dir.path().join(name);
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet()
+            .set_name("Read me")
+            .unwrap()
+            .write_string(0, 0, "how to fill the posts' sheets")
+            .unwrap();
+        for (sheet_name, taken) in sheets {
+            let sheet = book.add_worksheet().set_name(*sheet_name).unwrap();
+            for (c, h) in header.iter().enumerate() {
+                sheet.write_string(0, c as u16, *h).unwrap();
+            }
+            for (r, &i) in taken.iter().enumerate() {
+                for (c, cell) in rows[i].iter().enumerate() {
+                    if !cell.is_empty() {
+                        sheet.write_string(r as u32 + 1, c as u16, *cell).unwrap();
+                    }
+                }
+            }
+        }
+        book.save(&path).unwrap();
+        path
+    };
+    let mapping = Mapping::from_toml(&mapping, "mapping.toml").unwrap();
+
+    // Two posts: one study, each sheet a named part; a row's finding names its sheet and line.
+    let path = write(
+        "posts.xlsx",
+        &[("Red Bridge", &[0, 1, 2]), ("Sarpi", &[3, 4, 5])],
+    );
+    let file = path.display().to_string();
+    let study = read_study(&path, &mapping, &NoProgress, 2).unwrap();
+    assert_eq!(study.rows_read, 6);
+    assert_eq!(study.table.len(), 6);
+    assert_eq!(
+        study.table.sources,
+        vec![
+            (0, format!("{file} [Red Bridge]")),
+            (3, format!("{file} [Sarpi]"))
+        ]
+    );
+    assert_eq!(
+        study.table.source(4),
+        Some(format!("{file} [Sarpi]").as_str())
+    );
+    let unparseable = study
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::UnparseableStamp)
+        .unwrap();
+    assert_eq!(unparseable.file, format!("{file} [Sarpi]"));
+    assert_eq!(unparseable.consignment.as_deref(), Some("D4"));
+    assert_eq!(unparseable.line, Some(2));
+
+    // One post: read as that sheet alone, without parts.
+    let path = write("one.xlsx", &[("Sarpi", &[3, 4])]);
+    let study = read_study(&path, &mapping, &NoProgress, 2).unwrap();
+    assert_eq!(study.table.len(), 2);
+    assert!(study.table.sources.is_empty());
+    assert!(!study.findings.is_empty());
+    assert!(
+        study
+            .findings
+            .iter()
+            .all(|f| f.file == format!("{} [Sarpi]", path.display()))
+    );
+
+    // No sheet with the columns: an error that lists the sheets.
+    let path = write("empty.xlsx", &[]);
+    let err = read_study(&path, &mapping, &NoProgress, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no sheet has the mapping's columns"), "{err}");
+    assert!(err.contains("Read me"), "{err}");
+}
