@@ -29,6 +29,8 @@ struct FirstRows {
     mask: usize,
 }
 
+/// A free slot. Rows are numbered in 32 bits here, as in the shards, so no row of a study the
+/// reader can hold is numbered this.
 const EMPTY: u32 = u32::MAX;
 
 impl FirstRows {
