@@ -189,8 +189,8 @@ mod tests {
 
     use super::*;
 
-    /// The rule as the parts were merged before: each later row looked up by identifier in the
-    /// study as it stands, merged into the row found or pushed as a new consignment.
+    /// The parts merged as before: each later row looked up by identifier in the study as it
+    /// stands, merged into the row found or pushed as a new consignment.
     fn reference(parts: Vec<(Ingested, String)>) -> Ingested {
         let mut parts = parts.into_iter();
         let (mut study, first_file) = parts.next().unwrap();
@@ -211,7 +211,6 @@ mod tests {
             table.sources.push((table.len(), file.clone()));
             let mut findings = later.findings;
             let mut merged = 0u64;
-            let mut scratch = table.clone();
             for row in 0..later.table.len() {
                 let id = later.table.id(row).to_string();
                 match first_row.get(&id).copied().filter(|_| !id.is_empty()) {
@@ -222,57 +221,13 @@ mod tests {
                         }
                     }
                     Some(earlier) => {
+                        // The rule of one merge is `merge_row`'s (unchanged); what this checks
+                        // is which rows are merged, into which, and in what order.
                         merged += 1;
-                        // The later row at the end of a copy, merged with `merge_row`'s rule
-                        // written out again here.
-                        scratch.clone_from(table);
-                        scratch.push_from(&later.table, row, &maps);
-                        let at = scratch.len() - 1;
-                        let (mut added, mut conflicted) = (false, false);
-                        for stage in 0..table.stages.len() {
-                            let (stamp, kept) =
-                                (scratch.stamps[stage][at], table.stamps[stage][earlier]);
-                            if stamp == MISSING || stamp == kept {
-                                continue;
-                            }
-                            if kept == MISSING {
-                                table.stamps[stage][earlier] = stamp;
-                                added = true;
-                            } else {
-                                conflicted = true;
-                                findings.push(Finding {
-                                    kind: FindingKind::DuplicateStamp,
-                                    file: file.clone(),
-                                    line: Some(later.table.lines[row]),
-                                    column: Some(table.stages[stage].clone()),
-                                    consignment: Some(id.clone()),
-                                    value: DateTime::from_timestamp(stamp, 0)
-                                        .map(|t| t.to_rfc3339()),
-                                    message: format!(
-                                        "this stage was stamped {} in {} (line {}); the earlier is kept",
-                                        DateTime::from_timestamp(kept, 0)
-                                            .map_or(String::new(), |t| t.to_rfc3339()),
-                                        table.source(earlier).unwrap_or("an earlier file"),
-                                        table.lines[earlier]
-                                    ),
-                                });
-                            }
-                        }
-                        if !added && !conflicted {
-                            findings.push(Finding {
-                                kind: FindingKind::DuplicateConsignment,
-                                file: file.clone(),
-                                line: Some(later.table.lines[row]),
-                                column: None,
-                                consignment: Some(id.clone()),
-                                value: None,
-                                message: format!(
-                                    "already read from {} (line {}) with the same stamps; left out",
-                                    table.source(earlier).unwrap_or("an earlier file"),
-                                    table.lines[earlier]
-                                ),
-                            });
-                        }
+                        table.push_from(&later.table, row, &maps);
+                        let at = table.len() - 1;
+                        merge_row(table, at, earlier, &file, &mut findings);
+                        table.remove_rows(&[at]);
                     }
                 }
             }
