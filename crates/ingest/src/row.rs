@@ -587,7 +587,7 @@ pub(crate) fn id_hash(id: &str) -> u64 {
 /// at a time, folded 128-bit multiplication, and a final avalanche so that the fingerprint's bits are
 /// usable directly. Inputs come from files the user chose, so flooding resistance is not needed.
 #[derive(Default)]
-struct WordHasher(u64);
+pub(crate) struct WordHasher(u64);
 
 /// 128-bit product folded to 64 bits: every input bit reaches many output bits.
 fn folded_multiply(a: u64, b: u64) -> u64 {

@@ -6,6 +6,8 @@
 //! They are found without a full sort: the values are counted in buckets, and selection runs
 //! inside the few buckets holding the ranks needed (see [`quantiles`]); the work is linear in n.
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
 
 /// Summary of one group of durations. Durations come in seconds; the summary is in minutes.
@@ -84,18 +86,20 @@ pub const HISTOGRAM_EDGES_MINUTES: [f64; 13] = [
 /// the values thirteen times. Four sets of counts take turns so that runs of values in the same
 /// bin do not wait on each other's increments.
 pub fn histogram(values: &[i64]) -> Vec<u64> {
-    let bins = HISTOGRAM_EDGES_MINUTES.len() + 1;
-    let last_edge = HISTOGRAM_EDGES_MINUTES[HISTOGRAM_EDGES_MINUTES.len() - 1] as usize;
-    // `bin_of_minutes[m]`: the number of edges below `m` minutes (rounded up).
-    let bin_of_minutes: Vec<u8> = (0..=last_edge + 1)
-        .map(|m| HISTOGRAM_EDGES_MINUTES.partition_point(|&e| e < m as f64) as u8)
-        .collect();
+    const LAST_EDGE: usize = HISTOGRAM_EDGES_MINUTES[HISTOGRAM_EDGES_MINUTES.len() - 1] as usize;
+    // `bin_of_minutes[m]`: the number of edges below `m` minutes (rounded up); made once.
+    static BIN_OF_MINUTES: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        (0..=LAST_EDGE + 1)
+            .map(|m| HISTOGRAM_EDGES_MINUTES.partition_point(|&e| e < m as f64) as u8)
+            .collect()
+    });
+    let bin_of_minutes = &*BIN_OF_MINUTES;
     let bin = |v: i64| {
         // Durations are never negative; a negative value would count in the first bin.
-        let minutes = (v.max(0) as u64).div_ceil(60).min(last_edge as u64 + 1);
+        let minutes = (v.max(0) as u64).div_ceil(60).min(LAST_EDGE as u64 + 1);
         usize::from(bin_of_minutes[minutes as usize])
     };
-    let mut counts = vec![[0u64; 4]; bins];
+    let mut counts = vec![[0u64; 4]; HISTOGRAM_EDGES_MINUTES.len() + 1];
     let mut quads = values.chunks_exact(4);
     for q in &mut quads {
         for (lane, &v) in q.iter().enumerate() {
