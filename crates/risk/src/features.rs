@@ -95,6 +95,25 @@ pub struct Seen {
 /// training history, not from the request.
 pub type CategoryMap<V> = HashMap<String, V, foldhash::fast::FixedState>;
 
+/// The declarations features are computed over, borrowed: a whole [`DeclarationSet`], or a
+/// part of one (training chooses its capacity on the earlier part of a history and validates on
+/// the rest) without copying a declaration.
+#[derive(Debug, Clone)]
+pub struct DeclarationRows<'a> {
+    /// Names of the declarations' attributes (the set's).
+    pub attributes: &'a [String],
+    pub declarations: Vec<&'a Declaration>,
+}
+
+impl<'a> From<&'a DeclarationSet> for DeclarationRows<'a> {
+    fn from(set: &'a DeclarationSet) -> Self {
+        DeclarationRows {
+            attributes: &set.attributes,
+            declarations: set.declarations.iter().collect(),
+        }
+    }
+}
+
 /// What a fitted key knows of one category of the training history.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CategoryStats {
@@ -222,13 +241,13 @@ struct Interned<'a> {
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 impl<'a> Interned<'a> {
-    fn part(part: BoundPart, set: &'a DeclarationSet) -> Interned<'a> {
+    fn part(part: BoundPart, set: &DeclarationRows<'a>) -> Interned<'a> {
         let mut ids: FastMap<&str, u32> = FastMap::default();
         let mut names = Vec::new();
         let of = set
             .declarations
             .iter()
-            .map(|d| match part.value(d) {
+            .map(|&d| match part.value(d) {
                 None => u32::MAX,
                 Some(v) => *ids.entry(v).or_insert_with(|| {
                     names.push(Cow::Borrowed(v));
@@ -276,7 +295,7 @@ impl<'a> Interned<'a> {
 /// a part (importer, office x importer, importer x HS6 ...) read the declarations once, and
 /// crossed keys pair small integers instead of building strings.
 struct PartTable<'a> {
-    set: &'a DeclarationSet,
+    set: &'a DeclarationRows<'a>,
     parts: Vec<BoundPart>,
     values: Vec<Interned<'a>>,
 }
@@ -284,7 +303,7 @@ struct PartTable<'a> {
 impl<'a> PartTable<'a> {
     fn new<'k>(
         keys: impl Iterator<Item = &'k [KeyPart]>,
-        set: &'a DeclarationSet,
+        set: &'a DeclarationRows<'a>,
         threads: usize,
     ) -> PartTable<'a> {
         let mut parts = Vec::new();
@@ -480,7 +499,7 @@ impl FeatureEncoder {
         threads: usize,
     ) -> (FeatureEncoder, FeatureColumns, Vec<usize>) {
         let (encoder, mut columns, rows) =
-            Self::fit_smoothings(set, labels, &[smoothing], seed, threads);
+            Self::fit_smoothings(&set.into(), labels, &[smoothing], seed, threads);
         (encoder, columns.swap_remove(0), rows)
     }
 
@@ -489,7 +508,7 @@ impl FeatureEncoder {
     /// of the history and the counts per fold do not depend on m), and the features for each
     /// smoothing, of which only the rates differ. `smoothings` must not be empty.
     pub fn fit_smoothings(
-        set: &DeclarationSet,
+        set: &DeclarationRows<'_>,
         labels: &Labels<'_>,
         smoothings: &[f64],
         seed: u64,
@@ -512,7 +531,7 @@ impl FeatureEncoder {
         let fold: Vec<u8> = set
             .declarations
             .iter()
-            .map(|d| fold_of(seed, d) as u8)
+            .map(|&d| fold_of(seed, d) as u8)
             .collect();
         let (w, y) = rows.iter().fold((0.0, 0.0), |(w, y), &i| {
             let wi = labels.weights[i];
@@ -541,7 +560,7 @@ impl FeatureEncoder {
         let order = date_order(set);
         let first_day = order
             .first()
-            .map_or(0, |&i| day_number(&set.declarations[i]));
+            .map_or(0, |&i| day_number(set.declarations[i]));
         let candidates = Self::candidate_keys(&set.attributes);
         let job = Job {
             set,
@@ -585,7 +604,7 @@ impl FeatureEncoder {
     /// training history; label-free features from the training history and then the set's
     /// own earlier days.
     pub fn columns(&self, set: &DeclarationSet, threads: usize) -> FeatureColumns {
-        self.columns_smoothings(set, &[self.smoothing], threads)
+        self.columns_smoothings(&set.into(), &[self.smoothing], threads)
             .swap_remove(0)
     }
 
@@ -594,7 +613,7 @@ impl FeatureEncoder {
     /// empty.
     pub fn columns_smoothings(
         &self,
-        set: &DeclarationSet,
+        set: &DeclarationRows<'_>,
         smoothings: &[f64],
         threads: usize,
     ) -> Vec<FeatureColumns> {
@@ -651,19 +670,19 @@ fn per_smoothing(
 }
 
 /// The declarations of a set in date order (ties in set order).
-fn date_order(set: &DeclarationSet) -> Vec<usize> {
+fn date_order(set: &DeclarationRows<'_>) -> Vec<usize> {
     let mut order: Vec<usize> = (0..set.declarations.len()).collect();
     order.sort_by_key(|&i| (set.declarations[i].date, i));
     order
 }
 
 /// Amounts, month and weekday of the given rows.
-fn plain_columns(set: &DeclarationSet, rows: &[usize]) -> Vec<Vec<f64>> {
+fn plain_columns(set: &DeclarationRows<'_>, rows: &[usize]) -> Vec<Vec<f64>> {
     let mut columns: Vec<Vec<f64>> = AMOUNTS
         .iter()
         .map(|f| {
             rows.iter()
-                .map(|&i| f.number(&set.declarations[i]).unwrap_or(f64::NAN))
+                .map(|&i| f.number(set.declarations[i]).unwrap_or(f64::NAN))
                 .collect()
         })
         .collect();
@@ -688,7 +707,7 @@ fn fold_of(seed: u64, d: &Declaration) -> usize {
 /// What one key's columns are computed over: the set, its date order, and the rows whose
 /// features are wanted (in set order).
 struct Job<'a> {
-    set: &'a DeclarationSet,
+    set: &'a DeclarationRows<'a>,
     order: &'a [usize],
     rows: &'a [usize],
     /// The first day of the training history.
@@ -704,7 +723,7 @@ fn day_number(d: &Declaration) -> i32 {
     d.date.num_days_from_ce()
 }
 
-fn log_values_per_kg(set: &DeclarationSet) -> Vec<f64> {
+fn log_values_per_kg(set: &DeclarationRows<'_>) -> Vec<f64> {
     set.declarations
         .iter()
         .map(|d| {
@@ -747,7 +766,7 @@ fn replay(
                 continue;
             }
             let seen = *state[c as usize].get_or_insert_with(|| start(c));
-            let d = &job.set.declarations[i];
+            let d = job.set.declarations[i];
             let mut col = 0;
             columns[col][p] =
                 f64::from(seen.count) / f64::from((day_number(d) - job.first_day).max(0) + 1);
@@ -769,7 +788,7 @@ fn replay(
             if c == u32::MAX {
                 continue;
             }
-            let d = &job.set.declarations[i];
+            let d = job.set.declarations[i];
             let seen = state[c as usize].get_or_insert_with(|| start(c));
             if seen.count == 0 {
                 seen.first_day = day_number(d);
@@ -1030,9 +1049,10 @@ mod tests {
             weights: &weights,
         };
         let smoothings = [1.0, 3.0, 10.0];
-        let (fitted, fits, rows) = FeatureEncoder::fit_smoothings(&s, &labels, &smoothings, 7, 2);
+        let (fitted, fits, rows) =
+            FeatureEncoder::fit_smoothings(&(&s).into(), &labels, &smoothings, 7, 2);
         let (scored, _) = set(90);
-        let at_once = fitted.columns_smoothings(&scored, &smoothings, 2);
+        let at_once = fitted.columns_smoothings(&(&scored).into(), &smoothings, 2);
         for (j, &m) in smoothings.iter().enumerate() {
             let (encoder, columns, one_rows) = FeatureEncoder::fit(&s, &labels, m, 7, 1);
             assert_eq!(rows, one_rows);
@@ -1070,7 +1090,8 @@ mod tests {
             vec![KeyPart::Attribute("tax_type".into())],
             vec![],
         ];
-        let table = PartTable::new(keys[..2].iter().map(Vec::as_slice), &s, 2);
+        let rows = DeclarationRows::from(&s);
+        let table = PartTable::new(keys[..2].iter().map(Vec::as_slice), &rows, 2);
         // Computed here by joining the values as text, the way a reader of the model file sees
         // the categories.
         let d = &s.declarations;

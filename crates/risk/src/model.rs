@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use smartborder_model::DeclarationSet;
 
-use crate::features::{FeatureColumns, FeatureEncoder, Labels, SMOOTHING};
+use crate::features::{DeclarationRows, FeatureColumns, FeatureEncoder, Labels, SMOOTHING};
 use crate::gbdt::{BoostParams, Booster, Validation, sigmoid};
 use crate::metrics::{TargetingMetrics, targeting_metrics};
 use crate::threads::{on_ranges, on_threads};
@@ -279,25 +279,22 @@ fn fit(
     (encoder, features, booster)
 }
 
-/// A part of a history: its declarations, labels and weights.
-fn part(
-    history: &DeclarationSet,
+/// A part of a history: its declarations (borrowed), labels and weights.
+fn part<'a>(
+    history: &'a DeclarationSet,
     labels: &[Option<bool>],
     weights: &[f64],
     keep: impl Fn(&smartborder_model::Declaration) -> bool,
-) -> (DeclarationSet, Vec<Option<bool>>, Vec<f64>) {
-    let mut set = DeclarationSet {
-        attributes: history.attributes.clone(),
-        declarations: Vec::new(),
+) -> (DeclarationRows<'a>, Vec<Option<bool>>, Vec<f64>) {
+    let rows: Vec<usize> = (0..history.declarations.len())
+        .filter(|&i| keep(&history.declarations[i]))
+        .collect();
+    let set = DeclarationRows {
+        attributes: &history.attributes,
+        declarations: rows.iter().map(|&i| &history.declarations[i]).collect(),
     };
-    let (mut l, mut w) = (Vec::new(), Vec::new());
-    for (i, d) in history.declarations.iter().enumerate() {
-        if keep(d) {
-            set.declarations.push(d.clone());
-            l.push(labels[i]);
-            w.push(weights[i]);
-        }
-    }
+    let l = rows.iter().map(|&i| labels[i]).collect();
+    let w = rows.iter().map(|&i| weights[i]).collect();
     (set, l, w)
 }
 
