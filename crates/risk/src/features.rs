@@ -308,7 +308,7 @@ impl<'a> PartTable<'a> {
     ) -> PartTable<'a> {
         let mut parts = Vec::new();
         for key in keys {
-            for p in bind(key, &set.attributes) {
+            for p in bind(key, set.attributes) {
                 if !parts.contains(&p) {
                     parts.push(p);
                 }
@@ -324,7 +324,7 @@ impl<'a> PartTable<'a> {
             Some(i) => Cow::Borrowed(&self.values[i]),
             None => Cow::Owned(Interned::part(p, self.set)),
         };
-        let mut bound = bind(parts, &self.set.attributes).into_iter();
+        let mut bound = bind(parts, self.set.attributes).into_iter();
         let Some(first) = bound.next() else {
             return Cow::Owned(Interned {
                 of: vec![u32::MAX; self.set.declarations.len()],
@@ -561,7 +561,7 @@ impl FeatureEncoder {
         let first_day = order
             .first()
             .map_or(0, |&i| day_number(set.declarations[i]));
-        let candidates = Self::candidate_keys(&set.attributes);
+        let candidates = Self::candidate_keys(set.attributes);
         let job = Job {
             set,
             order: &order,
