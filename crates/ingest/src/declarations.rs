@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::hash::BuildHasherDefault;
 use std::fs::File;
+use std::hash::BuildHasherDefault;
 use std::path::Path;
 
 use arrow_array::{Array, StringArray};
@@ -19,8 +19,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use smartborder_model::{ControlOutcome, Declaration, DeclarationField, DeclarationSet};
 
 use crate::declaration_mapping::{DeclarationMapping, Role};
-use crate::row::WordHasher;
 use crate::error::IngestError;
+use crate::row::WordHasher;
 use crate::stamp_format::{CellTime, StampFormat};
 use crate::{InputKind, Progress};
 
