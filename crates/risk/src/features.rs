@@ -1068,6 +1068,57 @@ mod tests {
         assert_ne!(bits_of(&fits[0]), bits_of(&fits[2]));
     }
 
+    /// Features of a part of a set, borrowed, are those of a set made of copies of that part
+    /// (what the capacity search relies on).
+    #[test]
+    fn a_borrowed_part_has_the_features_of_its_copy() {
+        let (s, y) = set(400);
+        let (labels, weights) = every(&y, 2);
+        let cut = NaiveDate::from_ymd_opt(2020, 9, 1).unwrap();
+        let keep: Vec<usize> = (0..s.declarations.len())
+            .filter(|&i| s.declarations[i].date < cut)
+            .collect();
+        let copy = DeclarationSet {
+            attributes: s.attributes.clone(),
+            declarations: keep.iter().map(|&i| s.declarations[i].clone()).collect(),
+        };
+        let borrowed = DeclarationRows {
+            attributes: &s.attributes,
+            declarations: keep.iter().map(|&i| &s.declarations[i]).collect(),
+        };
+        let part_labels: Vec<Option<bool>> = keep.iter().map(|&i| labels[i]).collect();
+        let part_weights: Vec<f64> = keep.iter().map(|&i| weights[i]).collect();
+        let labels = Labels {
+            labels: &part_labels,
+            weights: &part_weights,
+        };
+        let smoothings = [1.0, 3.0];
+        let from_copy = FeatureEncoder::fit_smoothings(&(&copy).into(), &labels, &smoothings, 5, 2);
+        let from_rows = FeatureEncoder::fit_smoothings(&borrowed, &labels, &smoothings, 5, 2);
+        assert!(keep.len() < s.declarations.len() && !keep.is_empty());
+        assert_eq!(from_copy.0, from_rows.0);
+        assert_eq!(from_copy.2, from_rows.2);
+        for (a, b) in from_copy.1.iter().zip(&from_rows.1) {
+            assert_eq!(bits_of(a), bits_of(b));
+        }
+        let later = DeclarationRows {
+            attributes: &s.attributes,
+            declarations: s.declarations.iter().filter(|d| d.date >= cut).collect(),
+        };
+        let later_copy = DeclarationSet {
+            attributes: s.attributes.clone(),
+            declarations: later.declarations.iter().map(|&d| d.clone()).collect(),
+        };
+        let with_3 = FeatureEncoder {
+            smoothing: 3.0,
+            ..from_rows.0.clone()
+        };
+        assert_eq!(
+            bits_of(&from_rows.0.columns_smoothings(&later, &smoothings, 2)[1]),
+            bits_of(&with_3.columns(&later_copy, 1))
+        );
+    }
+
     /// The columns' bits (NaN is not equal to itself).
     fn bits_of(c: &FeatureColumns) -> Vec<Vec<u64>> {
         c.columns
