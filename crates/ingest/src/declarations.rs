@@ -121,8 +121,8 @@ pub fn read_declarations(
             Ok(builder.finish())
         }
         Some(InputKind::Excel) => {
-            let (range, first_row, header) =
-                crate::excel::open_sheet(path, mapping.sheet.as_deref())?;
+            let range = crate::excel::open_sheet(path, mapping.sheet.as_deref())?;
+            let (first_row, header) = crate::excel::start_of(&range);
             let mut rows = range.rows();
             rows.next();
             let mut builder = Builder::new(&file, mapping, &header)?;

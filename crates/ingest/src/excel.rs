@@ -33,12 +33,9 @@ fn owned(cell: &Data) -> Owned {
     }
 }
 
-/// Opens the named sheet (default: the first) and reads its header row. Returns the cell range,
-/// the 0-based row where it starts, and the trimmed header texts.
-pub(crate) fn open_sheet(
-    path: &Path,
-    sheet: Option<&str>,
-) -> Result<(Range<Data>, u64, Vec<String>), IngestError> {
+/// Opens the named sheet (default: the first) and returns its cells ([`start_of`] gives where
+/// they start and the header).
+pub(crate) fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<Range<Data>, IngestError> {
     let format_err = |message: String| IngestError::Format {
         file: path.display().to_string(),
         message,
@@ -58,15 +55,13 @@ pub(crate) fn open_sheet(
             .cloned()
             .ok_or_else(|| format_err("the workbook has no sheet".into()))?,
     };
-    let range = workbook
+    workbook
         .worksheet_range(&sheet)
-        .map_err(|e| format_err(format!("sheet \"{sheet}\": {e}")))?;
-    let (first_row, header) = start_of(&range);
-    Ok((range, first_row, header))
+        .map_err(|e| format_err(format!("sheet \"{sheet}\": {e}")))
 }
 
 /// The 0-based row where a sheet's cells start, and its header (see [`header_of`]).
-fn start_of(range: &Range<Data>) -> (u64, Vec<String>) {
+pub(crate) fn start_of(range: &Range<Data>) -> (u64, Vec<String>) {
     (range.start().map_or(0, |(r, _)| r as u64), header_of(range))
 }
 
@@ -129,7 +124,7 @@ pub(crate) fn read(
     mapping: &Mapping,
     progress: &dyn Progress,
 ) -> Result<Ingested, IngestError> {
-    let (range, _, _) = open_sheet(path, mapping.sheet.as_deref())?;
+    let range = open_sheet(path, mapping.sheet.as_deref())?;
     read_range(&range, path.display().to_string(), mapping, progress)
 }
 
