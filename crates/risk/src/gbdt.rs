@@ -214,9 +214,10 @@ impl Booster {
     /// Trains like [`Booster::train`], measuring after each tree the weighted log-loss on a
     /// validation set, and stops when it has not improved for `patience` trees (or at
     /// `params.trees`); keeps the trees up to the best. Returns the booster and the validation
-    /// log-loss after each tree built.
+    /// log-loss after each tree built. The training features come binned (`params.max_bins`
+    /// is the binning's), so that runs with other parameters can share them.
     pub fn train_validated(
-        columns: &[Vec<f64>],
+        binned: &Binned,
         labels: &[bool],
         weights: Option<&[f64]>,
         params: &BoostParams,
@@ -235,7 +236,7 @@ impl Booster {
         let mut raw: Option<Vec<f64>> = None;
         let mut losses = Vec::new();
         let mut best = (f64::INFINITY, 0usize);
-        let mut booster = Self::boost(columns, labels, weights, params, &mut |init, tree| {
+        let mut booster = Self::boost(binned, labels, weights, params, &mut |init, tree| {
             let raw = raw.get_or_insert_with(|| vec![init; n]);
             let (mut loss, mut total) = (0.0, 0.0);
             for (i, r) in raw.iter_mut().enumerate() {
@@ -273,7 +274,8 @@ impl Booster {
         progress: &dyn Fn(usize),
     ) -> Booster {
         let mut built = 0;
-        Self::boost(columns, labels, weights, params, &mut |_, _| {
+        let binned = Binned::new(columns, params.max_bins, params.threads);
+        Self::boost(&binned, labels, weights, params, &mut |_, _| {
             built += 1;
             progress(built);
             true
@@ -283,7 +285,7 @@ impl Booster {
     /// The boosting loop: `after` is called with the initial score and each tree built, and
     /// says whether to go on.
     fn boost(
-        columns: &[Vec<f64>],
+        binned: &Binned,
         labels: &[bool],
         weights: Option<&[f64]>,
         params: &BoostParams,
@@ -293,30 +295,9 @@ impl Booster {
         let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
         assert!(weights.is_none_or(|w| w.len() == n), "one weight per row");
         assert!(
-            columns.iter().all(|c| c.len() == n),
-            "one value per row in every column"
+            binned.width == 0 || binned.len == n,
+            "one row of features per label"
         );
-        // Bin the features on `threads` threads (each feature is sorted on its own).
-        let max_bins = params.max_bins.clamp(2, 255);
-        let per = columns.len().div_ceil(params.threads.max(1)).max(1);
-        let features: Vec<BinnedFeature> = std::thread::scope(|s| {
-            let handles: Vec<_> = columns
-                .chunks(per)
-                .map(|chunk| {
-                    s.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|c| BinnedFeature::new(c, max_bins))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("binning does not panic"))
-                .collect()
-        });
-        let binned = Binned::new(features, n);
         let (total, positives) = (0..n).fold((0.0, 0.0), |(t, p), i| {
             (
                 t + weight(i),
@@ -338,7 +319,7 @@ impl Booster {
                     (w * p * (1.0 - p)).max(1e-16),
                 );
             }
-            let (tree, leaf_of_rows) = grow_tree(&binned, &gh, params);
+            let (tree, leaf_of_rows) = grow_tree(binned, &gh, params);
             for (leaf, rows) in leaf_of_rows {
                 let v = tree.nodes[leaf].value;
                 for r in rows {
@@ -354,13 +335,14 @@ impl Booster {
         Booster {
             init,
             trees,
-            feature_count: columns.len(),
+            feature_count: binned.width,
         }
     }
 }
 
 /// A feature cut into bins; `uppers[b - 1]` is the largest value of bin b (b >= 1).
 struct BinnedFeature {
+    /// Each row's bin, until [`Binned::new`] lays them out row by row.
     bins: Vec<u8>,
     uppers: Vec<f64>,
 }
@@ -434,21 +416,52 @@ struct Leaf {
 }
 
 /// The binned training matrix, row-major (one row's bins side by side), so that building a
-/// histogram reads each row's gradient once and its bins in one sweep.
-struct Binned {
+/// histogram reads each row's gradient once and its bins in one sweep. Binning sorts every
+/// feature: boosting runs that differ only in their parameters share one matrix.
+pub struct Binned {
     features: Vec<BinnedFeature>,
     width: usize,
+    /// Number of rows.
+    len: usize,
     rows: Vec<u8>,
     /// Start of each feature's bins in a histogram; the last entry is the histogram's length.
     offsets: Vec<usize>,
 }
 
 impl Binned {
-    fn new(features: Vec<BinnedFeature>, n: usize) -> Binned {
+    /// Bins feature columns (one `Vec` per feature, NaN = missing) into at most `max_bins`
+    /// bins each (2 to 255), on `threads` threads (each feature is sorted on its own; the
+    /// result does not depend on the threads).
+    pub fn new(columns: &[Vec<f64>], max_bins: usize, threads: usize) -> Binned {
+        let n = columns.first().map_or(0, Vec::len);
+        assert!(
+            columns.iter().all(|c| c.len() == n),
+            "one value per row in every column"
+        );
+        let max_bins = max_bins.clamp(2, 255);
+        let per = columns.len().div_ceil(threads.max(1)).max(1);
+        let mut features: Vec<BinnedFeature> = std::thread::scope(|s| {
+            let handles: Vec<_> = columns
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|c| BinnedFeature::new(c, max_bins))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("binning does not panic"))
+                .collect()
+        });
         let width = features.len();
         let mut rows = vec![0u8; n * width];
-        for (f, feature) in features.iter().enumerate() {
-            for (r, &b) in feature.bins.iter().enumerate() {
+        // Each feature's bins move into the rows (the matrix is kept for many runs).
+        for (f, feature) in features.iter_mut().enumerate() {
+            for (r, b) in std::mem::take(&mut feature.bins).into_iter().enumerate() {
                 rows[r * width + f] = b;
             }
         }
@@ -462,6 +475,7 @@ impl Binned {
         Binned {
             features,
             width,
+            len: n,
             rows,
             offsets,
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use smartborder_model::DeclarationSet;
 
 use crate::features::{DeclarationRows, FeatureColumns, FeatureEncoder, Labels, SMOOTHING};
-use crate::gbdt::{BoostParams, Booster, Validation, sigmoid};
+use crate::gbdt::{Binned, BoostParams, Booster, Validation, sigmoid};
 use crate::metrics::{TargetingMetrics, targeting_metrics};
 use crate::threads::{on_ranges, on_threads};
 
@@ -298,9 +298,10 @@ fn part<'a>(
     (set, l, w)
 }
 
-/// The features of the earlier part and of the part set aside, for one smoothing.
+/// The features of the earlier part (binned, shared by the candidates) and of the part set
+/// aside, for one smoothing.
 struct Prepared {
-    columns: Vec<Vec<f64>>,
+    binned: Binned,
     valid_columns: Vec<Vec<f64>>,
 }
 
@@ -388,7 +389,7 @@ fn choose_capacity(
         .into_iter()
         .zip(valid_all)
         .map(|(features, all)| Prepared {
-            columns: features.columns,
+            binned: Binned::new(&features.columns, options.params.max_bins, threads),
             valid_columns: all
                 .columns
                 .iter()
@@ -398,7 +399,7 @@ fn choose_capacity(
         .collect();
     let try_one = |prepared: &Prepared, smoothing: f64, min_child_samples: usize| {
         let Prepared {
-            columns,
+            binned,
             valid_columns,
         } = prepared;
         let params = BoostParams {
@@ -408,7 +409,7 @@ fn choose_capacity(
             ..one_thread
         };
         let (booster, losses) = Booster::train_validated(
-            columns,
+            binned,
             &y,
             Some(&w),
             &params,
