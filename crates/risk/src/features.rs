@@ -557,13 +557,12 @@ impl FeatureEncoder {
                 base_rate
             }
         });
-        let order = date_order(set);
-        let first_day = order
-            .first()
-            .map_or(0, |&i| day_number(set.declarations[i]));
+        let (days, order) = date_order(set);
+        let first_day = order.first().map_or(0, |&i| days[i]);
         let candidates = Self::candidate_keys(set.attributes);
         let job = Job {
             set,
+            days: &days,
             order: &order,
             rows: &rows,
             first_day,
@@ -618,10 +617,11 @@ impl FeatureEncoder {
         threads: usize,
     ) -> Vec<FeatureColumns> {
         assert!(!smoothings.is_empty(), "at least one smoothing");
-        let order = date_order(set);
+        let (days, order) = date_order(set);
         let rows: Vec<usize> = (0..set.declarations.len()).collect();
         let job = Job {
             set,
+            days: &days,
             order: &order,
             rows: &rows,
             first_day: self.first_day,
@@ -669,11 +669,14 @@ fn per_smoothing(
         .collect()
 }
 
-/// The declarations of a set in date order (ties in set order).
-fn date_order(set: &DeclarationRows<'_>) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..set.declarations.len()).collect();
-    order.sort_by_key(|&i| (set.declarations[i].date, i));
-    order
+/// The day number of each declaration of a set, and the declarations in date order (ties in
+/// set order).
+fn date_order(set: &DeclarationRows<'_>) -> (Vec<i32>, Vec<usize>) {
+    let days: Vec<i32> = set.declarations.iter().map(|d| day_number(d)).collect();
+    let mut order: Vec<usize> = (0..days.len()).collect();
+    // The keys are distinct (the index breaks ties): unstable sorting gives the stable order.
+    order.sort_unstable_by_key(|&i| (days[i], i));
+    (days, order)
 }
 
 /// Amounts, month and weekday of the given rows.
@@ -708,6 +711,9 @@ fn fold_of(seed: u64, d: &Declaration) -> usize {
 /// features are wanted (in set order).
 struct Job<'a> {
     set: &'a DeclarationRows<'a>,
+    /// The day number of each declaration (read day by day for every key: a copy beside the
+    /// declarations, which are far larger than their date).
+    days: &'a [i32],
     order: &'a [usize],
     rows: &'a [usize],
     /// The first day of the training history.
@@ -754,10 +760,10 @@ fn replay(
     let mut state: Vec<Option<Seen>> = vec![None; categories];
     let mut k = 0;
     while k < job.order.len() {
-        let date = job.set.declarations[job.order[k]].date;
+        let day = job.days[job.order[k]];
         let end = k + job.order[k..]
             .iter()
-            .take_while(|&&i| job.set.declarations[i].date == date)
+            .take_while(|&&i| job.days[i] == day)
             .count();
         // Read the state before the day...
         for &i in &job.order[k..end] {
@@ -766,14 +772,12 @@ fn replay(
                 continue;
             }
             let seen = *state[c as usize].get_or_insert_with(|| start(c));
-            let d = job.set.declarations[i];
             let mut col = 0;
-            columns[col][p] =
-                f64::from(seen.count) / f64::from((day_number(d) - job.first_day).max(0) + 1);
+            columns[col][p] = f64::from(seen.count) / f64::from((day - job.first_day).max(0) + 1);
             col += 1;
             if context.days_known {
                 if seen.count > 0 {
-                    columns[col][p] = f64::from(day_number(d) - seen.first_day);
+                    columns[col][p] = f64::from(day - seen.first_day);
                 }
                 col += 1;
             }
@@ -788,10 +792,9 @@ fn replay(
             if c == u32::MAX {
                 continue;
             }
-            let d = job.set.declarations[i];
             let seen = state[c as usize].get_or_insert_with(|| start(c));
             if seen.count == 0 {
-                seen.first_day = day_number(d);
+                seen.first_day = day;
             }
             seen.count += 1;
             let v = job.log_value_per_kg[i];
