@@ -360,6 +360,16 @@ fn choose_capacity(
     // The candidates run side by side, one thread each (a boosting run scales better across
     // runs than across the rows of one histogram); results do not depend on the threads.
     let threads = options.params.threads.max(1);
+    // A stage's few candidates all start at once when more than one thread is allowed, and
+    // the system shares the cores among them: three candidates on two cores otherwise run two
+    // then one, and the last leaves a core idle for a third of the stage.
+    let side_by_side = |candidates: usize| {
+        if threads > 1 {
+            candidates.max(threads)
+        } else {
+            1
+        }
+    };
     let search_rate = (options.params.learning_rate * SEARCH_SPEED_UP).min(1.0);
     let one_thread = BoostParams {
         threads: 1,
@@ -437,7 +447,7 @@ fn choose_capacity(
     let leaf = options.params.min_child_samples;
     let mut candidates: Vec<CapacityCandidate> = on_threads(
         &smoothings.iter().zip(&prepared).collect::<Vec<_>>(),
-        threads,
+        side_by_side(smoothings.len()),
         |&(&m, p)| try_one(p, m, leaf),
     );
     // ... then the leaf size, at the smoothing chosen.
@@ -448,7 +458,7 @@ fn choose_capacity(
         .into_iter()
         .filter(|&l| l != leaf)
         .collect();
-    candidates.extend(on_threads(&leaves, threads, |&l| {
+    candidates.extend(on_threads(&leaves, side_by_side(leaves.len()), |&l| {
         try_one(&prepared, smoothing, l)
     }));
     let chosen = best(&candidates);
