@@ -17,7 +17,9 @@ use smartborder_risk::anomaly::AnomalyModel;
 use smartborder_risk::evaluation::{backtest, outcomes, rolling_backtest, rule_performance};
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::metrics::{TargetingMetrics, targeting_metrics};
-use smartborder_risk::model::{Capacity, RiskModel, SEARCH_SPEED_UP, TrainOptions, Weighting};
+use smartborder_risk::model::{
+    Capacity, RiskModel, SEARCH_SPEED_UP, TrainOptions, TrainingProgress, Weighting,
+};
 use smartborder_risk::selectivity::{SelectivityPlan, deciding_reason, select};
 use smartborder_risk::value_bands::{BandSettings, derive_bands, write_bands};
 use smartborder_risk::{RuleSet, parse_rules};
@@ -586,14 +588,24 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     if options.capacity == Capacity::Validated {
         eprintln!("choosing the model's size by validation on the last fifth of the period");
     }
-    let bar = ProgressBar::new(options.params.trees as u64);
+    let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("training [{bar:40}] {pos} trees ({elapsed})")
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
     let started = Instant::now();
-    let model = RiskModel::train_with(&set, &options, &|t| bar.set_position(t as u64))?;
+    let model = RiskModel::train_with(&set, &options, &|p| {
+        let (what, done, of) = match p {
+            TrainingProgress::Candidates { done, of } => {
+                ("choosing the size: candidates", done, of)
+            }
+            TrainingProgress::Trees { built, of } => ("training: trees", built, of),
+        };
+        bar.set_length(of as u64);
+        bar.set_position(done as u64);
+        bar.set_message(what);
+    })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     model.save(&a.model)?;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,16 @@ pub const PATIENCE: usize = 10;
 pub const SEARCH_SPEED_UP: f64 = 3.0;
 /// The fewest inspected declarations set aside for validation.
 pub const MIN_VALIDATION: usize = 200;
+
+/// How far a training has come, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainingProgress {
+    /// The capacity search has measured `done` of its `of` candidates (they run side by
+    /// side, so reports may come out of order).
+    Candidates { done: usize, of: usize },
+    /// The model itself: `built` of its `of` trees.
+    Trees { built: usize, of: usize },
+}
 
 /// One setting tried by validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -264,7 +275,7 @@ fn fit(
     params: &BoostParams,
     smoothing: f64,
     seed: u64,
-    progress: &dyn Fn(usize),
+    progress: &(dyn Fn(TrainingProgress) + Sync),
 ) -> (FeatureEncoder, FeatureColumns, Booster) {
     let (encoder, features, rows) = FeatureEncoder::fit(
         history,
@@ -275,7 +286,12 @@ fn fit(
     );
     let y: Vec<bool> = rows.iter().map(|&i| labels[i] == Some(true)).collect();
     let w: Vec<f64> = rows.iter().map(|&i| weights[i]).collect();
-    let booster = Booster::train(&features.columns, &y, Some(&w), params, progress);
+    let booster = Booster::train(&features.columns, &y, Some(&w), params, &|built| {
+        progress(TrainingProgress::Trees {
+            built,
+            of: params.trees,
+        })
+    });
     (encoder, features, booster)
 }
 
@@ -312,6 +328,7 @@ fn choose_capacity(
     labels: &[Option<bool>],
     weights: &[f64],
     options: &TrainOptions,
+    progress: &(dyn Fn(TrainingProgress) + Sync),
 ) -> (BoostParams, f64, Option<CapacityChoice>) {
     let given = (options.params, SMOOTHING, None);
     let mut dates: Vec<NaiveDate> = history
@@ -407,6 +424,15 @@ fn choose_capacity(
                 .collect(),
         })
         .collect();
+    // First the smoothing, at the leaf size given, then the leaf size, at the smoothing
+    // chosen.
+    let leaf = options.params.min_child_samples;
+    let leaves: Vec<usize> = [(tn / 4000).max(5), (tn / 1000).max(20), (tn / 250).max(80)]
+        .into_iter()
+        .filter(|&l| l != leaf)
+        .collect();
+    let done = AtomicUsize::new(0);
+    let of = smoothings.len() + leaves.len();
     let try_one = |prepared: &Prepared, smoothing: f64, min_child_samples: usize| {
         let Prepared {
             binned,
@@ -431,6 +457,10 @@ fn choose_capacity(
             PATIENCE,
             &|_| {},
         );
+        progress(TrainingProgress::Candidates {
+            done: done.fetch_add(1, Ordering::Relaxed) + 1,
+            of,
+        });
         CapacityCandidate {
             smoothing,
             min_child_samples,
@@ -443,21 +473,14 @@ fn choose_capacity(
             .min_by(|&a, &b| c[a].log_loss.total_cmp(&c[b].log_loss))
             .unwrap_or(0)
     };
-    // First the smoothing, at the leaf size given ...
-    let leaf = options.params.min_child_samples;
     let mut candidates: Vec<CapacityCandidate> = on_threads(
         &smoothings.iter().zip(&prepared).collect::<Vec<_>>(),
         side_by_side(smoothings.len()),
         |&(&m, p)| try_one(p, m, leaf),
     );
-    // ... then the leaf size, at the smoothing chosen.
     let first = best(&candidates);
     let smoothing = candidates[first].smoothing;
     let prepared = prepared.swap_remove(first);
-    let leaves: Vec<usize> = [(tn / 4000).max(5), (tn / 1000).max(20), (tn / 250).max(80)]
-        .into_iter()
-        .filter(|&l| l != leaf)
-        .collect();
     candidates.extend(on_threads(&leaves, side_by_side(leaves.len()), |&l| {
         try_one(&prepared, smoothing, l)
     }));
@@ -529,7 +552,7 @@ impl RiskModel {
         history: &DeclarationSet,
         params: &BoostParams,
         seed: u64,
-        progress: &dyn Fn(usize),
+        progress: &(dyn Fn(TrainingProgress) + Sync),
     ) -> Result<RiskModel, ModelError> {
         Self::train_with(
             history,
@@ -548,11 +571,12 @@ impl RiskModel {
     /// inspected declaration whose outcome records its propensity weighs its inverse (clipped
     /// at [`MIN_PROPENSITY`], normalised to a mean of 1), in the category rates and in the
     /// booster's loss. With [`Capacity::Validated`], the smoothing, the leaf size and the
-    /// number of trees are chosen first (see [`Capacity`]); `progress` follows the final fit.
+    /// number of trees are chosen first (see [`Capacity`]). `progress` hears of each
+    /// candidate of that choice as it is measured, then of each tree of the model.
     pub fn train_with(
         history: &DeclarationSet,
         options: &TrainOptions,
-        progress: &dyn Fn(usize),
+        progress: &(dyn Fn(TrainingProgress) + Sync),
     ) -> Result<RiskModel, ModelError> {
         let labels: Vec<Option<bool>> = history
             .declarations
@@ -575,7 +599,7 @@ impl RiskModel {
             .count();
         let (params, smoothing, capacity) = match options.capacity {
             Capacity::Fixed => (options.params, SMOOTHING, None),
-            Capacity::Validated => choose_capacity(history, &labels, &weights, options),
+            Capacity::Validated => choose_capacity(history, &labels, &weights, options, progress),
         };
         let (encoder, features, booster) = fit(
             history,

@@ -6,7 +6,7 @@ use smartborder_model::{ControlOutcome, Declaration, DeclarationSet};
 use smartborder_risk::draw;
 use smartborder_risk::gbdt::BoostParams;
 use smartborder_risk::metrics::targeting_metrics;
-use smartborder_risk::model::{MODEL_VERSION, ModelError, RiskModel};
+use smartborder_risk::model::{MODEL_VERSION, ModelError, RiskModel, TrainingProgress};
 
 /// Declarations where importers I0..I9 from origin XX under-declare (value per kg below 5) and
 /// are non-compliant 80% of the time; everyone else 5%.
@@ -75,9 +75,12 @@ fn learns_the_pattern_and_round_trips_through_its_file() {
         threads: 2,
         ..BoostParams::default()
     };
-    let ticks = std::cell::Cell::new(0);
-    let model = RiskModel::train(&train, &params, 1, &|t| ticks.set(t)).unwrap();
-    assert_eq!(ticks.get(), 100, "progress reports every tree");
+    let ticks = std::sync::Mutex::new(Vec::new());
+    let model = RiskModel::train(&train, &params, 1, &|p| ticks.lock().unwrap().push(p)).unwrap();
+    let trees: Vec<TrainingProgress> = (1..=100)
+        .map(|built| TrainingProgress::Trees { built, of: 100 })
+        .collect();
+    assert_eq!(*ticks.lock().unwrap(), trees, "progress reports every tree");
     assert_eq!(model.training.declarations, 6000);
     let scores = model.score(&test, 2);
     let m = targeting_metrics(&scores, &labels(&test), None);
@@ -267,7 +270,11 @@ fn options(
 fn capacity_is_chosen_by_validation_and_deterministically() {
     use smartborder_risk::model::{Capacity, MAX_TREES};
     let train = history(6000, "c");
-    let a = RiskModel::train_with(&train, &options(Capacity::Validated, 100), &|_| {}).unwrap();
+    let heard = std::sync::Mutex::new(Vec::new());
+    let a = RiskModel::train_with(&train, &options(Capacity::Validated, 100), &|p| {
+        heard.lock().unwrap().push(p)
+    })
+    .unwrap();
     let b = RiskModel::train_with(&train, &options(Capacity::Validated, 100), &|_| {}).unwrap();
     assert_eq!(a, b, "the same history and seed give the same model");
     let mut one_thread = options(Capacity::Validated, 100);
@@ -280,6 +287,25 @@ fn capacity_is_chosen_by_validation_and_deterministically() {
     );
     let c = a.capacity.as_ref().expect("a choice is recorded");
     assert_eq!(c.candidates.len(), 5, "{c:?}");
+    // Progress: each candidate once (side by side, so in any order), then each tree.
+    let heard = heard.into_inner().unwrap();
+    let (searched, built) = heard.split_at(5);
+    let mut done: Vec<usize> = searched
+        .iter()
+        .map(|p| match *p {
+            TrainingProgress::Candidates { done, of: 5 } => done,
+            other => panic!("{other:?} during the search"),
+        })
+        .collect();
+    done.sort_unstable();
+    assert_eq!(done, [1, 2, 3, 4, 5]);
+    let trees = a.booster.trees.len();
+    assert_eq!(built.len(), trees);
+    assert!(built.iter().enumerate().all(|(k, p)| *p
+        == TrainingProgress::Trees {
+            built: k + 1,
+            of: trees
+        }));
     let best = c
         .candidates
         .iter()
