@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, bin, key, lodgement, post, sqlite_url, start};
+use common::{World, bin, key, lodgement, post};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -88,29 +88,8 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-/// A console world: a server on a fresh SQLite database, accounts, and keys to lodge with.
-struct World {
-    server: Server,
-    db: String,
-    _dir: tempfile::TempDir,
-}
-
+/// What the browser tests do in a console world: accounts, and keys to lodge with.
 impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sqlite_url(dir.path());
-        let server = start(&db);
-        World {
-            server,
-            db,
-            _dir: dir,
-        }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.server.addr
-    }
-
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.server.addr)
     }

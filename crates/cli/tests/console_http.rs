@@ -5,30 +5,9 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{Server, bin, http_raw, sqlite_url, start};
-
-struct World {
-    server: Server,
-    db: String,
-    _dir: tempfile::TempDir,
-}
+use common::{World, bin, http_raw};
 
 impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sqlite_url(dir.path());
-        let server = start(&db);
-        World {
-            server,
-            db,
-            _dir: dir,
-        }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.server.addr
-    }
-
     fn user(&self, login: &str, args: &[&str]) {
         common::create_user(&self.db, login, PASSWORD, args);
     }

@@ -221,6 +221,30 @@ pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("transit.db").display())
 }
 
+/// A console world: a server on a fresh SQLite database, kept in a folder removed with it.
+pub struct World {
+    pub server: Server,
+    pub db: String,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    pub fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_url(dir.path());
+        let server = start(&db);
+        World {
+            server,
+            db,
+            _dir: dir,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
+    }
+}
+
 pub fn cc015c(lrn: &str, recipient: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
