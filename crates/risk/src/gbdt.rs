@@ -342,13 +342,12 @@ impl Booster {
 
 /// A feature cut into bins; `uppers[b - 1]` is the largest value of bin b (b >= 1).
 struct BinnedFeature {
-    /// Each row's bin, until [`Binned::new`] lays them out row by row.
-    bins: Vec<u8>,
     uppers: Vec<f64>,
 }
 
 impl BinnedFeature {
-    fn new(values: &[f64], max_bins: usize) -> BinnedFeature {
+    /// Cuts a column into bins; returns the feature and each row's bin.
+    fn new(values: &[f64], max_bins: usize) -> (BinnedFeature, Vec<u8>) {
         let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
         sorted.sort_by(f64::total_cmp);
         let mut distinct = sorted.clone();
@@ -377,7 +376,7 @@ impl BinnedFeature {
                 }
             })
             .collect();
-        BinnedFeature { bins, uppers }
+        (BinnedFeature { uppers }, bins)
     }
 
     fn bin_count(&self) -> usize {
@@ -440,7 +439,7 @@ impl Binned {
         );
         let max_bins = max_bins.clamp(2, 255);
         let per = columns.len().div_ceil(threads.max(1)).max(1);
-        let mut features: Vec<BinnedFeature> = std::thread::scope(|s| {
+        let (features, bins): (Vec<BinnedFeature>, Vec<Vec<u8>>) = std::thread::scope(|s| {
             let handles: Vec<_> = columns
                 .chunks(per)
                 .map(|chunk| {
@@ -459,9 +458,8 @@ impl Binned {
         });
         let width = features.len();
         let mut rows = vec![0u8; n * width];
-        // Each feature's bins move into the rows (the matrix is kept for many runs).
-        for (f, feature) in features.iter_mut().enumerate() {
-            for (r, b) in std::mem::take(&mut feature.bins).into_iter().enumerate() {
+        for (f, column) in bins.iter().enumerate() {
+            for (r, &b) in column.iter().enumerate() {
                 rows[r * width + f] = b;
             }
         }
@@ -711,17 +709,17 @@ mod tests {
 
     #[test]
     fn bins_keep_order_and_put_missing_first() {
-        let b = BinnedFeature::new(&[3.0, f64::NAN, 1.0, 2.0, 3.0], 255);
+        let (b, bins) = BinnedFeature::new(&[3.0, f64::NAN, 1.0, 2.0, 3.0], 255);
         assert_eq!(b.uppers, vec![1.0, 2.0, 3.0]);
-        assert_eq!(b.bins, vec![3, 0, 1, 2, 3]);
+        assert_eq!(bins, vec![3, 0, 1, 2, 3]);
         // More distinct values than bins: quantile cuts, order kept, last upper = max.
         let values: Vec<f64> = (0..1000).map(f64::from).collect();
-        let b = BinnedFeature::new(&values, 11);
+        let (b, bins) = BinnedFeature::new(&values, 11);
         assert_eq!(b.uppers.len(), 10);
         assert_eq!(*b.uppers.last().unwrap(), 999.0);
-        assert!(b.bins.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(b.bins[0], 1);
-        assert_eq!(b.bins[999], 10);
+        assert!(bins.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(bins[0], 1);
+        assert_eq!(bins[999], 10);
     }
 
     /// y = 1 exactly when x0 > 0.5 (x1 is noise): the model separates the classes, splits on x0

@@ -71,7 +71,7 @@ pub enum Capacity {
     /// past selection's). The search boosts at [`SEARCH_SPEED_UP`] times the learning rate
     /// (its trees counted that many times over): it costs a third of the trees, and on the
     /// KCS data chose models as good as a search at the model's own rate. The candidates run
-    /// side by side, one per thread. The model is then trained on the whole history with the
+    /// side by side, a stage's all at once when more than one thread is allowed. The model is then trained on the whole history with the
     /// chosen values and the trees scaled up to all the labels.
     /// Too few labels to set any aside (under [`MIN_VALIDATION`] inspected, or 10
     /// non-compliant, on either side): the parameters as given.
